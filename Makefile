@@ -1,0 +1,31 @@
+# The two commands of the README: `make demo` runs the system, `make test` runs every test.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo hub test docs bench clean
+
+$(STAMP): setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+	$(PY) -m pip install --quiet -e '.[all]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/rpymostat demo $(ARGS)
+
+hub: $(STAMP)
+	$(VENV)/bin/rpymostat hub $(ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+docs: $(STAMP)
+	$(PY) -m sphinx -W -b html docs docs/_build/html
+
+bench: $(STAMP)
+	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info docs/_build .pytest_cache .hypothesis

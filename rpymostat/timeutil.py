@@ -1,0 +1,86 @@
+"""Conversions between the API's ISO 8601 text and the numbers the code works with.
+
+Inside the hub, an instant is a float POSIX timestamp (what ``IReactorTime.seconds()``
+returns) or an aware ``datetime``; on the wire it is ISO 8601 with an offset, and every
+response uses UTC with a ``Z``. Durations are ISO 8601 (``PT2H``) on the wire and
+seconds or ``timedelta`` inside.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+
+import isodate
+
+UTC = timezone.utc
+
+
+class TimeFormatError(ValueError):
+    """Text that is not an acceptable ISO 8601 time or duration."""
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO 8601 date-time with an explicit offset, as an aware UTC datetime."""
+    if not isinstance(text, str):
+        raise TimeFormatError("a time must be an ISO 8601 string")
+    try:
+        value = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError as exc:
+        raise TimeFormatError(f"not an ISO 8601 time: {text!r}") from exc
+    if value.tzinfo is None:
+        raise TimeFormatError(f"time has no offset (add Z or +HH:MM): {text!r}")
+    return value.astimezone(UTC)
+
+
+def format_time(value: datetime | float) -> str:
+    """UTC ISO 8601 with a ``Z``, to the millisecond when there is a fraction."""
+    if not isinstance(value, datetime):
+        value = from_timestamp(value)
+    value = value.astimezone(UTC)
+    if value.microsecond:
+        text = value.isoformat(timespec="milliseconds")
+    else:
+        text = value.isoformat(timespec="seconds")
+    return text.replace("+00:00", "Z")
+
+
+def to_timestamp(value: datetime) -> float:
+    return value.timestamp()
+
+
+def from_timestamp(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def parse_duration(text: str) -> timedelta:
+    """An ISO 8601 duration of fixed length (days and smaller), as a positive timedelta.
+
+    Years and months have no fixed length, so a rule cannot use them.
+    """
+    if not isinstance(text, str):
+        raise TimeFormatError("a duration must be an ISO 8601 string such as PT2H")
+    try:
+        value = isodate.parse_duration(text)
+    except (isodate.ISO8601Error, ValueError) as exc:
+        raise TimeFormatError(f"not an ISO 8601 duration: {text!r}") from exc
+    if isinstance(value, isodate.Duration):
+        raise TimeFormatError(f"duration uses years or months, which have no fixed length: {text!r}")
+    if value <= timedelta(0):
+        raise TimeFormatError(f"duration must be positive: {text!r}")
+    return value
+
+
+def format_duration(value: timedelta | float) -> str:
+    if not isinstance(value, timedelta):
+        value = timedelta(seconds=value)
+    return isodate.duration_isoformat(value)
+
+
+def is_finite_number(value: object) -> bool:
+    """True for an int or float that is neither NaN nor infinite (bool is not a number here)."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )

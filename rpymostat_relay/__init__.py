@@ -1,0 +1,1 @@
+"""RPyMostat relay node daemon, its drivers and its small API."""

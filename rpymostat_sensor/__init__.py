@@ -1,0 +1,1 @@
+"""RPyMostat sensor node daemon and its drivers."""
