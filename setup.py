@@ -83,6 +83,27 @@ setup(
             "rpymostat-sensor = rpymostat_sensor.cli:main",
             "rpymostat-relay = rpymostat_relay.cli:main",
         ],
+        "rpymostat.aggregation": [
+            "single = rpymostat.aggregation:Single",
+            "mean = rpymostat.aggregation:Mean",
+            "weighted_mean = rpymostat.aggregation:WeightedMean",
+            "min = rpymostat.aggregation:Minimum",
+            "max = rpymostat.aggregation:Maximum",
+        ],
+        "rpymostat.decision": [
+            "hysteresis = rpymostat.hysteresis:Hysteresis",
+        ],
+        "rpymostat_sensor.drivers": [
+            "w1 = rpymostat_sensor.drivers.w1:W1Driver",
+            "sim = rpymostat_sensor.drivers.sim:SimDriver",
+            "command = rpymostat_sensor.drivers.command:CommandDriver",
+        ],
+        "rpymostat_relay.drivers": [
+            "gpio = rpymostat_relay.drivers.gpio:GpioDriver",
+            "phidget = rpymostat_relay.drivers.phidget:PhidgetDriver",
+            "piface = rpymostat_relay.drivers.piface:PiFaceDriver",
+            "sim = rpymostat_relay.drivers.sim:SimDriver",
+        ],
     },
     classifiers=[
         "License :: OSI Approved :: GNU Affero General Public License v3 or later (AGPLv3+)",

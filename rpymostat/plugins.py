@@ -1,0 +1,51 @@
+"""Plugins are setuptools entry points; this module finds and loads them.
+
+Groups:
+
+- ``rpymostat.aggregation``: combine several sensors' temperatures into one.
+- ``rpymostat.decision``: propose what a zone's equipment should do.
+- ``rpymostat.schedule``: contribute rules to, or transform, a zone's timeline.
+- ``rpymostat_sensor.drivers`` / ``rpymostat_relay.drivers``: node hardware drivers.
+
+Every plugin object has a ``name`` and a ``settings_schema`` (a JSON Schema dict), which
+``GET /v1/plugins`` publishes.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+GROUPS = {
+    "aggregation": "rpymostat.aggregation",
+    "decision": "rpymostat.decision",
+    "schedule": "rpymostat.schedule",
+}
+
+
+class PluginNotFound(LookupError):
+    pass
+
+
+def available(group: str) -> list[str]:
+    """Names of the installed plugins of one entry-point group, sorted."""
+    return sorted({ep.name for ep in entry_points(group=group)})
+
+
+def load(group: str, name: str):
+    """The object an entry point names; a class is instantiated without arguments."""
+    for ep in entry_points(group=group):
+        if ep.name == name:
+            obj = ep.load()
+            return obj() if isinstance(obj, type) else obj
+    raise PluginNotFound(f"no plugin {name!r} in {group}")
+
+
+def load_all(group: str) -> dict:
+    """Every plugin of a group by name; a plugin that fails to load is left out."""
+    found = {}
+    for name in available(group):
+        try:
+            found[name] = load(group, name)
+        except Exception:  # a broken third-party plugin must not stop the hub
+            continue
+    return found
