@@ -1,0 +1,1 @@
+"""A simulated house and its weather: the test bed and demo for the whole system."""
