@@ -70,7 +70,7 @@ setup(
     long_description=(HERE / "README.md").read_text(),
     long_description_content_type="text/markdown",
     license="AGPL-3.0-or-later",
-    python_requires=">=3.10",
+    python_requires=">=3.11",
     packages=find_packages(include=["rpymostat*"]),
     include_package_data=True,
     package_data={"rpymostat": ["store/alembic.ini", "store/migrations/*.py",

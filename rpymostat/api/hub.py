@@ -1,0 +1,471 @@
+"""The hub's REST API v1 (DESIGN §4): health, status, nodes, sensors, readings, outputs,
+zones, settings, tokens and the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from twisted.internet.defer import inlineCallbacks, returnValue
+
+from rpymostat import __version__
+from rpymostat.api.auth import ENROLLMENT, ROLES, Principal, TokenBook, bearer, unauthorized
+from rpymostat.api.http import ApiError, not_found, unprocessable
+from rpymostat.api.routing import Param, Reply, Routes, Validators
+from rpymostat.api.schemas import ID_PATTERN, SCHEMAS, ZONE_ID_MAX
+from rpymostat.readings import age_problem, invalid_reason
+from rpymostat.settings import effective, is_timezone
+from rpymostat.target import Target
+from rpymostat.timeutil import TimeFormatError, format_time, parse_time
+
+READINGS_MAX_BODY = 1024 * 1024
+
+ID = {"type": "string", "pattern": ID_PATTERN, "maxLength": 128}
+routes = Routes(
+    path_params={
+        "node_id": ID,
+        "sensor_id": ID,
+        "output_id": ID,
+        "zone_id": {"type": "integer", "minimum": 1, "maximum": ZONE_ID_MAX},
+        "token_id": {"type": "integer", "minimum": 1, "maximum": ZONE_ID_MAX},
+    }
+)
+op = routes.op
+
+
+def _time(value: float | None) -> str | None:
+    return None if value is None else format_time(value)
+
+
+class HubAPI:
+    """The hub's API resource. Collaborators are injected so that tests run it in memory
+    (StubTreq, a Clock, the store called inline) and the hub runs it for real."""
+
+    app = routes.app
+    routes = routes
+
+    def __init__(self, *, store, writer, tokens: TokenBook, clock, hub_id: str, system: str,
+                 settings: dict, started_at: float,
+                 zone_status: Callable[[dict, list[dict], dict, float], dict] | None = None,
+                 on_change: Callable[[str], None] | None = None):
+        self.store = store
+        self.writer = writer
+        self.tokens = tokens
+        self.clock = clock
+        self.hub_id = hub_id
+        self.system = system
+        self.settings = effective(settings)
+        self.started_at = started_at
+        self.zone_status = zone_status or basic_zone_status
+        self.on_change = on_change or (lambda kind: None)
+        self.document = self.build_openapi()
+        self.validators = Validators(self.document)
+
+    def resource(self):
+        return self.app.resource()
+
+    @classmethod
+    def build_openapi(cls) -> dict:
+        return cls.routes.openapi(
+            title="RPyMostat hub API",
+            version=__version__,
+            description="The hub's REST API. JSON over HTTP; times ISO 8601 (responses in UTC); "
+                        "temperatures in °C; errors as {\"error\": {code, message, details}}.",
+            schemas=SCHEMAS,
+            security_description="An admin or device token, or (for POST /v1/enroll only) the "
+                                 "hub's enrollment key.",
+        )
+
+    def now(self) -> float:
+        return self.clock.seconds()
+
+    # -- auth ------------------------------------------------------------
+
+    @inlineCallbacks
+    def authorize(self, request, role: str | None):
+        if role is None:
+            returnValue(None)
+        token = bearer(request)
+        if token is None:
+            raise unauthorized()
+        if role == ENROLLMENT:
+            if not self.tokens.is_enrollment_key(token):
+                raise unauthorized("the enrollment key is not valid")
+            returnValue(None)
+        principal = yield self.tokens.identify(token)
+        if principal is None:
+            raise unauthorized("the token is not valid or was revoked")
+        if role == "admin" and principal.role != "admin":
+            raise ApiError(403, "forbidden", "this route needs an admin token")
+        returnValue(principal)
+
+    # -- health, status, openapi ------------------------------------------
+
+    @op("GET", "/v1/health", summary="Is the hub up (no token needed).", tag="hub", role=None,
+        response="Health")
+    def health(self, call):
+        return {"status": "ok", "version": __version__, "hub_id": self.hub_id, "system": self.system}
+
+    @op("GET", "/v1/openapi.json", summary="This API's OpenAPI 3.1 document.", tag="hub",
+        role="device")
+    def openapi(self, call):
+        return self.document
+
+    @op("GET", "/v1/status", summary="Hub summary: zones with temperature, target, action, alarms.",
+        tag="hub", response="Status")
+    @inlineCallbacks
+    def status(self, call):
+        zones = yield self.store.list_zones()
+        sensors = yield self.store.list_sensors()
+        nodes = yield self.store.list_nodes()
+        outputs = yield self.store.list_outputs()
+        now = self.now()
+        zone_states = [self.zone_status(zone, sensors, self.settings, now) for zone in zones]
+        returnValue({
+            "version": __version__,
+            "hub_id": self.hub_id,
+            "system": self.system,
+            "time": format_time(now),
+            "uptime_s": round(now - self.started_at, 3),
+            "zones": zone_states,
+            "alarms": sorted({alarm for state in zone_states for alarm in state["alarms"]}),
+            "counts": {"nodes": len(nodes), "sensors": len(sensors), "outputs": len(outputs),
+                       "zones": len(zones)},
+        })
+
+    # -- enrollment and nodes -----------------------------------------------
+
+    @op("POST", "/v1/enroll", summary="A node trades the enrollment key for a device token.",
+        tag="nodes", role=ENROLLMENT, body="Enroll", response="Enrolled", status=201)
+    @inlineCallbacks
+    def enroll(self, call):
+        body = call.body
+        row, plain = yield self.store.create_token(
+            "device", body.get("name", body["node_id"]), self.now(), node_id=body["node_id"])
+        self.tokens.add(row)
+        returnValue({"token": plain, "token_id": row["id"], "hub_id": self.hub_id,
+                     "system": self.system})
+
+    def node_settings(self) -> dict:
+        return {k: self.settings[k] for k in ("report_interval_s", "lease_s", "min_off_s")}
+
+    @op("POST", "/v1/nodes", summary="A node registers itself with its sensors or outputs.",
+        tag="nodes", role="device", body="NodeRegister", response="NodeRegistered")
+    @inlineCallbacks
+    def register_node(self, call):
+        body = call.body
+        self._speaks_for(call.principal, body["node_id"])
+        if body["kind"] == "relay" and not body.get("url"):
+            raise unprocessable("a relay node must give the url of its API")
+        if body["kind"] == "sensor" and body.get("outputs"):
+            raise unprocessable("a sensor node has no outputs")
+        if body["kind"] == "relay" and body.get("sensors"):
+            raise unprocessable("a relay node has no sensors")
+        self._unique(body.get("sensors", ()), "sensor_id")
+        self._unique(body.get("outputs", ()), "output_id")
+        node = {"id": body["node_id"], "kind": body["kind"], "name": body.get("name", body["node_id"]),
+                "url": body.get("url"), "version": body.get("version"),
+                "address": call.request.getClientAddress().host}
+        row = yield self.store.register_node(
+            node,
+            [{"id": s["sensor_id"], "type": s.get("type", "unknown"), "name": s.get("name", s["sensor_id"])}
+             for s in body.get("sensors", ())],
+            [{"id": o["output_id"], "name": o.get("name", o["output_id"])} for o in body.get("outputs", ())],
+            self.now(),
+        )
+        self.on_change("nodes")
+        node_json = yield self._node_json(row)
+        returnValue({"node": node_json, "hub_id": self.hub_id, "settings": self.node_settings()})
+
+    @staticmethod
+    def _unique(items, key):
+        ids = [item[key] for item in items]
+        if len(set(ids)) != len(ids):
+            raise unprocessable(f"a {key} is listed twice")
+
+    @staticmethod
+    def _speaks_for(principal: Principal, node_id: str) -> None:
+        if not principal.may_act_for(node_id):
+            raise ApiError(403, "forbidden", f"this token belongs to node {principal.node_id!r}")
+
+    @inlineCallbacks
+    def _node_json(self, row, sensors=None, outputs=None):
+        if sensors is None:
+            sensors = yield self.store.list_sensors()
+        if outputs is None:
+            outputs = yield self.store.list_outputs()
+        returnValue({
+            "id": row["id"], "kind": row["kind"], "name": row["name"], "url": row["url"],
+            "address": row["address"], "version": row["version"],
+            "registered": _time(row["registered_at"]), "last_seen": _time(row["last_seen"]),
+            "sensors": [s["id"] for s in sensors if s["node_id"] == row["id"]],
+            "outputs": [o["id"] for o in outputs if o["node_id"] == row["id"]],
+        })
+
+    @op("GET", "/v1/nodes", summary="Nodes with last seen, address and version.", tag="nodes",
+        response="NodeList")
+    @inlineCallbacks
+    def list_nodes(self, call):
+        rows = yield self.store.list_nodes()
+        sensors = yield self.store.list_sensors()
+        outputs = yield self.store.list_outputs()
+        nodes = []
+        for row in rows:
+            nodes.append((yield self._node_json(row, sensors, outputs)))
+        returnValue({"nodes": nodes})
+
+    @op("GET", "/v1/nodes/{node_id}", summary="One node.", tag="nodes", response="Node")
+    @inlineCallbacks
+    def get_node(self, call):
+        row = yield self.store.get_node(call.params["node_id"])
+        returnValue((yield self._node_json(row)))
+
+    @op("DELETE", "/v1/nodes/{node_id}", summary="Forget a node and revoke its tokens; its sensors "
+        "and outputs keep their history.", tag="nodes", status=204)
+    @inlineCallbacks
+    def delete_node(self, call):
+        node_id = call.params["node_id"]
+        yield self.store.delete_node(node_id, self.now())
+        self.tokens.forget_node(node_id)
+        self.on_change("nodes")
+
+    # -- sensors and readings --------------------------------------------
+
+    def _sensor_json(self, row: dict, now: float) -> dict:
+        stale = row["last_time"] is None or age_problem(
+            row["last_time"], now, self.settings["report_interval_s"],
+            self.settings["stale_after_intervals"]) is not None
+        return {"id": row["id"], "node_id": row["node_id"], "type": row["type"], "name": row["name"],
+                "alias": row["alias"], "zone_id": row["zone_id"], "last_value": row["last_value"],
+                "last_seen": _time(row["last_time"]), "stale": stale}
+
+    @op("GET", "/v1/sensors", summary="Sensors with alias, zone, last value, last seen and staleness.",
+        tag="sensors", response="SensorList")
+    @inlineCallbacks
+    def list_sensors(self, call):
+        rows = yield self.store.list_sensors()
+        now = self.now()
+        returnValue({"sensors": [self._sensor_json(row, now) for row in rows]})
+
+    @op("PATCH", "/v1/sensors/{sensor_id}", summary="Set a sensor's alias or zone.", tag="sensors",
+        body="SensorPatch", response="Sensor")
+    @inlineCallbacks
+    def patch_sensor(self, call):
+        yield self._zone_exists(call.body.get("zone_id"))
+        row = yield self.store.patch_sensor(call.params["sensor_id"], call.body)
+        self.on_change("sensors")
+        returnValue(self._sensor_json(row, self.now()))
+
+    @inlineCallbacks
+    def _zone_exists(self, zone_id):
+        """A zone named in a body must exist: 422, since the resource itself was found."""
+        if zone_id is not None:
+            zones = yield self.store.list_zones()
+            if zone_id not in {z["id"] for z in zones}:
+                raise unprocessable(f"no zone {zone_id}")
+
+    @op("POST", "/v1/readings", summary="A node posts a batch of readings (at most 5000).",
+        tag="sensors", role="device", body="ReadingBatch", response="ReadingsAccepted", status=202,
+        max_body=READINGS_MAX_BODY)
+    @inlineCallbacks
+    def post_readings(self, call):
+        body = call.body
+        node_id = body["node_id"]
+        self._speaks_for(call.principal, node_id)
+        now = self.now()
+        parsed = []
+        for index, reading in enumerate(body["readings"]):
+            try:
+                parsed.append((index, reading, parse_time(reading["time"]).timestamp()))
+            except TimeFormatError as exc:
+                raise unprocessable(f"readings[{index}].time: {exc}",
+                                    [{"path": f"/readings/{index}/time", "message": str(exc)}])
+        yield self.store.get_node(node_id)
+        own = yield self.store.node_sensor_ids(node_id)
+        rows, errors = [], []
+        for index, reading, when in parsed:
+            reason = (
+                "unknown_sensor" if reading["sensor_id"] not in own
+                else invalid_reason(reading["value"])
+                or ("future" if when - now > self.settings["report_interval_s"] else None)
+            )
+            if reason:
+                errors.append({"index": index, "sensor_id": reading["sensor_id"], "reason": reason})
+            else:
+                rows.append({"sensor_id": reading["sensor_id"], "time": when,
+                             "value": float(reading["value"]), "received_at": now})
+        unique = {(row["sensor_id"], row["time"]): row for row in rows}
+        new = yield self.writer.submit(node_id, list(unique.values()), now)
+        if new:
+            self.on_change("readings")
+        returnValue({"accepted": new, "duplicates": len(rows) - new, "rejected": len(errors),
+                     "errors": errors[:100],
+                     "settings": {"report_interval_s": self.settings["report_interval_s"]}})
+
+    # -- outputs ---------------------------------------------------------
+
+    @staticmethod
+    def _output_json(row: dict) -> dict:
+        return {"id": row["id"], "node_id": row["node_id"], "name": row["name"], "alias": row["alias"],
+                "zone_id": row["zone_id"], "function": row["function"], "state": row["state"],
+                "state_since": _time(row["state_time"])}
+
+    @op("GET", "/v1/outputs", summary="Relay outputs with zone, function and state.", tag="outputs",
+        response="OutputList")
+    @inlineCallbacks
+    def list_outputs(self, call):
+        rows = yield self.store.list_outputs()
+        returnValue({"outputs": [self._output_json(row) for row in rows]})
+
+    @op("PATCH", "/v1/outputs/{output_id}", summary="Set an output's alias, zone or function.",
+        tag="outputs", body="OutputPatch", response="Output")
+    @inlineCallbacks
+    def patch_output(self, call):
+        yield self._zone_exists(call.body.get("zone_id"))
+        row = yield self.store.patch_output(call.params["output_id"], call.body)
+        self.on_change("outputs")
+        returnValue(self._output_json(row))
+
+    # -- zones -----------------------------------------------------------
+
+    @staticmethod
+    def _zone_json(row: dict) -> dict:
+        return {"id": row["id"], "name": row["name"], "default_target": row["default_target"],
+                "settings": row["settings"], "sensors": row["sensors"], "outputs": row["outputs"],
+                "created": _time(row["created_at"]), "updated": _time(row["updated_at"])}
+
+    @inlineCallbacks
+    def _check_zone_body(self, body: dict, zone_id: int | None = None):
+        """Rules the schema cannot express; all checked before anything is stored."""
+        sensors = {s["id"]: s for s in (yield self.store.list_sensors())}
+        outputs = {o["id"]: o for o in (yield self.store.list_outputs())}
+        for sensor_id in body.get("sensors", ()):
+            if sensor_id not in sensors:
+                raise unprocessable(f"no sensor {sensor_id!r}")
+        for function, output_id in body.get("outputs", {}).items():
+            if output_id not in outputs:
+                raise unprocessable(f"no output {output_id!r}")
+            if outputs[output_id]["zone_id"] not in (None, zone_id):
+                raise ApiError(409, "conflict", f"output {output_id!r} belongs to zone "
+                                                f"{outputs[output_id]['zone_id']}")
+        if len(set(body.get("outputs", {}).values())) != len(body.get("outputs", {})):
+            raise unprocessable("one output cannot serve two functions")
+        if "default_target" in body:
+            target = Target.from_json(body["default_target"])
+            problems = target.problems()
+            if problems:
+                raise unprocessable(f"default_target: {problems[0]}", problems)
+            for sensor_id in target.sensor_ids():
+                if sensor_id not in sensors:
+                    raise unprocessable(f"default_target names no known sensor {sensor_id!r}")
+            body["default_target"] = target.to_json()
+
+    @op("GET", "/v1/zones", summary="All zones.", tag="zones", response="ZoneList")
+    @inlineCallbacks
+    def list_zones(self, call):
+        rows = yield self.store.list_zones()
+        returnValue({"zones": [self._zone_json(row) for row in rows]})
+
+    @op("POST", "/v1/zones", summary="Create a zone.", tag="zones", body="ZoneCreate", response="Zone",
+        status=201)
+    @inlineCallbacks
+    def create_zone(self, call):
+        body = dict(call.body)
+        body.setdefault("default_target", {"mode": "off"})
+        yield self._check_zone_body(body)
+        row = yield self.store.create_zone(body, self.now())
+        self.on_change("zones")
+        returnValue(self._zone_json(row))
+
+    @op("GET", "/v1/zones/{zone_id}", summary="One zone.", tag="zones", response="Zone")
+    @inlineCallbacks
+    def get_zone(self, call):
+        row = yield self.store.get_zone(call.params["zone_id"])
+        returnValue(self._zone_json(row))
+
+    @op("PATCH", "/v1/zones/{zone_id}", summary="Change a zone; `settings` replaces the zone's "
+        "overrides as a whole.", tag="zones", body="ZonePatch", response="Zone")
+    @inlineCallbacks
+    def patch_zone(self, call):
+        zone_id = call.params["zone_id"]
+        yield self.store.get_zone(zone_id)
+        body = dict(call.body)
+        yield self._check_zone_body(body, zone_id)
+        row = yield self.store.patch_zone(zone_id, body, self.now())
+        self.on_change("zones")
+        returnValue(self._zone_json(row))
+
+    @op("DELETE", "/v1/zones/{zone_id}", summary="Delete a zone; its sensors and outputs are "
+        "unassigned.", tag="zones", status=204)
+    @inlineCallbacks
+    def delete_zone(self, call):
+        yield self.store.delete_zone(call.params["zone_id"])
+        self.on_change("zones")
+
+    # -- settings --------------------------------------------------------
+
+    @op("GET", "/v1/settings", summary="Hub-wide settings.", tag="hub", response="Settings")
+    def get_settings(self, call):
+        return self.settings
+
+    @op("PATCH", "/v1/settings", summary="Change hub-wide settings.", tag="hub", body="SettingsPatch",
+        response="Settings")
+    @inlineCallbacks
+    def patch_settings(self, call):
+        changes = call.body
+        if "timezone" in changes and not is_timezone(changes["timezone"]):
+            raise unprocessable(f"unknown IANA time zone {changes['timezone']!r}")
+        yield self.store.put_settings(changes)
+        self.settings = {**self.settings, **changes}
+        self.on_change("settings")
+        returnValue(self.settings)
+
+    # -- tokens ----------------------------------------------------------
+
+    @staticmethod
+    def _token_json(row: dict) -> dict:
+        return {"id": row["id"], "name": row["name"], "role": row["role"], "node_id": row["node_id"],
+                "created": _time(row["created_at"]), "revoked": _time(row["revoked_at"])}
+
+    @op("GET", "/v1/tokens", summary="Tokens (never their secrets).", tag="tokens", response="TokenList")
+    @inlineCallbacks
+    def list_tokens(self, call):
+        rows = yield self.store.list_tokens()
+        returnValue({"tokens": [self._token_json(row) for row in rows]})
+
+    @op("POST", "/v1/tokens", summary="Create a token; its secret is in this reply only.",
+        tag="tokens", body="TokenCreate", response="Token", status=201)
+    @inlineCallbacks
+    def create_token(self, call):
+        body = call.body
+        if body["role"] == "admin" and "node_id" in body:
+            raise unprocessable("only device tokens belong to a node")
+        row, plain = yield self.store.create_token(body["role"], body.get("name", body["role"]),
+                                                   self.now(), node_id=body.get("node_id"))
+        self.tokens.add(row)
+        returnValue({**self._token_json(row), "token": plain})
+
+    @op("DELETE", "/v1/tokens/{token_id}", summary="Revoke a token (not the last admin token).",
+        tag="tokens", status=204)
+    @inlineCallbacks
+    def revoke_token(self, call):
+        token_id = call.params["token_id"]
+        yield self.store.revoke_token(token_id, self.now())
+        self.tokens.forget(token_id)
+
+
+def basic_zone_status(zone: dict, sensors: list[dict], settings: dict, now: float) -> dict[str, Any]:
+    """A zone's status before the control loop has anything to say: the mean of its
+    fresh, valid sensors and its default target; no demand."""
+    values = []
+    for sensor in sensors:
+        if sensor["zone_id"] != zone["id"] or sensor["last_time"] is None:
+            continue
+        if invalid_reason(sensor["last_value"]) or age_problem(
+                sensor["last_time"], now, settings["report_interval_s"], settings["stale_after_intervals"]):
+            continue
+        values.append((sensor["id"], sensor["last_value"]))
+    temperature = round(sum(v for _, v in values) / len(values), 3) if values else None
+    alarms = [] if values or not zone["sensors"] else [f"zone {zone['name']}: no fresh valid temperature"]
+    return {"id": zone["id"], "name": zone["name"], "temperature": temperature,
+            "sensors_used": [s for s, _ in values], "target": zone["default_target"],
+            "action": "idle", "reason": "no control loop in this hub", "alarms": alarms}

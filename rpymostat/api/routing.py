@@ -1,0 +1,268 @@
+"""Declare each API operation once: it becomes a Klein route (with auth, body and query
+validation and JSON encoding) and an entry of the OpenAPI document, so the routes
+served and the routes documented cannot drift apart."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+import attrs
+from jsonschema import Draft202012Validator
+from klein import Klein
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+from twisted.internet.defer import CancelledError, inlineCallbacks
+from twisted.logger import Logger
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from rpymostat.api.http import MAX_BODY, ApiError, json_response, read_json
+from rpymostat.store.store import Conflict
+from rpymostat.store.store import NotFound as StoreNotFound
+
+log = Logger()
+SPEC_URI = "urn:rpymostat:openapi"
+
+
+@attrs.frozen
+class Param:
+    name: str
+    schema: dict
+    required: bool = False
+    description: str = ""
+
+
+@attrs.frozen
+class Operation:
+    method: str
+    path: str
+    name: str
+    summary: str
+    role: str | None
+    body: str | None
+    response: str | None
+    status: int
+    query: tuple[Param, ...]
+    max_body: int
+    tag: str
+
+
+@attrs.frozen
+class Call:
+    """What a handler gets: the request, who made it, and its validated inputs."""
+
+    request: Any
+    principal: Any
+    params: dict
+    body: Any = None
+    query: dict = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Reply:
+    """A handler's answer when the status is not the operation's usual one."""
+
+    status: int
+    payload: Any
+
+
+class Routes:
+    """One Klein app plus the operations declared on it.
+
+    ``path_params`` maps each path parameter name to its JSON Schema; integer parameters
+    become bounded Klein ``int`` converters, strings ``path`` converters (ids may hold ``/``).
+    """
+
+    def __init__(self, path_params: dict[str, dict]):
+        self.app = Klein()
+        self.operations: list[Operation] = []
+        self.path_params = path_params
+        self.app.handle_errors(Exception)(_error_response)
+
+    def op(self, method: str, path: str, *, summary: str, tag: str, role: str | None = "admin",
+           body: str | None = None, response: str | None = None, status: int = 200,
+           query: tuple[Param, ...] = (), max_body: int = MAX_BODY) -> Callable:
+        def decorate(handler: Callable) -> Callable:
+            operation = Operation(method=method, path=path, name=handler.__name__, summary=summary,
+                                  role=role, body=body, response=response, status=status,
+                                  query=tuple(query), max_body=max_body, tag=tag)
+
+            def endpoint(instance, request, **params):
+                return _serve(instance, operation, handler, request, params)
+
+            endpoint.__name__ = handler.__name__
+            self.app.route(self._klein_rule(path), methods=[method], endpoint=operation.name)(endpoint)
+            self.operations.append(operation)
+            return endpoint
+
+        return decorate
+
+    def _klein_rule(self, path: str) -> str:
+        def convert(match: re.Match) -> str:
+            name = match.group(1)
+            schema = self.path_params[name]
+            if schema.get("type") == "integer":
+                return f"<int(max={schema['maximum']}):{name}>"
+            return f"<path:{name}>"
+
+        return re.sub(r"\{(\w+)\}", convert, path)
+
+    def openapi(self, *, title: str, version: str, description: str, schemas: dict,
+                security_description: str) -> dict:
+        paths: dict[str, dict] = {}
+        for op in self.operations:
+            entry = {
+                "operationId": op.name,
+                "summary": op.summary,
+                "tags": [op.tag],
+                "responses": _responses(op),
+            }
+            parameters = [
+                {"name": name, "in": "path", "required": True, "schema": self.path_params[name]}
+                for name in re.findall(r"\{(\w+)\}", op.path)
+            ] + [
+                {"name": p.name, "in": "query", "required": p.required, "schema": p.schema,
+                 **({"description": p.description} if p.description else {})}
+                for p in op.query
+            ]
+            if parameters:
+                entry["parameters"] = parameters
+            if op.body:
+                entry["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{op.body}"}}},
+                    "description": f"At most {op.max_body} bytes.",
+                }
+            entry["security"] = [] if op.role is None else [{"bearer": []}]
+            if op.role:
+                entry["description"] = f"Role: {op.role}" + (" (or admin)." if op.role == "device" else ".")
+            paths.setdefault(op.path, {})[op.method.lower()] = entry
+        return {
+            "openapi": "3.1.0",
+            "info": {"title": title, "version": version, "description": description,
+                     "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"}},
+            "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+            "paths": paths,
+            "components": {
+                "schemas": schemas,
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                               "description": security_description}},
+            },
+        }
+
+
+def _responses(op: Operation) -> dict:
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    responses: dict[str, dict] = {}
+    if op.status == 204:
+        responses["204"] = {"description": "Done; no body."}
+    else:
+        content = {"schema": {"$ref": f"#/components/schemas/{op.response}"}} if op.response else {"schema": {}}
+        responses[str(op.status)] = {"description": "Success.", "content": {"application/json": content}}
+    codes = {"404": "No such resource.", "405": "Method not allowed."}
+    if op.role is not None:
+        codes["401"] = "No or unknown token."
+        codes["403"] = "The token's role may not do this."
+    if op.body:
+        codes.update({"400": "Malformed JSON.", "413": "Body too large.", "422": "Invalid values.",
+                      "409": "Conflicts with the current state."})
+    if op.query:
+        codes["422"] = "Invalid values."
+    for code, text in sorted(codes.items()):
+        responses[code] = {"description": text, **error}
+    return responses
+
+
+class Validators:
+    """Compiled validators for the document's component schemas, resolving their $refs."""
+
+    def __init__(self, document: dict):
+        resource = Resource.from_contents(document, default_specification=DRAFT202012)
+        self._registry = Registry().with_resource(SPEC_URI, resource)
+        self._cache: dict[str, Draft202012Validator] = {}
+
+    def for_schema(self, name: str) -> Draft202012Validator:
+        if name not in self._cache:
+            self._cache[name] = Draft202012Validator(
+                {"$ref": f"{SPEC_URI}#/components/schemas/{name}"}, registry=self._registry)
+        return self._cache[name]
+
+    def for_inline(self, schema: dict) -> Draft202012Validator:
+        return Draft202012Validator(schema, registry=self._registry)
+
+    def check(self, name_or_schema, value: Any, where: str = "body") -> None:
+        validator = (self.for_schema(name_or_schema) if isinstance(name_or_schema, str)
+                     else self.for_inline(name_or_schema))
+        errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+        if errors:
+            details = [{"path": "/" + "/".join(str(p) for p in e.absolute_path),
+                        "message": _short(e.message)} for e in errors[:20]]
+            first = details[0]
+            raise ApiError(422, "invalid", f"{where} is invalid at {first['path']}: {first['message']}",
+                           details)
+
+
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _query_value(param: Param, raw: str) -> Any:
+    kind = param.schema.get("type")
+    try:
+        if kind == "integer":
+            return int(raw)
+        if kind == "number":
+            return float(raw)
+    except ValueError:
+        raise ApiError(422, "invalid", f"query parameter {param.name} must be a {kind}") from None
+    return raw
+
+
+@inlineCallbacks
+def _serve(instance, op: Operation, handler: Callable, request, params: dict):
+    principal = yield instance.authorize(request, op.role)
+    for name, value in params.items():
+        schema = instance.routes.path_params[name]
+        if schema.get("type") != "integer" and not re.fullmatch(schema["pattern"].strip("^$"), value):
+            raise ApiError(404, "not_found", f"no such {name.removesuffix('_id')}: {value[:128]!r}")
+    body = None
+    if op.body:
+        body = read_json(request, op.max_body)
+        instance.validators.check(op.body, body)
+    query = {}
+    for param in op.query:
+        values = request.args.get(param.name.encode())
+        if not values:
+            if param.required:
+                raise ApiError(422, "invalid", f"query parameter {param.name} is required")
+            continue
+        value = _query_value(param, values[-1].decode("utf-8", "replace"))
+        instance.validators.check(param.schema, value, f"query parameter {param.name}")
+        query[param.name] = value
+    call = Call(request=request, principal=principal, params=params, body=body, query=query)
+    result = yield handler(instance, call)
+    if isinstance(result, Reply):
+        return json_response(request, result.payload, result.status)
+    return json_response(request, result, op.status)
+
+
+def _error_response(instance, request, failure):
+    error = failure.value
+    if isinstance(error, CancelledError):
+        return None
+    if isinstance(error, ApiError):
+        api_error = error
+    elif isinstance(error, MethodNotAllowed):
+        request.setHeader(b"allow", ", ".join(sorted(error.valid_methods or ())).encode())
+        api_error = ApiError(405, "method_not_allowed", f"{request.method.decode()} is not allowed here")
+    elif isinstance(error, NotFound):
+        api_error = ApiError(404, "not_found", "no such route")
+    elif isinstance(error, StoreNotFound):
+        api_error = ApiError(404, "not_found", str(error))
+    elif isinstance(error, Conflict):
+        api_error = ApiError(409, "conflict", str(error))
+    else:
+        log.failure("unexpected error answering {method} {path}", failure,
+                    method=request.method.decode(), path=request.path.decode("utf-8", "replace"))
+        api_error = ApiError(500, "internal", "the hub failed to answer; the failure is in its log")
+    return json_response(request, api_error.envelope(), api_error.status)

@@ -1,0 +1,187 @@
+"""The JSON Schemas of the hub API's bodies. They go into the OpenAPI document's
+``components.schemas`` and are the very schemas that validate requests."""
+
+from __future__ import annotations
+
+from rpymostat.settings import SETTINGS_PATCH_SCHEMA, SETTINGS_SCHEMA, ZONE_SETTINGS_SCHEMA
+from rpymostat.target import FAN_MODES, MODES, SETPOINT_MAX, SETPOINT_MIN
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"
+ZONE_ID_MAX = 2**31 - 1
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(properties: dict, required=(), **extra) -> dict:
+    schema = {"type": "object", "additionalProperties": False, "properties": properties, **extra}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def nullable(schema: dict) -> dict:
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        return {**schema, "type": [kind, "null"]}
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+Id = {"type": "string", "pattern": ID_PATTERN, "maxLength": 128}
+Name = {"type": "string", "minLength": 1, "maxLength": 100}
+Time = {"type": "string", "format": "date-time", "maxLength": 40,
+        "description": "ISO 8601 with an offset; responses use UTC with Z."}
+ZoneId = {"type": "integer", "minimum": 1, "maximum": ZONE_ID_MAX}
+Setpoint = {"type": ["number", "null"], "minimum": SETPOINT_MIN, "maximum": SETPOINT_MAX}
+Temperature = {"type": ["number", "null"], "description": "°C"}
+FUNCTIONS = ["heat", "cool", "fan", "aux"]
+
+SCHEMAS: dict[str, dict] = {
+    "Error": obj(
+        {"error": obj({"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
+                      required=["code", "message"])},
+        required=["error"],
+    ),
+    "Health": obj({"status": {"type": "string", "enum": ["ok"]}, "version": {"type": "string"},
+                   "hub_id": {"type": "string"}, "system": {"type": "string"}},
+                  required=["status", "version", "hub_id"]),
+    "SensorWeight": obj({"sensor_id": Id, "weight": {"type": "number", "minimum": 0.001,
+                                                     "maximum": 1000, "default": 1}},
+                        required=["sensor_id"]),
+    "Target": obj(
+        {
+            "mode": {"type": "string", "enum": list(MODES)},
+            "heat_setpoint": Setpoint,
+            "cool_setpoint": Setpoint,
+            "fan": {"type": "string", "enum": list(FAN_MODES), "default": "auto"},
+            "sensors": {"type": "array", "maxItems": 32, "items": ref("SensorWeight"),
+                        "description": "Sensors that count, with weights; empty = all of the zone's."},
+            "aggregation": {"type": "string", "pattern": r"^[a-z][a-z0-9_]{0,63}$",
+                            "description": "Aggregation plugin (single, mean, weighted_mean, min, max)."},
+            "decision": {"type": ["string", "null"], "pattern": r"^[a-z][a-z0-9_]{0,63}$",
+                         "description": "Decision plugin; null = the hub's default."},
+        },
+        required=["mode"],
+        description="What a zone is asked to do. In auto, cool_setpoint ≥ heat_setpoint + 0.5.",
+    ),
+    "Settings": SETTINGS_SCHEMA,
+    "SettingsPatch": SETTINGS_PATCH_SCHEMA,
+    "ZoneSettings": ZONE_SETTINGS_SCHEMA,
+    "ZoneOutputs": obj({f: Id for f in FUNCTIONS},
+                       description="The zone's relay outputs by function."),
+    "ZoneCreate": obj(
+        {"name": Name, "default_target": ref("Target"), "settings": ref("ZoneSettings"),
+         "sensors": {"type": "array", "maxItems": 64, "uniqueItems": True, "items": Id},
+         "outputs": ref("ZoneOutputs")},
+        required=["name"],
+    ),
+    "ZonePatch": obj(
+        {"name": Name, "default_target": ref("Target"), "settings": ref("ZoneSettings"),
+         "sensors": {"type": "array", "maxItems": 64, "uniqueItems": True, "items": Id},
+         "outputs": ref("ZoneOutputs")},
+        minProperties=1,
+    ),
+    "Zone": obj(
+        {"id": ZoneId, "name": Name, "default_target": ref("Target"), "settings": ref("ZoneSettings"),
+         "sensors": {"type": "array", "items": Id}, "outputs": ref("ZoneOutputs"),
+         "created": Time, "updated": Time},
+        required=["id", "name", "default_target", "settings", "sensors", "outputs"],
+    ),
+    "ZoneList": obj({"zones": {"type": "array", "items": ref("Zone")}}, required=["zones"]),
+    "SensorInfo": obj({"sensor_id": Id, "type": {"type": "string", "minLength": 1, "maxLength": 50},
+                       "name": Name}, required=["sensor_id"]),
+    "OutputInfo": obj({"output_id": Id, "name": Name}, required=["output_id"]),
+    "NodeRegister": obj(
+        {
+            "node_id": Id,
+            "kind": {"type": "string", "enum": ["sensor", "relay"]},
+            "name": Name,
+            "url": {"type": "string", "pattern": r"^https?://", "maxLength": 500,
+                    "description": "Where a relay node's API answers."},
+            "version": {"type": "string", "maxLength": 50},
+            "sensors": {"type": "array", "maxItems": 64, "items": ref("SensorInfo")},
+            "outputs": {"type": "array", "maxItems": 64, "items": ref("OutputInfo")},
+        },
+        required=["node_id", "kind"],
+    ),
+    "Node": obj(
+        {"id": Id, "kind": {"type": "string"}, "name": Name, "url": {"type": ["string", "null"]},
+         "address": {"type": ["string", "null"]}, "version": {"type": ["string", "null"]},
+         "registered": Time, "last_seen": Time, "sensors": {"type": "array", "items": Id},
+         "outputs": {"type": "array", "items": Id}},
+        required=["id", "kind", "name", "last_seen"],
+    ),
+    "NodeList": obj({"nodes": {"type": "array", "items": ref("Node")}}, required=["nodes"]),
+    "NodeRegistered": obj(
+        {"node": ref("Node"), "hub_id": {"type": "string"},
+         "settings": obj({"report_interval_s": {"type": "integer"}, "lease_s": {"type": "integer"},
+                          "min_off_s": {"type": "integer"}})},
+        required=["node", "hub_id", "settings"],
+    ),
+    "Enroll": obj({"node_id": Id, "name": Name}, required=["node_id"]),
+    "Enrolled": obj({"token": {"type": "string"}, "hub_id": {"type": "string"},
+                     "system": {"type": "string"}, "token_id": {"type": "integer"}},
+                    required=["token", "hub_id"]),
+    "Sensor": obj(
+        {"id": Id, "node_id": {"type": ["string", "null"]}, "type": {"type": "string"}, "name": Name,
+         "alias": {"type": ["string", "null"]}, "zone_id": nullable(ZoneId),
+         "last_value": Temperature, "last_seen": {"type": ["string", "null"], "format": "date-time"},
+         "stale": {"type": "boolean"}},
+        required=["id", "type", "name", "stale"],
+    ),
+    "SensorList": obj({"sensors": {"type": "array", "items": ref("Sensor")}}, required=["sensors"]),
+    "SensorPatch": obj({"alias": nullable(Name), "zone_id": nullable(ZoneId)}, minProperties=1),
+    "Reading": obj({"sensor_id": Id, "time": Time,
+                    "value": {"type": "number", "minimum": -1000, "maximum": 1000}},
+                   required=["sensor_id", "time", "value"]),
+    "ReadingBatch": obj({"node_id": Id, "readings": {"type": "array", "minItems": 1, "maxItems": 5000,
+                                                      "items": ref("Reading")}},
+                        required=["node_id", "readings"]),
+    "ReadingsAccepted": obj(
+        {"accepted": {"type": "integer"}, "duplicates": {"type": "integer"},
+         "rejected": {"type": "integer"},
+         "errors": {"type": "array", "items": obj({"index": {"type": "integer"},
+                                                    "sensor_id": {"type": "string"},
+                                                    "reason": {"type": "string"}})},
+         "settings": obj({"report_interval_s": {"type": "integer"}})},
+        required=["accepted", "duplicates", "rejected", "errors"],
+    ),
+    "Output": obj(
+        {"id": Id, "node_id": {"type": ["string", "null"]}, "name": Name,
+         "alias": {"type": ["string", "null"]}, "zone_id": nullable(ZoneId),
+         "function": {"type": ["string", "null"], "enum": FUNCTIONS + [None]},
+         "state": {"type": "string", "enum": ["on", "off"]},
+         "state_since": {"type": ["string", "null"], "format": "date-time"}},
+        required=["id", "name", "state"],
+    ),
+    "OutputList": obj({"outputs": {"type": "array", "items": ref("Output")}}, required=["outputs"]),
+    "OutputPatch": obj({"alias": nullable(Name), "zone_id": nullable(ZoneId),
+                        "function": {"type": ["string", "null"], "enum": FUNCTIONS + [None]}},
+                       minProperties=1),
+    "TokenCreate": obj({"role": {"type": "string", "enum": ["admin", "device"]}, "name": Name,
+                        "node_id": Id}, required=["role"]),
+    "Token": obj({"id": {"type": "integer"}, "name": {"type": "string"},
+                  "role": {"type": "string", "enum": ["admin", "device"]},
+                  "node_id": {"type": ["string", "null"]}, "created": Time,
+                  "revoked": {"type": ["string", "null"], "format": "date-time"},
+                  "token": {"type": "string", "description": "Only in the reply that creates it."}},
+                 required=["id", "name", "role", "created"]),
+    "TokenList": obj({"tokens": {"type": "array", "items": ref("Token")}}, required=["tokens"]),
+    "ZoneStatus": obj(
+        {"id": ZoneId, "name": Name, "temperature": Temperature,
+         "sensors_used": {"type": "array", "items": Id},
+         "target": nullable(ref("Target")),
+         "action": {"type": "string", "enum": ["idle", "heating", "cooling", "fan"]},
+         "reason": {"type": "string"}, "alarms": {"type": "array", "items": {"type": "string"}}},
+        required=["id", "name", "temperature", "target", "action", "reason", "alarms"],
+    ),
+    "Status": obj(
+        {"version": {"type": "string"}, "hub_id": {"type": "string"}, "system": {"type": "string"},
+         "time": Time, "uptime_s": {"type": "number"},
+         "zones": {"type": "array", "items": ref("ZoneStatus")},
+         "alarms": {"type": "array", "items": {"type": "string"}},
+         "counts": obj({k: {"type": "integer"} for k in ("nodes", "sensors", "outputs", "zones")})},
+        required=["version", "hub_id", "time", "uptime_s", "zones", "alarms"],
+    ),
+}

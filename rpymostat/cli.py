@@ -1,0 +1,139 @@
+"""``rpymostat``: the hub and its tools.
+
+    rpymostat [--home DIR] hub [--port N] [--db URL] [--listen ADDR] [--config FILE]
+    rpymostat [--home DIR] token create --role admin|device [--name NAME] [--node-id ID]
+    rpymostat [--home DIR] token list
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from rpymostat import __version__
+from rpymostat.config import ConfigError, home_dir, load_hub_config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rpymostat", description="RPyMostat hub and tools.")
+    parser.add_argument("--version", action="version", version=f"rpymostat {__version__}")
+    parser.add_argument("--home", help="data directory (default: $RPYMOSTAT_HOME or the XDG data dir)")
+    parser.add_argument("--config", help="TOML config file (default: <home>/rpymostat.toml)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    hub = commands.add_parser("hub", help="run the hub")
+    hub.add_argument("--port", type=int, help="TCP port of the API (default 8573; 0 picks a free one)")
+    hub.add_argument("--listen", help="address to listen on (default 0.0.0.0)")
+    hub.add_argument("--db", help="database URL (default: SQLite in the home dir)")
+    hub.add_argument("--system", help="name of this RPyMostat system, advertised to nodes")
+    hub.add_argument("--enrollment-key", dest="enrollment_key", help="key nodes enroll with")
+    hub.add_argument("--no-zeroconf", dest="zeroconf", action="store_const", const=False,
+                     help="do not advertise the hub over mDNS")
+
+    token = commands.add_parser("token", help="manage API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_commands.add_parser("create", help="create a token and print it alone on stdout")
+    create.add_argument("--role", choices=["admin", "device"], required=True)
+    create.add_argument("--name", help="a name to recognise the token by")
+    create.add_argument("--node-id", dest="node_id", help="bind a device token to one node")
+    create.add_argument("--db", help="database URL (default: SQLite in the home dir)")
+    listing = token_commands.add_parser("list", help="list tokens (never their secrets)")
+    listing.add_argument("--db", help="database URL (default: SQLite in the home dir)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    home = home_dir(args.home)
+    try:
+        flags = {key: getattr(args, key, None) for key in
+                 ("port", "listen", "db", "system", "enrollment_key", "zeroconf")}
+        config = load_hub_config(home, args.config, os.environ, flags)
+    except ConfigError as exc:
+        print(f"rpymostat: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "hub":
+        return run_hub(config)
+    if args.command == "token":
+        return token_command(args, config)
+    return 2
+
+
+def token_command(args, config) -> int:
+    from rpymostat.store.store import Store
+    from rpymostat.timeutil import format_time
+
+    config.home.mkdir(parents=True, exist_ok=True)
+    store = Store(config.db_url)
+    try:
+        store.open(time.time())
+        if args.token_command == "create":
+            if args.role == "admin" and args.node_id:
+                print("rpymostat: only device tokens belong to a node", file=sys.stderr)
+                return 2
+            _, plain = store.create_token(args.role, args.name or args.role, time.time(), node_id=args.node_id)
+            print(plain)
+        else:
+            for row in store.list_tokens():
+                state = f"revoked {format_time(row['revoked_at'])}" if row["revoked_at"] else "active"
+                print(f"{row['id']}\t{row['role']}\t{row['name']}\t{row['node_id'] or '-'}\t{state}")
+    finally:
+        store.close()
+    return 0
+
+
+def start_logging(stream=sys.stdout) -> None:
+    from twisted.logger import LogLevel, FilteringLogObserver, LogLevelFilterPredicate, globalLogBeginner
+    from twisted.logger import formatEvent
+
+    def observer(event):
+        text = formatEvent(event)
+        if event.get("log_failure") is not None:
+            text += "\n" + event["log_failure"].getTraceback()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(event.get("log_time", time.time())))
+        namespace = event.get("log_namespace", "-").split(".")[-1]
+        stream.write(f"{stamp} [{namespace}] {text}\n")
+        stream.flush()
+
+    predicate = LogLevelFilterPredicate(defaultLogLevel=LogLevel.info)
+    globalLogBeginner.beginLoggingTo([FilteringLogObserver(observer, [predicate])],
+                                     redirectStandardIO=False)
+
+
+def install_reactor():
+    from twisted.internet import asyncioreactor
+
+    asyncioreactor.install()
+    from twisted.internet import reactor
+
+    return reactor
+
+
+def run_hub(config) -> int:
+    reactor = install_reactor()
+    start_logging()
+    from twisted.logger import Logger
+
+    from rpymostat.hub import HubService
+
+    log = Logger(namespace="rpymostat.hub")
+    service = HubService(config, reactor, announce=lambda text: print(text, flush=True))
+    outcome = {"code": 0}
+
+    def failed(failure):
+        log.failure("the hub could not start", failure)
+        outcome["code"] = 1
+        reactor.stop()
+
+    reactor.callWhenRunning(service.startService)
+    reactor.callWhenRunning(lambda: service.ready.addErrback(failed))
+    reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
+    reactor.run()
+    log.info("hub stopped")
+    return outcome["code"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

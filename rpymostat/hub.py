@@ -1,0 +1,119 @@
+"""The hub process: store, API and advertisement as one Twisted service."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from twisted.application.service import MultiService, Service
+from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.endpoints import TCP4ServerEndpoint
+from twisted.logger import Logger
+from twisted.python.threadpool import ThreadPool
+from twisted.web.server import Site
+
+from rpymostat import __version__
+from rpymostat.api.auth import TokenBook
+from rpymostat.api.hub import HubAPI
+from rpymostat.config import HubConfig
+from rpymostat.discovery import Advertiser, hub_txt
+from rpymostat.store.aio import AsyncStore, ReadingWriter, thread_runner
+from rpymostat.store.store import Store, hash_token, new_token
+
+log = Logger()
+
+
+@inlineCallbacks
+def prepare_store(store: AsyncStore, now: float, configured_key: str | None,
+                  announce: Callable[[str], None]):
+    """Open the database; on first start make the admin token and enrollment key and
+    announce them once. Returns ``(hub_id, enrollment_key_hash)``."""
+    opened = yield store.open(now)
+    if opened["first_start"]:
+        _, plain = yield store.create_token("admin", "first admin", now)
+        announce(f"Admin token (shown once, keep it safe): {plain}")
+    key_hash = hash_token(configured_key) if configured_key else (yield store.get_meta("enrollment_key_hash"))
+    if key_hash is None:
+        key = new_token()
+        key_hash = hash_token(key)
+        yield store.set_meta("enrollment_key_hash", key_hash)
+        announce(f"Enrollment key for nodes (shown once): {key}")
+    return opened["hub_id"], key_hash
+
+
+class Listener(Service):
+    """Serves a site on an endpoint; ``listening`` fires with the port once bound."""
+
+    def __init__(self, endpoint, factory):
+        self.endpoint = endpoint
+        self.factory = factory
+        self.listening: Deferred | None = None
+        self._port = None
+
+    def startService(self):
+        super().startService()
+        self.listening = self.endpoint.listen(self.factory)
+        self.listening.addCallback(self._bound)
+
+    def _bound(self, port):
+        self._port = port
+        return port
+
+    def stopService(self):
+        super().stopService()
+        if self._port is not None:
+            return self._port.stopListening()
+        return None
+
+
+class HubService(MultiService):
+    def __init__(self, config: HubConfig, reactor, announce: Callable[[str], None] = print):
+        super().__init__()
+        self.config = config
+        self.reactor = reactor
+        self.announce = announce
+        self.pool = ThreadPool(minthreads=1, maxthreads=1 if config.db_url.startswith("sqlite") else 4,
+                               name="rpymostat-db")
+        self.store = AsyncStore(Store(config.db_url), thread_runner(reactor, self.pool))
+        self.ready: Deferred = Deferred()
+        self.api: HubAPI | None = None
+        self.url: str | None = None
+
+    def startService(self):
+        super().startService()
+        self.pool.start()
+        self._start().chainDeferred(self.ready)
+
+    @inlineCallbacks
+    def _start(self):
+        config = self.config
+        config.home.mkdir(parents=True, exist_ok=True)
+        now = self.reactor.seconds()
+        hub_id, key_hash = yield prepare_store(self.store, now, config.enrollment_key, self.announce)
+        settings = yield self.store.get_settings()
+        tokens = TokenBook(self.store, key_hash)
+        tokens.load((yield self.store.active_tokens()))
+        self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens,
+                          clock=self.reactor, hub_id=hub_id, system=config.system, settings=settings,
+                          started_at=now)
+        site = Site(self.api.resource())
+        site.displayTracebacks = False
+        site.noisy = False
+        listener = Listener(TCP4ServerEndpoint(self.reactor, config.port, interface=config.listen), site)
+        listener.setServiceParent(self)
+        port = yield listener.listening
+        bound = port.getHost()
+        host = "127.0.0.1" if bound.host in ("0.0.0.0", "") else bound.host
+        self.url = f"http://{host}:{bound.port}/"
+        log.info("RPyMostat hub {version} ({hub_id}) listening on {url}", version=__version__,
+                 hub_id=hub_id, url=self.url)
+        if config.zeroconf:
+            Advertiser(self.reactor, name=f"RPyMostat hub {config.system} {hub_id[:8]}", port=bound.port,
+                       listen=config.listen,
+                       properties=hub_txt(hub_id, __version__, config.system)).setServiceParent(self)
+        return self
+
+    @inlineCallbacks
+    def stopService(self):
+        yield super().stopService()
+        self.pool.stop()
+        self.store.store.close()

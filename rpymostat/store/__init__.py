@@ -1,0 +1,1 @@
+"""Durable state of the hub: SQLAlchemy Core tables, Alembic migrations, and the Store."""

@@ -1,0 +1,117 @@
+"""The hub's tables. Instants are stored as float POSIX seconds, which every
+database compares and indexes the same way; JSON columns hold API-shaped values."""
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(128)
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("node_id", ID, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+)
+
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("url", String(500), nullable=True),
+    Column("address", String(100), nullable=True),
+    Column("version", String(50), nullable=True),
+    Column("registered_at", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+)
+
+zones = Table(
+    "zones",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("default_target", JSON, nullable=False),
+    Column("settings", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+sensors = Table(
+    "sensors",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("node_id", ID, ForeignKey("nodes.id", ondelete="SET NULL"), nullable=True),
+    Column("type", String(50), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("alias", String(100), nullable=True),
+    Column("zone_id", Integer, ForeignKey("zones.id", ondelete="SET NULL"), nullable=True),
+    Column("last_value", Float, nullable=True),
+    Column("last_time", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+)
+
+outputs = Table(
+    "outputs",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("node_id", ID, ForeignKey("nodes.id", ondelete="SET NULL"), nullable=True),
+    Column("name", String(100), nullable=False),
+    Column("alias", String(100), nullable=True),
+    Column("zone_id", Integer, ForeignKey("zones.id", ondelete="SET NULL"), nullable=True),
+    Column("function", String(8), nullable=True),
+    Column("state", String(8), nullable=False, default="off"),
+    Column("state_time", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+)
+
+readings = Table(
+    "readings",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("sensor_id", ID, ForeignKey("sensors.id", ondelete="CASCADE"), nullable=False),
+    Column("time", Float, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("received_at", Float, nullable=False),
+    UniqueConstraint("sensor_id", "time", name="uq_readings_sensor_time"),
+)

@@ -1,0 +1,387 @@
+"""The hub's durable state behind plain, blocking methods.
+
+Every method here blocks on the database, so the hub calls them through
+:class:`AsyncStore`, which runs them in a thread pool and never on the reactor thread.
+Methods take ``now`` explicitly so that the hub's injected clock is the only clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from typing import Any, Callable, Iterable
+
+from sqlalchemy import create_engine, delete, event, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from rpymostat.store import migrate
+from rpymostat.store.schema import meta, nodes, outputs, readings, sensors, settings, tokens, zones
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Conflict(ValueError):
+    pass
+
+
+def hash_token(token: str) -> str:
+    """Tokens are 256-bit random strings, so a plain SHA-256 is enough to store them safely."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _rows(result) -> list[dict]:
+    return [dict(row) for row in result.mappings()]
+
+
+class Store:
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+
+    def open(self, now: float) -> dict:
+        """Migrate, then make the hub's identity on first start.
+
+        Returns ``{"hub_id": ..., "first_start": bool}``.
+        """
+        migrate.upgrade(self.engine)
+        with self.engine.begin() as conn:
+            hub_id = conn.execute(select(meta.c.value).where(meta.c.key == "hub_id")).scalar()
+            first = hub_id is None
+            if first:
+                hub_id = uuid.uuid4().hex
+                conn.execute(insert(meta).values(key="hub_id", value=hub_id))
+                conn.execute(insert(meta).values(key="created_at", value=repr(now)))
+        return {"hub_id": hub_id, "first_start": first}
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _tx(self, work: Callable[[Connection], Any]) -> Any:
+        with self.engine.begin() as conn:
+            return work(conn)
+
+    # -- meta ------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        return self._tx(lambda c: c.execute(select(meta.c.value).where(meta.c.key == key)).scalar())
+
+    def set_meta(self, key: str, value: str) -> None:
+        def work(conn):
+            if conn.execute(update(meta).where(meta.c.key == key).values(value=value)).rowcount == 0:
+                conn.execute(insert(meta).values(key=key, value=value))
+
+        self._tx(work)
+
+    # -- tokens ----------------------------------------------------------
+
+    def create_token(self, role: str, name: str, now: float, node_id: str | None = None) -> tuple[dict, str]:
+        """A new token; the plain text is returned here once and never stored."""
+        plain = new_token()
+        row = dict(name=name, role=role, token_hash=hash_token(plain), node_id=node_id,
+                   created_at=now, revoked_at=None)
+
+        def work(conn):
+            row["id"] = conn.execute(insert(tokens).values(**row)).inserted_primary_key[0]
+            return row
+
+        return self._tx(work), plain
+
+    def active_tokens(self) -> list[dict]:
+        return self._tx(lambda c: _rows(c.execute(
+            select(tokens).where(tokens.c.revoked_at.is_(None)).order_by(tokens.c.id))))
+
+    def list_tokens(self) -> list[dict]:
+        return self._tx(lambda c: _rows(c.execute(select(tokens).order_by(tokens.c.id))))
+
+    def revoke_token(self, token_id: int, now: float) -> dict:
+        def work(conn):
+            row = conn.execute(select(tokens).where(tokens.c.id == token_id)).mappings().first()
+            if row is None or row["revoked_at"] is not None:
+                raise NotFound(f"no active token {token_id}")
+            if row["role"] == "admin":
+                admins = conn.execute(select(func.count()).select_from(tokens).where(
+                    tokens.c.role == "admin", tokens.c.revoked_at.is_(None))).scalar()
+                if admins <= 1:
+                    raise Conflict("this is the last admin token; create another before revoking it")
+            conn.execute(update(tokens).where(tokens.c.id == token_id).values(revoked_at=now))
+            return {**row, "revoked_at": now}
+
+        return self._tx(work)
+
+    def revoke_node_tokens(self, conn: Connection, node_id: str, now: float) -> None:
+        conn.execute(update(tokens).where(tokens.c.node_id == node_id, tokens.c.revoked_at.is_(None))
+                     .values(revoked_at=now))
+
+    # -- settings --------------------------------------------------------
+
+    def get_settings(self) -> dict:
+        return self._tx(lambda c: {r.key: r.value for r in c.execute(select(settings))})
+
+    def put_settings(self, changes: dict) -> None:
+        def work(conn):
+            for key, value in changes.items():
+                if conn.execute(update(settings).where(settings.c.key == key).values(value=value)).rowcount == 0:
+                    conn.execute(insert(settings).values(key=key, value=value))
+
+        self._tx(work)
+
+    # -- nodes, sensors, outputs ----------------------------------------
+
+    def register_node(self, node: dict, node_sensors: Iterable[dict], node_outputs: Iterable[dict],
+                      now: float) -> dict:
+        """Create or refresh a node and the sensors and outputs it reports.
+
+        Aliases and zone assignments that people made stay as they are.
+        """
+        def work(conn):
+            existing = conn.execute(select(nodes).where(nodes.c.id == node["id"])).mappings().first()
+            fields = {k: node.get(k) for k in ("kind", "name", "url", "address", "version")}
+            if existing is None:
+                conn.execute(insert(nodes).values(id=node["id"], registered_at=now, last_seen=now, **fields))
+            else:
+                conn.execute(update(nodes).where(nodes.c.id == node["id"]).values(last_seen=now, **fields))
+            for s in node_sensors:
+                values = dict(node_id=node["id"], type=s["type"], name=s["name"])
+                if conn.execute(update(sensors).where(sensors.c.id == s["id"]).values(**values)).rowcount == 0:
+                    conn.execute(insert(sensors).values(id=s["id"], created_at=now, **values))
+            for o in node_outputs:
+                values = dict(node_id=node["id"], name=o["name"])
+                if conn.execute(update(outputs).where(outputs.c.id == o["id"]).values(**values)).rowcount == 0:
+                    conn.execute(insert(outputs).values(id=o["id"], created_at=now, state="off", **values))
+            return conn.execute(select(nodes).where(nodes.c.id == node["id"])).mappings().one()
+
+        return dict(self._tx(work))
+
+    def list_nodes(self) -> list[dict]:
+        return self._tx(lambda c: _rows(c.execute(select(nodes).order_by(nodes.c.id))))
+
+    def get_node(self, node_id: str) -> dict:
+        row = self._tx(lambda c: c.execute(select(nodes).where(nodes.c.id == node_id)).mappings().first())
+        if row is None:
+            raise NotFound(f"no node {node_id!r}")
+        return dict(row)
+
+    def delete_node(self, node_id: str, now: float) -> None:
+        """Forget a node and revoke its tokens; its sensors and outputs keep their history
+        and come back attached if the node registers again."""
+        def work(conn):
+            if conn.execute(delete(nodes).where(nodes.c.id == node_id)).rowcount == 0:
+                raise NotFound(f"no node {node_id!r}")
+            self.revoke_node_tokens(conn, node_id, now)
+
+        self._tx(work)
+
+    def node_sensor_ids(self, node_id: str) -> set[str]:
+        return self._tx(lambda c: set(c.execute(
+            select(sensors.c.id).where(sensors.c.node_id == node_id)).scalars()))
+
+    def list_sensors(self) -> list[dict]:
+        return self._tx(lambda c: _rows(c.execute(select(sensors).order_by(sensors.c.id))))
+
+    def get_sensor(self, sensor_id: str) -> dict:
+        row = self._tx(lambda c: c.execute(select(sensors).where(sensors.c.id == sensor_id)).mappings().first())
+        if row is None:
+            raise NotFound(f"no sensor {sensor_id!r}")
+        return dict(row)
+
+    def patch_sensor(self, sensor_id: str, changes: dict) -> dict:
+        def work(conn):
+            self._check_zone(conn, changes.get("zone_id"))
+            if conn.execute(update(sensors).where(sensors.c.id == sensor_id).values(**changes)).rowcount == 0:
+                raise NotFound(f"no sensor {sensor_id!r}")
+            return dict(conn.execute(select(sensors).where(sensors.c.id == sensor_id)).mappings().one())
+
+        return self._tx(work)
+
+    def list_outputs(self) -> list[dict]:
+        return self._tx(lambda c: _rows(c.execute(select(outputs).order_by(outputs.c.id))))
+
+    def get_output(self, output_id: str) -> dict:
+        row = self._tx(lambda c: c.execute(select(outputs).where(outputs.c.id == output_id)).mappings().first())
+        if row is None:
+            raise NotFound(f"no output {output_id!r}")
+        return dict(row)
+
+    def patch_output(self, output_id: str, changes: dict) -> dict:
+        def work(conn):
+            current = conn.execute(select(outputs).where(outputs.c.id == output_id)).mappings().first()
+            if current is None:
+                raise NotFound(f"no output {output_id!r}")
+            merged = {**current, **changes}
+            self._check_zone(conn, merged["zone_id"])
+            if merged["zone_id"] is not None and merged["function"] is not None:
+                taken = conn.execute(select(outputs.c.id).where(
+                    outputs.c.zone_id == merged["zone_id"], outputs.c.function == merged["function"],
+                    outputs.c.id != output_id)).scalar()
+                if taken:
+                    raise Conflict(f"zone {merged['zone_id']} already has a {merged['function']} "
+                                   f"output ({taken})")
+            conn.execute(update(outputs).where(outputs.c.id == output_id).values(**changes))
+            return dict(conn.execute(select(outputs).where(outputs.c.id == output_id)).mappings().one())
+
+        return self._tx(work)
+
+    def set_output_state(self, output_id: str, state: str, now: float) -> None:
+        self._tx(lambda c: c.execute(update(outputs).where(outputs.c.id == output_id)
+                                     .values(state=state, state_time=now)))
+
+    # -- zones -----------------------------------------------------------
+
+    @staticmethod
+    def _check_zone(conn: Connection, zone_id: int | None) -> None:
+        if zone_id is not None and conn.execute(select(zones.c.id).where(zones.c.id == zone_id)).first() is None:
+            raise NotFound(f"no zone {zone_id}")
+
+    def _zone(self, conn: Connection, zone_id: int) -> dict:
+        row = conn.execute(select(zones).where(zones.c.id == zone_id)).mappings().first()
+        if row is None:
+            raise NotFound(f"no zone {zone_id}")
+        zone = dict(row)
+        zone["sensors"] = list(conn.execute(select(sensors.c.id).where(sensors.c.zone_id == zone_id)
+                                            .order_by(sensors.c.id)).scalars())
+        zone["outputs"] = {r.function: r.id for r in conn.execute(
+            select(outputs.c.id, outputs.c.function).where(outputs.c.zone_id == zone_id,
+                                                           outputs.c.function.is_not(None)))}
+        return zone
+
+    def _assign(self, conn: Connection, zone_id: int, sensor_ids, output_map) -> None:
+        if sensor_ids is not None:
+            known = set(conn.execute(select(sensors.c.id).where(sensors.c.id.in_(sensor_ids))).scalars())
+            missing = sorted(set(sensor_ids) - known)
+            if missing:
+                raise NotFound(f"no sensor {missing[0]!r}")
+            conn.execute(update(sensors).where(sensors.c.zone_id == zone_id).values(zone_id=None))
+            if sensor_ids:
+                conn.execute(update(sensors).where(sensors.c.id.in_(sensor_ids)).values(zone_id=zone_id))
+        if output_map is not None:
+            ids = list(output_map.values())
+            if len(set(ids)) != len(ids):
+                raise Conflict("one output cannot serve two functions")
+            found = {r.id: r for r in conn.execute(select(outputs).where(outputs.c.id.in_(ids)))}
+            for function, output_id in output_map.items():
+                row = found.get(output_id)
+                if row is None:
+                    raise NotFound(f"no output {output_id!r}")
+                if row.zone_id not in (None, zone_id):
+                    raise Conflict(f"output {output_id!r} belongs to zone {row.zone_id}")
+            conn.execute(update(outputs).where(outputs.c.zone_id == zone_id)
+                         .values(zone_id=None, function=None))
+            for function, output_id in output_map.items():
+                conn.execute(update(outputs).where(outputs.c.id == output_id)
+                             .values(zone_id=zone_id, function=function))
+
+    def create_zone(self, zone: dict, now: float) -> dict:
+        def work(conn):
+            if conn.execute(select(zones.c.id).where(zones.c.name == zone["name"])).first():
+                raise Conflict(f"a zone named {zone['name']!r} exists")
+            zone_id = conn.execute(insert(zones).values(
+                name=zone["name"], default_target=zone["default_target"],
+                settings=zone.get("settings", {}), created_at=now, updated_at=now,
+            )).inserted_primary_key[0]
+            self._assign(conn, zone_id, zone.get("sensors"), zone.get("outputs"))
+            return self._zone(conn, zone_id)
+
+        return self._tx(work)
+
+    def list_zones(self) -> list[dict]:
+        def work(conn):
+            ids = conn.execute(select(zones.c.id).order_by(zones.c.id)).scalars().all()
+            return [self._zone(conn, zone_id) for zone_id in ids]
+
+        return self._tx(work)
+
+    def get_zone(self, zone_id: int) -> dict:
+        return self._tx(lambda c: self._zone(c, zone_id))
+
+    def patch_zone(self, zone_id: int, changes: dict, now: float) -> dict:
+        def work(conn):
+            self._zone(conn, zone_id)
+            name = changes.get("name")
+            if name is not None and conn.execute(select(zones.c.id).where(
+                    zones.c.name == name, zones.c.id != zone_id)).first():
+                raise Conflict(f"a zone named {name!r} exists")
+            columns = {k: changes[k] for k in ("name", "default_target", "settings") if k in changes}
+            conn.execute(update(zones).where(zones.c.id == zone_id).values(updated_at=now, **columns))
+            self._assign(conn, zone_id, changes.get("sensors"), changes.get("outputs"))
+            return self._zone(conn, zone_id)
+
+        return self._tx(work)
+
+    def delete_zone(self, zone_id: int) -> None:
+        def work(conn):
+            self._zone(conn, zone_id)
+            conn.execute(update(sensors).where(sensors.c.zone_id == zone_id).values(zone_id=None))
+            conn.execute(update(outputs).where(outputs.c.zone_id == zone_id).values(zone_id=None, function=None))
+            conn.execute(delete(zones).where(zones.c.id == zone_id))
+
+        self._tx(work)
+
+    # -- readings --------------------------------------------------------
+
+    def add_readings(self, node_id: str, rows: list[dict], now: float) -> int:
+        """Store readings, ignoring any (sensor, time) already stored, and move each
+        sensor's latest value forward. Returns how many were new."""
+        return self.add_reading_batches([(node_id, rows, now)])[0]
+
+    def add_reading_batches(self, batches: list[tuple[str, list[dict], float]]) -> list[int]:
+        """Several requests' readings in one transaction: one commit for many requests."""
+        def work(conn):
+            return [self._add_in(conn, node_id, rows, now) for node_id, rows, now in batches]
+
+        return self._tx(work)
+
+    def _add_in(self, conn, node_id, rows, now):
+        new = _insert_ignoring_duplicates(conn, rows) if rows else 0
+        latest: dict[str, dict] = {}
+        for row in rows:
+            if row["sensor_id"] not in latest or row["time"] > latest[row["sensor_id"]]["time"]:
+                latest[row["sensor_id"]] = row
+        for sensor_id, row in latest.items():
+            conn.execute(update(sensors).where(
+                sensors.c.id == sensor_id,
+                (sensors.c.last_time.is_(None)) | (sensors.c.last_time < row["time"]),
+            ).values(last_value=row["value"], last_time=row["time"]))
+        conn.execute(update(nodes).where(nodes.c.id == node_id).values(last_seen=now))
+        return new
+
+    def readings_for(self, sensor_id: str, start: float, end: float) -> list[dict]:
+        return self._tx(lambda c: _rows(c.execute(
+            select(readings.c.time, readings.c.value).where(
+                readings.c.sensor_id == sensor_id, readings.c.time >= start, readings.c.time < end)
+            .order_by(readings.c.time))))
+
+
+def _insert_ignoring_duplicates(conn: Connection, rows: list[dict]) -> int:
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        raise RuntimeError(f"unsupported database {dialect!r}")
+    statement = dialect_insert(readings).on_conflict_do_nothing(index_elements=["sensor_id", "time"])
+    return conn.execute(statement, rows).rowcount
