@@ -222,8 +222,14 @@ def safe_target(target: Target) -> tuple[Target, tuple[Change, ...], tuple[Alarm
     return safe, tuple(changes), alarms
 
 
-def _start_blockers(name: str, inputs: Inputs) -> list[tuple[str, Optional[float], str]]:
-    """Why ``name`` may not start now: (rule, the instant it clears or None, text)."""
+def _start_blockers(
+    name: str, inputs: Inputs, off_at: dict[str, Optional[float]]
+) -> list[tuple[str, Optional[float], str]]:
+    """Why ``name`` may not start now: (rule, the instant it clears or None, text).
+
+    ``off_at`` says when each running function goes off (now, or when its minimum run
+    ends), None when it keeps running; the changeover counts from then.
+    """
     s, eq, now = inputs.settings, inputs.equipment, inputs.now
     state = eq.function(name)
     found = []
@@ -242,7 +248,9 @@ def _start_blockers(name: str, inputs: Inputs) -> list[tuple[str, Optional[float
     for other in others:
         other_state = eq.function(other)
         if other_state.on:
-            found.append(("changeover", None, f"{other} is running"))
+            off = off_at[other]
+            until = None if off is None else off + s.changeover_s
+            found.append(("changeover", until, f"{other} is running"))
         elif other_state.last_off is not None and now < other_state.last_off + s.changeover_s:
             until = other_state.last_off + s.changeover_s
             found.append(("changeover", until, f"changeover from {other}, {until - now:.0f} s left"))
@@ -297,31 +305,33 @@ def guard(inputs: Inputs, proposed: Commands) -> Guarded:
                 want[name] = False
                 changes.append(Change(name, "exclusive", f"{name} refused: heat and cool never together"))
 
-    final = {}
+    final, off_at = {}, {}
     for name in GUARDED:
         state = eq.function(name)
-        if state.on:
-            ran_from = eq.hub_start if state.on_since is None else state.on_since
-            held = (not want[name] and name not in forced_off and inputs.target.mode != "off"
-                    and now < ran_from + s.min_run_s)
-            final[name] = want[name] or held
-            if held:
-                until = ran_from + s.min_run_s
+        if not state.on:
+            continue
+        ran_from = eq.hub_start if state.on_since is None else state.on_since
+        held = (not want[name] and name not in forced_off and inputs.target.mode != "off"
+                and now < ran_from + s.min_run_s)
+        final[name] = want[name] or held
+        off_at[name] = None if want[name] else now
+        if held:
+            off_at[name] = until = ran_from + s.min_run_s
+            timers.append(until)
+            changes.append(Change(name, "min_run", f"{name} kept on: minimum run time, "
+                                                   f"{until - now:.0f} s left", until))
+    for name in GUARDED:
+        if name in final:
+            continue
+        blockers = _start_blockers(name, inputs, off_at) if want[name] else []
+        final[name] = want[name] and not blockers
+        if blockers:
+            untils = [until for _, until, _ in blockers]
+            until = None if None in untils else max(untils)
+            if until is not None:
                 timers.append(until)
-                changes.append(Change(name, "min_run", f"{name} kept on: minimum run time, "
-                                                       f"{until - now:.0f} s left", until))
-        elif want[name]:
-            blockers = _start_blockers(name, inputs)
-            final[name] = not blockers
-            if blockers:
-                untils = [until for _, until, _ in blockers]
-                until = None if None in untils else max(untils)
-                if until is not None:
-                    timers.append(until)
-                for rule, _, text in blockers:
-                    changes.append(Change(name, rule, f"{name} held off: {text}", until))
-        else:
-            final[name] = False
+            for rule, _, text in blockers:
+                changes.append(Change(name, rule, f"{name} held off: {text}", until))
 
     if any(final.values()):
         timers.append(stale_at(inputs.temperature_time, s.report_interval_s, s.stale_after_intervals))

@@ -211,14 +211,14 @@ def next_firing(spec: CronSpec, tz: ZoneInfo, after: datetime) -> datetime:
 
 
 def _interval_time(text: str, tz: ZoneInfo) -> datetime:
-    if "T" not in text.upper():
-        raise IntervalError(
-            f"give a date and a time, e.g. 2026-12-21T00:00, not just a date: {text!r}"
-        )
     try:
         value = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError as exc:
         raise IntervalError(f"not an ISO 8601 time: {text!r}") from exc
+    if "T" not in text.upper():
+        raise IntervalError(
+            f"give a date and a time, e.g. 2026-12-21T00:00, not just a date: {text!r}"
+        )
     if value.tzinfo is None:
         return local_instant(value, tz)
     return value.astimezone(UTC)

@@ -1,6 +1,14 @@
-"""Shared test settings: hypothesis profiles (CI runs the long ones)."""
+"""Shared test settings: the asyncio reactor (installed before any test module can
+import the default one) and hypothesis profiles (CI runs the long ones)."""
 
 import os
+
+from twisted.internet import asyncioreactor
+
+try:
+    asyncioreactor.install()
+except Exception:  # already installed: pytest-twisted checks that it is the asyncio one
+    pass
 
 from hypothesis import HealthCheck, settings
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 
 import attrs
-from twisted.internet.defer import inlineCallbacks, returnValue, succeed
+from twisted.internet.defer import inlineCallbacks, succeed
 
 from rpymostat.api.http import ApiError
 from rpymostat.store.store import hash_token
@@ -37,6 +37,7 @@ def bearer(request) -> str | None:
     header = request.getHeader(b"authorization")
     if not header:
         return None
+    header = header.decode("utf-8", "replace") if isinstance(header, bytes) else header
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
@@ -90,7 +91,7 @@ class TokenBook:
     def _reload_and_match(self, presented: str):
         rows = yield self._store.active_tokens()
         self.load(rows)
-        returnValue(self._match(presented))
+        return self._match(presented)
 
 
 def _principal(row: dict) -> Principal:

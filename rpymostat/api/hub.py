@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from twisted.internet.defer import inlineCallbacks, returnValue
+from twisted.internet.defer import inlineCallbacks
 
 from rpymostat import __version__
 from rpymostat.api.auth import ENROLLMENT, ROLES, Principal, TokenBook, bearer, unauthorized
@@ -83,20 +83,20 @@ class HubAPI:
     @inlineCallbacks
     def authorize(self, request, role: str | None):
         if role is None:
-            returnValue(None)
+            return None
         token = bearer(request)
         if token is None:
             raise unauthorized()
         if role == ENROLLMENT:
             if not self.tokens.is_enrollment_key(token):
                 raise unauthorized("the enrollment key is not valid")
-            returnValue(None)
+            return None
         principal = yield self.tokens.identify(token)
         if principal is None:
             raise unauthorized("the token is not valid or was revoked")
         if role == "admin" and principal.role != "admin":
             raise ApiError(403, "forbidden", "this route needs an admin token")
-        returnValue(principal)
+        return principal
 
     # -- health, status, openapi ------------------------------------------
 
@@ -120,7 +120,7 @@ class HubAPI:
         outputs = yield self.store.list_outputs()
         now = self.now()
         zone_states = [self.zone_status(zone, sensors, self.settings, now) for zone in zones]
-        returnValue({
+        return {
             "version": __version__,
             "hub_id": self.hub_id,
             "system": self.system,
@@ -130,7 +130,7 @@ class HubAPI:
             "alarms": sorted({alarm for state in zone_states for alarm in state["alarms"]}),
             "counts": {"nodes": len(nodes), "sensors": len(sensors), "outputs": len(outputs),
                        "zones": len(zones)},
-        })
+        }
 
     # -- enrollment and nodes -----------------------------------------------
 
@@ -142,8 +142,8 @@ class HubAPI:
         row, plain = yield self.store.create_token(
             "device", body.get("name", body["node_id"]), self.now(), node_id=body["node_id"])
         self.tokens.add(row)
-        returnValue({"token": plain, "token_id": row["id"], "hub_id": self.hub_id,
-                     "system": self.system})
+        return {"token": plain, "token_id": row["id"], "hub_id": self.hub_id,
+                     "system": self.system}
 
     def node_settings(self) -> dict:
         return {k: self.settings[k] for k in ("report_interval_s", "lease_s", "min_off_s")}
@@ -174,7 +174,7 @@ class HubAPI:
         )
         self.on_change("nodes")
         node_json = yield self._node_json(row)
-        returnValue({"node": node_json, "hub_id": self.hub_id, "settings": self.node_settings()})
+        return {"node": node_json, "hub_id": self.hub_id, "settings": self.node_settings()}
 
     @staticmethod
     def _unique(items, key):
@@ -193,13 +193,13 @@ class HubAPI:
             sensors = yield self.store.list_sensors()
         if outputs is None:
             outputs = yield self.store.list_outputs()
-        returnValue({
+        return {
             "id": row["id"], "kind": row["kind"], "name": row["name"], "url": row["url"],
             "address": row["address"], "version": row["version"],
             "registered": _time(row["registered_at"]), "last_seen": _time(row["last_seen"]),
             "sensors": [s["id"] for s in sensors if s["node_id"] == row["id"]],
             "outputs": [o["id"] for o in outputs if o["node_id"] == row["id"]],
-        })
+        }
 
     @op("GET", "/v1/nodes", summary="Nodes with last seen, address and version.", tag="nodes",
         response="NodeList")
@@ -211,13 +211,13 @@ class HubAPI:
         nodes = []
         for row in rows:
             nodes.append((yield self._node_json(row, sensors, outputs)))
-        returnValue({"nodes": nodes})
+        return {"nodes": nodes}
 
     @op("GET", "/v1/nodes/{node_id}", summary="One node.", tag="nodes", response="Node")
     @inlineCallbacks
     def get_node(self, call):
         row = yield self.store.get_node(call.params["node_id"])
-        returnValue((yield self._node_json(row)))
+        return (yield self._node_json(row))
 
     @op("DELETE", "/v1/nodes/{node_id}", summary="Forget a node and revoke its tokens; its sensors "
         "and outputs keep their history.", tag="nodes", status=204)
@@ -244,7 +244,7 @@ class HubAPI:
     def list_sensors(self, call):
         rows = yield self.store.list_sensors()
         now = self.now()
-        returnValue({"sensors": [self._sensor_json(row, now) for row in rows]})
+        return {"sensors": [self._sensor_json(row, now) for row in rows]}
 
     @op("PATCH", "/v1/sensors/{sensor_id}", summary="Set a sensor's alias or zone.", tag="sensors",
         body="SensorPatch", response="Sensor")
@@ -253,7 +253,7 @@ class HubAPI:
         yield self._zone_exists(call.body.get("zone_id"))
         row = yield self.store.patch_sensor(call.params["sensor_id"], call.body)
         self.on_change("sensors")
-        returnValue(self._sensor_json(row, self.now()))
+        return self._sensor_json(row, self.now())
 
     @inlineCallbacks
     def _zone_exists(self, zone_id):
@@ -297,9 +297,9 @@ class HubAPI:
         new = yield self.writer.submit(node_id, list(unique.values()), now)
         if new:
             self.on_change("readings")
-        returnValue({"accepted": new, "duplicates": len(rows) - new, "rejected": len(errors),
+        return {"accepted": new, "duplicates": len(rows) - new, "rejected": len(errors),
                      "errors": errors[:100],
-                     "settings": {"report_interval_s": self.settings["report_interval_s"]}})
+                     "settings": {"report_interval_s": self.settings["report_interval_s"]}}
 
     # -- outputs ---------------------------------------------------------
 
@@ -314,7 +314,7 @@ class HubAPI:
     @inlineCallbacks
     def list_outputs(self, call):
         rows = yield self.store.list_outputs()
-        returnValue({"outputs": [self._output_json(row) for row in rows]})
+        return {"outputs": [self._output_json(row) for row in rows]}
 
     @op("PATCH", "/v1/outputs/{output_id}", summary="Set an output's alias, zone or function.",
         tag="outputs", body="OutputPatch", response="Output")
@@ -323,7 +323,7 @@ class HubAPI:
         yield self._zone_exists(call.body.get("zone_id"))
         row = yield self.store.patch_output(call.params["output_id"], call.body)
         self.on_change("outputs")
-        returnValue(self._output_json(row))
+        return self._output_json(row)
 
     # -- zones -----------------------------------------------------------
 
@@ -363,7 +363,7 @@ class HubAPI:
     @inlineCallbacks
     def list_zones(self, call):
         rows = yield self.store.list_zones()
-        returnValue({"zones": [self._zone_json(row) for row in rows]})
+        return {"zones": [self._zone_json(row) for row in rows]}
 
     @op("POST", "/v1/zones", summary="Create a zone.", tag="zones", body="ZoneCreate", response="Zone",
         status=201)
@@ -374,13 +374,13 @@ class HubAPI:
         yield self._check_zone_body(body)
         row = yield self.store.create_zone(body, self.now())
         self.on_change("zones")
-        returnValue(self._zone_json(row))
+        return self._zone_json(row)
 
     @op("GET", "/v1/zones/{zone_id}", summary="One zone.", tag="zones", response="Zone")
     @inlineCallbacks
     def get_zone(self, call):
         row = yield self.store.get_zone(call.params["zone_id"])
-        returnValue(self._zone_json(row))
+        return self._zone_json(row)
 
     @op("PATCH", "/v1/zones/{zone_id}", summary="Change a zone; `settings` replaces the zone's "
         "overrides as a whole.", tag="zones", body="ZonePatch", response="Zone")
@@ -392,7 +392,7 @@ class HubAPI:
         yield self._check_zone_body(body, zone_id)
         row = yield self.store.patch_zone(zone_id, body, self.now())
         self.on_change("zones")
-        returnValue(self._zone_json(row))
+        return self._zone_json(row)
 
     @op("DELETE", "/v1/zones/{zone_id}", summary="Delete a zone; its sensors and outputs are "
         "unassigned.", tag="zones", status=204)
@@ -417,7 +417,7 @@ class HubAPI:
         yield self.store.put_settings(changes)
         self.settings = {**self.settings, **changes}
         self.on_change("settings")
-        returnValue(self.settings)
+        return self.settings
 
     # -- tokens ----------------------------------------------------------
 
@@ -430,7 +430,7 @@ class HubAPI:
     @inlineCallbacks
     def list_tokens(self, call):
         rows = yield self.store.list_tokens()
-        returnValue({"tokens": [self._token_json(row) for row in rows]})
+        return {"tokens": [self._token_json(row) for row in rows]}
 
     @op("POST", "/v1/tokens", summary="Create a token; its secret is in this reply only.",
         tag="tokens", body="TokenCreate", response="Token", status=201)
@@ -442,7 +442,7 @@ class HubAPI:
         row, plain = yield self.store.create_token(body["role"], body.get("name", body["role"]),
                                                    self.now(), node_id=body.get("node_id"))
         self.tokens.add(row)
-        returnValue({**self._token_json(row), "token": plain})
+        return {**self._token_json(row), "token": plain}
 
     @op("DELETE", "/v1/tokens/{token_id}", summary="Revoke a token (not the last admin token).",
         tag="tokens", status=204)

@@ -1,0 +1,122 @@
+from rpymostat import __version__
+from tests.hubkit import sensor_node
+
+
+def test_health_needs_no_token(hub):
+    reply = hub.call("GET", "/v1/health", token=None)
+    assert reply.status == 200
+    assert reply.body == {"status": "ok", "version": __version__, "hub_id": hub.hub_id, "system": "test"}
+    assert reply.headers.getRawHeaders("content-type") == ["application/json"]
+
+
+def test_zone_crud(hub):
+    sensor_node(hub)
+    created = hub.call("POST", "/v1/zones", {"name": "Living", "sensors": ["28-000000000001"],
+                                              "default_target": {"mode": "heat", "heat_setpoint": 20.5}})
+    assert created.status == 201, created.body
+    zone = created.body
+    assert zone["sensors"] == ["28-000000000001"]
+    assert zone["default_target"]["heat_setpoint"] == 20.5
+    assert hub.call("GET", f"/v1/zones/{zone['id']}").body == zone
+    patched = hub.call("PATCH", f"/v1/zones/{zone['id']}", {"name": "Lounge", "settings": {"deadband": 0.3}})
+    assert patched.status == 200
+    assert patched.body["name"] == "Lounge" and patched.body["settings"] == {"deadband": 0.3}
+    assert hub.call("GET", "/v1/zones").body["zones"][0]["name"] == "Lounge"
+    assert hub.call("DELETE", f"/v1/zones/{zone['id']}").status == 204
+    assert hub.call("GET", f"/v1/zones/{zone['id']}").status == 404
+    sensors = hub.call("GET", "/v1/sensors").body["sensors"]
+    assert all(s["zone_id"] is None for s in sensors)
+
+
+def test_duplicate_zone_name_conflicts(hub):
+    assert hub.call("POST", "/v1/zones", {"name": "Living"}).status == 201
+    reply = hub.call("POST", "/v1/zones", {"name": "Living"})
+    assert reply.status == 409 and reply.error == "conflict"
+
+
+def test_unknown_route_and_method_are_json(hub):
+    reply = hub.call("GET", "/v1/nothing-here")
+    assert reply.status == 404 and reply.error == "not_found"
+    reply = hub.call("PUT", "/v1/health")
+    assert reply.status == 405 and reply.error == "method_not_allowed"
+    assert "GET" in reply.headers.getRawHeaders("allow")[0]
+
+
+def test_node_registration_and_listing(hub):
+    reply = sensor_node(hub)
+    assert reply.status == 200, reply.body
+    assert reply.body["hub_id"] == hub.hub_id
+    assert reply.body["settings"]["report_interval_s"] == 30
+    nodes = hub.call("GET", "/v1/nodes").body["nodes"]
+    assert [n["id"] for n in nodes] == ["node-1"]
+    assert nodes[0]["sensors"] == ["28-000000000001", "28-000000000002"]
+    assert hub.call("GET", "/v1/nodes/node-1").body["kind"] == "sensor"
+    assert hub.call("DELETE", "/v1/nodes/node-1").status == 204
+    assert hub.call("GET", "/v1/nodes/node-1").status == 404
+    sensors = hub.call("GET", "/v1/sensors").body["sensors"]
+    assert [s["node_id"] for s in sensors] == [None, None]
+
+
+def test_readings_update_sensors_and_deduplicate(hub):
+    sensor_node(hub)
+    batch = {"node_id": "node-1", "readings": [
+        {"sensor_id": "28-000000000001", "time": "2026-09-21T14:13:00Z", "value": 20.5},
+        {"sensor_id": "28-000000000001", "time": "2026-09-21T14:13:10Z", "value": 20.75},
+        {"sensor_id": "28-000000000002", "time": "2026-09-21T14:13:10+02:00", "value": 85.0},
+        {"sensor_id": "28-999999999999", "time": "2026-09-21T14:13:10Z", "value": 20.0},
+    ]}
+    reply = hub.call("POST", "/v1/readings", batch, token="device")
+    assert reply.status == 202, reply.body
+    assert reply.body["accepted"] == 2 and reply.body["rejected"] == 2
+    assert {e["reason"] for e in reply.body["errors"]} == {"power_on_reset", "unknown_sensor"}
+    again = hub.call("POST", "/v1/readings", batch, token="device")
+    assert again.body["accepted"] == 0 and again.body["duplicates"] == 2
+    sensor = hub.call("GET", "/v1/sensors").body["sensors"][0]
+    assert sensor["last_value"] == 20.75
+    assert sensor["last_seen"] == "2026-09-21T14:13:10Z"
+    assert sensor["stale"] is False
+    hub.clock.advance(90)
+    assert hub.call("GET", "/v1/sensors").body["sensors"][0]["stale"] is True
+    assert "readings" in hub.changes
+
+
+def test_readings_from_the_future_are_rejected(hub):
+    sensor_node(hub)
+    reply = hub.call("POST", "/v1/readings", {"node_id": "node-1", "readings": [
+        {"sensor_id": "28-000000000001", "time": "2026-09-21T15:13:00Z", "value": 20.5}]}, token="device")
+    assert reply.body["errors"] == [{"index": 0, "sensor_id": "28-000000000001", "reason": "future"}]
+
+
+def test_outputs_patch_and_function_conflict(hub):
+    from tests.hubkit import relay_node
+
+    relay_node(hub)
+    zone = hub.call("POST", "/v1/zones", {"name": "Living"}).body
+    reply = hub.call("PATCH", "/v1/outputs/gpio17", {"zone_id": zone["id"], "function": "heat"})
+    assert reply.status == 200 and reply.body["function"] == "heat"
+    assert hub.call("GET", f"/v1/zones/{zone['id']}").body["outputs"] == {"heat": "gpio17"}
+    clash = hub.call("PATCH", "/v1/outputs/gpio27", {"zone_id": zone["id"], "function": "heat"})
+    assert clash.status == 409
+    assert [o["state"] for o in hub.call("GET", "/v1/outputs").body["outputs"]] == ["off", "off"]
+
+
+def test_settings_get_and_patch(hub):
+    settings = hub.call("GET", "/v1/settings").body
+    assert settings["control_interval_s"] == 30 and settings["min_off_s"] == 300
+    reply = hub.call("PATCH", "/v1/settings", {"timezone": "Europe/Berlin", "deadband": 0.3})
+    assert reply.status == 200
+    assert reply.body["timezone"] == "Europe/Berlin" and reply.body["deadband"] == 0.3
+    assert hub.call("PATCH", "/v1/settings", {"timezone": "Mars/Olympus"}).status == 422
+
+
+def test_status_shows_zone_temperature(hub):
+    sensor_node(hub)
+    zone = hub.call("POST", "/v1/zones", {"name": "Living", "sensors": ["28-000000000001", "28-000000000002"]}).body
+    hub.call("POST", "/v1/readings", {"node_id": "node-1", "readings": [
+        {"sensor_id": "28-000000000001", "time": "2026-09-21T14:13:00Z", "value": 20.0},
+        {"sensor_id": "28-000000000002", "time": "2026-09-21T14:13:00Z", "value": 21.0}]}, token="device")
+    status = hub.call("GET", "/v1/status").body
+    assert status["hub_id"] == hub.hub_id
+    assert status["zones"][0]["id"] == zone["id"]
+    assert status["zones"][0]["temperature"] == 20.5
+    assert status["counts"] == {"nodes": 1, "sensors": 2, "outputs": 0, "zones": 1}

@@ -1,0 +1,127 @@
+"""An in-memory hub for tests: the real API and store (SQLite file or PostgreSQL),
+the store called inline instead of in threads, a Clock, and StubTreq as the client."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import attrs
+from sqlalchemy import create_engine, text
+from treq.testing import StubTreq
+from twisted.internet.task import Clock
+
+from rpymostat.api.auth import TokenBook
+from rpymostat.api.hub import HubAPI
+from rpymostat.store.aio import AsyncStore, ReadingWriter
+from rpymostat.store.store import Store, hash_token
+
+START = 1_790_000_000.0  # 2026-09-21T14:13:20Z
+ENROLLMENT_KEY = "test-enrollment-key"
+POSTGRES_URL = os.environ.get("RPYMOSTAT_TEST_POSTGRES_URL")
+
+
+def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@attrs.define
+class Reply:
+    status: int
+    body: object
+    headers: object
+
+    @property
+    def error(self):
+        return self.body["error"]["code"] if isinstance(self.body, dict) and "error" in self.body else None
+
+
+class Hub:
+    def __init__(self, url: str, clock: Clock | None = None):
+        self.url = url
+        self.clock = clock or Clock()
+        if not self.clock.seconds():
+            self.clock.advance(START)
+        self.raw_store = Store(url)
+        self.store = AsyncStore(self.raw_store)
+        opened = self.raw_store.open(self.clock.seconds())
+        self.hub_id = opened["hub_id"]
+        if opened["first_start"]:
+            self.admin_token = self.raw_store.create_token("admin", "admin", self.clock.seconds())[1]
+            self.device_token = self.raw_store.create_token("device", "device", self.clock.seconds())[1]
+        self.changes: list[str] = []
+        self.build()
+
+    def build(self):
+        tokens = TokenBook(self.store, hash_token(ENROLLMENT_KEY))
+        tokens.load(self.raw_store.active_tokens())
+        self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens,
+                          clock=self.clock, hub_id=self.hub_id, system="test",
+                          settings=self.raw_store.get_settings(), started_at=self.clock.seconds(),
+                          on_change=self.changes.append)
+        self.client = StubTreq(self.api.resource())
+
+    def restart(self) -> "Hub":
+        """A new hub process on the same database."""
+        self.raw_store.close()
+        again = Hub.__new__(Hub)
+        again.url, again.clock = self.url, self.clock
+        again.raw_store = Store(self.url)
+        again.store = AsyncStore(again.raw_store)
+        again.hub_id = again.raw_store.open(self.clock.seconds())["hub_id"]
+        again.admin_token, again.device_token = self.admin_token, self.device_token
+        again.changes = []
+        again.build()
+        return again
+
+    def call(self, method: str, path: str, body=None, *, token="admin", raw: bytes | None = None,
+             headers: dict | None = None) -> Reply:
+        all_headers = dict(headers or {})
+        if token == "admin":
+            token = self.admin_token
+        elif token == "device":
+            token = self.device_token
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        if data is not None:
+            all_headers.setdefault("Content-Type", "application/json")
+        outcome = []
+        d = self.client.request(method, "http://hub" + path, data=data, headers=all_headers)
+        d.addCallback(lambda response: self.client.content(response).addCallback(
+            lambda content: outcome.append((response, content))))
+        d.addErrback(outcome.append)
+        self.client.flush()
+        assert outcome, f"no answer to {method} {path}"
+        if not isinstance(outcome[0], tuple):
+            outcome[0].raiseException()
+        response, content = outcome[0]
+        parsed = json.loads(content) if content else None
+        return Reply(response.code, parsed, response.headers)
+
+    def dump(self) -> dict:
+        """Every row of every table, to show that a refused request changed nothing."""
+        from rpymostat.store.schema import metadata
+
+        with self.raw_store.engine.connect() as conn:
+            return {name: sorted(map(repr, conn.execute(table.select()).all()))
+                    for name, table in metadata.tables.items()}
+
+    def close(self):
+        self.raw_store.close()
+
+
+def sensor_node(hub: Hub, node_id="node-1", sensors=("28-000000000001", "28-000000000002")) -> Reply:
+    return hub.call("POST", "/v1/nodes", {
+        "node_id": node_id, "kind": "sensor", "name": "Sensor node",
+        "sensors": [{"sensor_id": s, "type": "DS18B20", "name": s} for s in sensors]}, token="device")
+
+
+def relay_node(hub: Hub, node_id="relay-1", outputs=("gpio17", "gpio27")) -> Reply:
+    return hub.call("POST", "/v1/nodes", {
+        "node_id": node_id, "kind": "relay", "name": "Relay node", "url": "http://127.0.0.1:8574/",
+        "outputs": [{"output_id": o, "name": o} for o in outputs]}, token="device")
