@@ -45,7 +45,8 @@ def main(argv: list[str]) -> None:
     weather_name = argv[1] if len(argv) > 1 else "builtin"
     baseline = min(baseline_week() for _ in range(3))
     elapsed, energy, living = min(house_week(weather_name) for _ in range(3))
-    print(f"simulated week at {STEP_S:g} s steps ({STEPS} steps, weather {weather_name!r}), best of 3")
+    print(f"simulated week at {STEP_S:g} s steps ({STEPS} steps, "
+          f"weather {weather_name!r}), best of 3")
     print(f"  house model: {elapsed:.3f} s  ({elapsed / STEPS * 1e6:.1f} µs/step, "
           f"{WEEK_S / elapsed:,.0f}× real time)")
     print(f"  baseline   : {baseline:.4f} s  ({baseline / STEPS * 1e6:.2f} µs/step)")

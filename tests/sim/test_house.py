@@ -56,7 +56,8 @@ def test_energy_balance_over_weeks_of_weather_and_switching():
     through = ledger.loss_j + abs(ledger.equipment_j) + ledger.gains_j
     assert change == pytest.approx(ledger.equipment_j + ledger.gains_j - ledger.loss_j,
                                    abs=1e-9 * through)
-    assert ledger.equipment_j == pytest.approx(5000 * on_seconds["heat"] - 3500 * on_seconds["cool"])
+    expected_equipment = 5000 * on_seconds["heat"] - 3500 * on_seconds["cool"]
+    assert ledger.equipment_j == pytest.approx(expected_equipment)
     assert ledger.gains_j > 0 and ledger.loss_j > 0
 
 
@@ -142,7 +143,8 @@ def test_step_response_reaches_63_percent_at_the_time_constant(capacity, conduct
     run(house, tau, {"heat": True})
     assert house.air_c("room") / final == pytest.approx(1 - math.exp(-2), abs=0.002)
     run(house, tau, {})
-    assert house.air_c("room") / final == pytest.approx((1 - math.exp(-2)) * math.exp(-1), abs=0.002)
+    cooled = (1 - math.exp(-2)) * math.exp(-1)
+    assert house.air_c("room") / final == pytest.approx(cooled, abs=0.002)
 
 
 def test_stiff_air_stays_stable_with_long_steps():
