@@ -1,0 +1,92 @@
+"""Simulated relays: state in memory, a history of switches, and listeners.
+
+A simulated house subscribes with ``add_listener`` to see heat and cool go on and off;
+tests read ``history``. Only changes of state are switches: a renewal of an "on" is not.
+
+Config keys:
+
+- ``outputs`` (list, default ``sim-heat``, ``sim-cool``, ``sim-fan``): ``{"id", "name"?}``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import attrs
+
+from rpymostat_relay.drivers import (
+    RelayDriver,
+    RelayError,
+    UnknownOutput,
+    output_infos,
+    output_list_schema,
+    validated,
+)
+
+
+@attrs.frozen
+class Switch:
+    time: float
+    output_id: str
+    on: bool
+    lease_s: float | None
+
+
+class SimDriver(RelayDriver):
+    name = "sim"
+    settings_schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Simulated relays",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "outputs": {
+                **output_list_schema("^[A-Za-z0-9._:/-]{1,64}$"),
+                "default": [{"id": "sim-heat"}, {"id": "sim-cool"}, {"id": "sim-fan"}],
+            },
+        },
+    }
+
+    def __init__(self, config: dict | None = None, *, clock: Callable[[], float] = time.time):
+        config = validated(self.settings_schema, config)
+        self._infos = output_infos(config["outputs"])
+        self._clock = clock
+        self._state = {info.id: False for info in self._infos}
+        self._listeners: list[Callable[[Switch], None]] = []
+        self.history: list[Switch] = []
+        self._closed = False
+
+    def add_listener(self, listener: Callable[[Switch], None]) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[Switch], None]) -> None:
+        self._listeners.remove(listener)
+
+    def outputs(self):
+        return list(self._infos)
+
+    def set(self, output_id, on, lease_s=None):
+        self._check(output_id)
+        if self._state[output_id] == bool(on):
+            return
+        self._state[output_id] = bool(on)
+        switch = Switch(self._clock(), output_id, bool(on), lease_s)
+        self.history.append(switch)
+        for listener in list(self._listeners):
+            listener(switch)
+
+    def get(self, output_id):
+        self._check(output_id)
+        return self._state[output_id]
+
+    def close(self):
+        if not self._closed:
+            self.all_off()
+            self._closed = True
+
+    def _check(self, output_id):
+        if self._closed:
+            raise RelayError("driver is closed")
+        if output_id not in self._state:
+            raise UnknownOutput(output_id)
