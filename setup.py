@@ -73,8 +73,8 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["rpymostat*"]),
     include_package_data=True,
-    package_data={"rpymostat": ["store/alembic.ini", "store/migrations/*.py",
-                                "store/migrations/versions/*.py"]},
+    package_data={"rpymostat": ["store/migrations/*.py", "store/migrations/*.mako",
+                                "store/migrations/versions/*.py", "sim/data/*.csv.gz"]},
     install_requires=["attrs>=23.1", "isodate>=0.6.1"],
     extras_require=EXTRAS,
     entry_points={

@@ -383,5 +383,7 @@ def _insert_ignoring_duplicates(conn: Connection, rows: list[dict]) -> int:
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         raise RuntimeError(f"unsupported database {dialect!r}")
-    statement = dialect_insert(readings).on_conflict_do_nothing(index_elements=["sensor_id", "time"])
-    return conn.execute(statement, rows).rowcount
+    statement = (dialect_insert(readings)
+                 .on_conflict_do_nothing(index_elements=["sensor_id", "time"])
+                 .returning(readings.c.id))
+    return len(conn.execute(statement, rows).all())
