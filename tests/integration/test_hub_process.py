@@ -1,0 +1,87 @@
+"""`rpymostat hub` as a real process on a free loopback port, spoken to over HTTP."""
+
+import subprocess
+
+from rpymostat.discovery import SERVICE_TYPE
+from tests.integration.procs import BIN, browse, http, start_hub
+
+
+def test_hub_starts_with_nothing_configured_and_keeps_state_across_restart(tmp_path):
+    home = tmp_path / "home"
+    proc, url, token = start_hub(home)
+    try:
+        assert token, "the first start prints the admin token"
+        status, health = http("GET", f"{url}/v1/health")
+        assert status == 200 and health["status"] == "ok"
+        assert http("GET", f"{url}/v1/status")[0] == 401
+        status, zone = http("POST", f"{url}/v1/zones", {"name": "Living"}, token)
+        assert status == 201
+        status, _ = http("PATCH", f"{url}/v1/settings", {"deadband": 0.7}, token)
+        assert status == 200
+    finally:
+        assert proc.stop() == 0
+    assert any("hub stopped" in line for line in proc.lines)
+
+    proc, url, second_token = start_hub(home)
+    try:
+        assert second_token is None, "the admin token is printed only on first start"
+        assert http("GET", f"{url}/v1/health")[1]["hub_id"] == health["hub_id"]
+        assert http("GET", f"{url}/v1/zones", token=token)[1]["zones"][0]["name"] == "Living"
+        assert http("GET", f"{url}/v1/settings", token=token)[1]["deadband"] == 0.7
+    finally:
+        assert proc.stop() == 0
+
+
+def test_token_cli_prints_a_token_the_running_hub_accepts(tmp_path):
+    home = tmp_path / "home"
+    proc, url, _ = start_hub(home, "--no-zeroconf")
+    try:
+        made = subprocess.run([str(BIN / "rpymostat"), "--home", str(home), "token", "create",
+                               "--role", "device", "--name", "pi-1"],
+                              capture_output=True, text=True, timeout=30, check=True)
+        token = made.stdout.strip()
+        assert len(made.stdout.splitlines()) == 1 and len(token) >= 40
+        assert http("POST", f"{url}/v1/nodes", {"node_id": "pi-1", "kind": "sensor"}, token)[0] == 200
+        assert http("GET", f"{url}/v1/zones", token=token)[0] == 403
+        listed = subprocess.run([str(BIN / "rpymostat"), "--home", str(home), "token", "list"],
+                                capture_output=True, text=True, timeout=30, check=True).stdout
+        assert "pi-1" in listed and "device" in listed
+    finally:
+        assert proc.stop() == 0
+
+
+def test_hub_is_advertised_over_zeroconf_on_loopback(tmp_path):
+    proc, url, _ = start_hub(tmp_path / "home", "--system", "testbed")
+    try:
+        hub_id = http("GET", f"{url}/v1/health")[1]["hub_id"]
+        info = browse(SERVICE_TYPE, lambda i: i.properties.get(b"hub_id") == hub_id.encode())
+        assert info is not None, "hub not found over mDNS"
+        assert info.port == int(url.rsplit(":", 1)[1])
+        assert info.properties[b"api"] == b"v1" and info.properties[b"system"] == b"testbed"
+        assert info.parsed_addresses() == ["127.0.0.1"]
+    finally:
+        assert proc.stop() == 0
+
+
+def test_bad_config_is_reported_not_a_traceback(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "rpymostat.toml").write_text("[hub]\nport = 'many'\n")
+    run = subprocess.run([str(BIN / "rpymostat"), "--home", str(home), "hub"], capture_output=True,
+                         text=True, timeout=30)
+    assert run.returncode == 2
+    assert "port must be a int" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_port_in_use_fails_cleanly(tmp_path):
+    proc, url, _ = start_hub(tmp_path / "a", "--no-zeroconf")
+    try:
+        port = url.rsplit(":", 1)[1]
+        run = subprocess.run([str(BIN / "rpymostat"), "--home", str(tmp_path / "b"), "hub", "--port", port,
+                              "--listen", "127.0.0.1", "--no-zeroconf"], capture_output=True, text=True,
+                             timeout=30)
+        assert run.returncode == 1
+        assert "could not start" in run.stdout
+    finally:
+        proc.stop()
