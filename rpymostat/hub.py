@@ -26,7 +26,7 @@ log = Logger()
 def prepare_store(store: AsyncStore, now: float, configured_key: str | None,
                   announce: Callable[[str], None]):
     """Open the database; on first start make the admin token and enrollment key and
-    announce them once. Returns ``(hub_id, enrollment_key_hash)``."""
+    announce them once. Returns ``(hub_id, hub_secret, enrollment_key_hash)``."""
     opened = yield store.open(now)
     if opened["first_start"]:
         _, plain = yield store.create_token("admin", "first admin", now)
@@ -37,7 +37,7 @@ def prepare_store(store: AsyncStore, now: float, configured_key: str | None,
         key_hash = hash_token(key)
         yield store.set_meta("enrollment_key_hash", key_hash)
         announce(f"Enrollment key for nodes (shown once): {key}")
-    return opened["hub_id"], key_hash
+    return opened["hub_id"], opened["hub_secret"], key_hash
 
 
 class Listener(Service):
@@ -88,12 +88,12 @@ class HubService(MultiService):
         config = self.config
         config.home.mkdir(parents=True, exist_ok=True)
         now = self.reactor.seconds()
-        hub_id, key_hash = yield prepare_store(self.store, now, config.enrollment_key, self.announce)
+        hub_id, hub_secret, key_hash = yield prepare_store(self.store, now, config.enrollment_key, self.announce)
         settings = yield self.store.get_settings()
         tokens = TokenBook(self.store, key_hash)
         tokens.load((yield self.store.active_tokens()))
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens,
-                          clock=self.reactor, hub_id=hub_id, system=config.system, settings=settings,
+                          clock=self.reactor, hub_id=hub_id, hub_secret=hub_secret, system=config.system, settings=settings,
                           started_at=now)
         site = Site(self.api.resource())
         site.displayTracebacks = False

@@ -31,13 +31,18 @@ def available(group: str) -> list[str]:
     return sorted({ep.name for ep in entry_points(group=group)})
 
 
-def load(group: str, name: str):
-    """The object an entry point names; a class is instantiated without arguments."""
+def load_class(group: str, name: str):
+    """The object an entry point names, as it is (drivers are built later, with their config)."""
     for ep in entry_points(group=group):
         if ep.name == name:
-            obj = ep.load()
-            return obj() if isinstance(obj, type) else obj
+            return ep.load()
     raise PluginNotFound(f"no plugin {name!r} in {group}")
+
+
+def load(group: str, name: str):
+    """The plugin an entry point names; a class is instantiated without arguments."""
+    obj = load_class(group, name)
+    return obj() if isinstance(obj, type) else obj
 
 
 def load_all(group: str) -> dict:

@@ -50,6 +50,7 @@ class Hub:
         self.store = AsyncStore(self.raw_store)
         opened = self.raw_store.open(self.clock.seconds())
         self.hub_id = opened["hub_id"]
+        self.hub_secret = opened["hub_secret"]
         if opened["first_start"]:
             self.admin_token = self.raw_store.create_token("admin", "admin", self.clock.seconds())[1]
             self.device_token = self.raw_store.create_token("device", "device", self.clock.seconds())[1]
@@ -60,7 +61,7 @@ class Hub:
         tokens = TokenBook(self.store, hash_token(ENROLLMENT_KEY))
         tokens.load(self.raw_store.active_tokens())
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens,
-                          clock=self.clock, hub_id=self.hub_id, system="test",
+                          clock=self.clock, hub_id=self.hub_id, hub_secret=self.hub_secret, system="test",
                           settings=self.raw_store.get_settings(), started_at=self.clock.seconds(),
                           on_change=self.changes.append)
         self.client = StubTreq(self.api.resource())
@@ -72,7 +73,8 @@ class Hub:
         again.url, again.clock = self.url, self.clock
         again.raw_store = Store(self.url)
         again.store = AsyncStore(again.raw_store)
-        again.hub_id = again.raw_store.open(self.clock.seconds())["hub_id"]
+        opened = again.raw_store.open(self.clock.seconds())
+        again.hub_id, again.hub_secret = opened["hub_id"], opened["hub_secret"]
         again.admin_token, again.device_token = self.admin_token, self.device_token
         again.changes = []
         again.build()

@@ -7,6 +7,7 @@ on a miss (a token made by ``rpymostat token create`` while the hub runs).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 import attrs
@@ -31,6 +32,12 @@ class Principal:
 
 
 ENROLLMENT = "enrollment"
+
+
+def relay_command_token(hub_secret: str, node_id: str) -> str:
+    """The bearer token the hub presents to one relay node. Derived, not stored: the hub
+    can always recompute it, and a node learns only its own."""
+    return hmac.new(hub_secret.encode(), f"relay-command:{node_id}".encode(), hashlib.sha256).hexdigest()
 
 
 def bearer(request) -> str | None:

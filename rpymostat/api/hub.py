@@ -8,7 +8,7 @@ from typing import Any, Callable
 from twisted.internet.defer import inlineCallbacks
 
 from rpymostat import __version__
-from rpymostat.api.auth import ENROLLMENT, ROLES, Principal, TokenBook, bearer, unauthorized
+from rpymostat.api.auth import ENROLLMENT, Principal, TokenBook, bearer, relay_command_token, unauthorized
 from rpymostat.api.http import ApiError, not_found, unprocessable
 from rpymostat.api.routing import Param, Reply, Routes, Validators
 from rpymostat.api.schemas import ID_PATTERN, SCHEMAS, ZONE_ID_MAX
@@ -43,8 +43,8 @@ class HubAPI:
     app = routes.app
     routes = routes
 
-    def __init__(self, *, store, writer, tokens: TokenBook, clock, hub_id: str, system: str,
-                 settings: dict, started_at: float,
+    def __init__(self, *, store, writer, tokens: TokenBook, clock, hub_id: str, hub_secret: str,
+                 system: str, settings: dict, started_at: float,
                  zone_status: Callable[[dict, list[dict], dict, float], dict] | None = None,
                  on_change: Callable[[str], None] | None = None):
         self.store = store
@@ -52,6 +52,7 @@ class HubAPI:
         self.tokens = tokens
         self.clock = clock
         self.hub_id = hub_id
+        self.hub_secret = hub_secret
         self.system = system
         self.settings = effective(settings)
         self.started_at = started_at
@@ -174,7 +175,10 @@ class HubAPI:
         )
         self.on_change("nodes")
         node_json = yield self._node_json(row)
-        return {"node": node_json, "hub_id": self.hub_id, "settings": self.node_settings()}
+        reply = {"node": node_json, "hub_id": self.hub_id, "settings": self.node_settings()}
+        if body["kind"] == "relay":
+            reply["command_token"] = relay_command_token(self.hub_secret, body["node_id"])
+        return reply
 
     @staticmethod
     def _unique(items, key):
@@ -324,6 +328,22 @@ class HubAPI:
         row = yield self.store.patch_output(call.params["output_id"], call.body)
         self.on_change("outputs")
         return self._output_json(row)
+
+    @op("PUT", "/v1/outputs/{output_id}/state", summary="A relay node reports an output's actual "
+        "state (after a command, a lease running out, boot or stop).", tag="outputs", role="device",
+        body="OutputState", response="Output")
+    @inlineCallbacks
+    def report_output_state(self, call):
+        row = yield self.store.get_output(call.params["output_id"])
+        if row["node_id"] is None or not call.principal.may_act_for(row["node_id"]):
+            raise ApiError(403, "forbidden", "this output belongs to another node")
+        try:
+            when = parse_time(call.body["time"]).timestamp() if "time" in call.body else self.now()
+        except TimeFormatError as exc:
+            raise unprocessable(f"time: {exc}") from None
+        yield self.store.set_output_state(row["id"], call.body["state"], when)
+        self.on_change("outputs")
+        return self._output_json({**row, "state": call.body["state"], "state_time": when})
 
     # -- zones -----------------------------------------------------------
 

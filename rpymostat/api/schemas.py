@@ -115,6 +115,8 @@ SCHEMAS: dict[str, dict] = {
     "NodeList": obj({"nodes": {"type": "array", "items": ref("Node")}}, required=["nodes"]),
     "NodeRegistered": obj(
         {"node": ref("Node"), "hub_id": {"type": "string"},
+         "command_token": {"type": "string", "description": "Relay nodes only: the token the hub "
+                           "presents on the relay's API."},
          "settings": obj({"report_interval_s": {"type": "integer"}, "lease_s": {"type": "integer"},
                           "min_off_s": {"type": "integer"}})},
         required=["node", "hub_id", "settings"],
@@ -155,6 +157,10 @@ SCHEMAS: dict[str, dict] = {
          "state_since": {"type": ["string", "null"], "format": "date-time"}},
         required=["id", "name", "state"],
     ),
+    "OutputState": obj({"state": {"type": "string", "enum": ["on", "off"]}, "time": Time,
+                        "reason": {"type": "string", "enum": ["command", "lease_expired", "boot", "stop",
+                                                              "failsafe", "error"]}},
+                       required=["state"]),
     "OutputList": obj({"outputs": {"type": "array", "items": ref("Output")}}, required=["outputs"]),
     "OutputPatch": obj({"alias": nullable(Name), "zone_id": nullable(ZoneId),
                         "function": {"type": ["string", "null"], "enum": FUNCTIONS + [None]}},

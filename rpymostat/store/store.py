@@ -65,7 +65,8 @@ class Store:
     def open(self, now: float) -> dict:
         """Migrate, then make the hub's identity on first start.
 
-        Returns ``{"hub_id": ..., "first_start": bool}``.
+        Returns ``{"hub_id": ..., "first_start": bool}``. The hub also gets a secret of its
+        own (``hub_secret`` in meta) from which it derives the keys it commands relays with.
         """
         migrate.upgrade(self.engine)
         with self.engine.begin() as conn:
@@ -74,8 +75,10 @@ class Store:
             if first:
                 hub_id = uuid.uuid4().hex
                 conn.execute(insert(meta).values(key="hub_id", value=hub_id))
+                conn.execute(insert(meta).values(key="hub_secret", value=secrets.token_hex(32)))
                 conn.execute(insert(meta).values(key="created_at", value=repr(now)))
-        return {"hub_id": hub_id, "first_start": first}
+            secret = conn.execute(select(meta.c.value).where(meta.c.key == "hub_secret")).scalar()
+        return {"hub_id": hub_id, "hub_secret": secret, "first_start": first}
 
     def close(self) -> None:
         self.engine.dispose()

@@ -95,6 +95,7 @@ VALID = {
     "post_readings": {"node_id": "node-1", "readings": [
         {"sensor_id": "28-000000000001", "time": "2026-09-21T14:13:00Z", "value": 20.5}]},
     "patch_output": {"alias": "Boiler"},
+    "report_output_state": {"state": "on", "time": "2026-09-21T14:13:00Z", "reason": "command"},
     "create_zone": {"name": "Bedroom", "default_target": {"mode": "heat", "heat_setpoint": 19}},
     "patch_zone": {"name": "Lounge"},
     "patch_settings": {"deadband": 0.4},
@@ -120,6 +121,7 @@ OUT_OF_RANGE = {
                       {"node_id": "node-404", "readings": [{"sensor_id": "28-000000000001",
                                                             "time": "2026-09-21T14:13:00Z", "value": 20}]}],
     "patch_output": [{"function": "boil"}, {"zone_id": -1}, {"zone_id": 99}],
+    "report_output_state": [{"state": "half"}, {"state": "on", "time": "noon"}, {"state": "on", "reason": "x"}],
     "create_zone": [{"name": "Bedroom", "default_target": {"mode": "heat", "heat_setpoint": 99}},
                     {"name": "Bedroom", "default_target": {"mode": "heat", "heat_setpoint": 4.9}},
                     {"name": "Bedroom", "default_target": {"mode": "auto", "heat_setpoint": 21,

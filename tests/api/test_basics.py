@@ -120,3 +120,21 @@ def test_status_shows_zone_temperature(hub):
     assert status["zones"][0]["id"] == zone["id"]
     assert status["zones"][0]["temperature"] == 20.5
     assert status["counts"] == {"nodes": 1, "sensors": 2, "outputs": 0, "zones": 1}
+
+
+def test_relay_registration_gives_its_command_token_and_takes_state_reports(hub):
+    from rpymostat.api.auth import relay_command_token
+    from tests.hubkit import relay_node
+
+    reply = relay_node(hub)
+    assert reply.body["command_token"] == relay_command_token(hub.hub_secret, "relay-1")
+    assert relay_command_token(hub.hub_secret, "relay-2") != reply.body["command_token"]
+    assert "command_token" not in sensor_node(hub).body
+    state = hub.call("PUT", "/v1/outputs/gpio17/state",
+                     {"state": "on", "time": "2026-09-21T14:13:00Z", "reason": "command"}, token="device")
+    assert state.status == 200 and state.body["state"] == "on"
+    assert state.body["state_since"] == "2026-09-21T14:13:00Z"
+    assert [o["state"] for o in hub.call("GET", "/v1/outputs").body["outputs"]] == ["on", "off"]
+    enrolled = hub.call("POST", "/v1/enroll", {"node_id": "other"}, token="test-enrollment-key").body
+    refused = hub.call("PUT", "/v1/outputs/gpio17/state", {"state": "off"}, token=enrolled["token"])
+    assert refused.status == 403

@@ -56,7 +56,7 @@ def test_migrations_are_applied_once(tmp_path):
     assert {"zones", "sensors", "outputs", "readings", "tokens", "settings", "nodes", "meta"} <= tables
     store.close()
     again = Store(url)
-    assert again.open(2.0) == {"hub_id": first["hub_id"], "first_start": False}
+    assert again.open(2.0) == {**first, "first_start": False}
     again.close()
 
 
