@@ -15,9 +15,13 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from rpymostat.schedule import CronError, IntervalError, compile_cron, parse_interval, parse_local_time
+from rpymostat.schedule import (
+    CronError, IntervalError, compile_cron, parse_interval, parse_local_time,
+)
 from rpymostat.target import Target
-from rpymostat.timeutil import UTC, TimeFormatError, format_duration, format_time, parse_duration, parse_time
+from rpymostat.timeutil import (
+    UTC, TimeFormatError, format_duration, format_time, parse_duration, parse_time,
+)
 
 KINDS = ("recurring", "once", "hold")
 RULE_KINDS = ("recurring", "once")  # what POST /v1/rules accepts; holds have their own route
@@ -149,7 +153,8 @@ def patch_rule(rule: Rule, data: dict, *, tz: ZoneInfo, now: datetime) -> Rule:
         values["priority"] = _priority(data["priority"], problems)
     if "enabled" in data:
         values["enabled"] = _enabled(data["enabled"], problems)
-    values.update(_when(rule.kind, {k: v for k, v in merged.items() if v is not None}, tz, problems))
+    present = {k: v for k, v in merged.items() if v is not None}
+    values.update(_when(rule.kind, present, tz, problems))
     if problems:
         raise RuleError(problems)
     return attrs.evolve(rule, changed_at=now, **values)

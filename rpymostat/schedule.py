@@ -174,7 +174,8 @@ def cron_firings(spec: CronSpec, tz: ZoneInfo, start: datetime, end: datetime) -
     Firings that DST maps onto the same instant count once.
     """
     found: list[datetime] = []
-    for wall in wall_firings(spec, _wall(start, tz) - _OFFSET_SLACK, _wall(end, tz) + _OFFSET_SLACK):
+    walls = wall_firings(spec, _wall(start, tz) - _OFFSET_SLACK, _wall(end, tz) + _OFFSET_SLACK)
+    for wall in walls:
         instant = local_instant(wall, tz)
         if start <= instant < end and (not found or instant > found[-1]):
             found.append(instant)
@@ -294,7 +295,7 @@ def occurrences(rule, tz: ZoneInfo, start: datetime, end: datetime) -> list[Occu
     return [
         Occurrence(rule, s, e)
         for s, e in spans
-        if s < end and (e is None or e > start)
+        if s < end and (e is None or (e > start and e > s))
     ]
 
 

@@ -111,7 +111,7 @@ def resolve_timeline(zone: ZoneSchedule, start: datetime, end: datetime,
     ids = [r.id for r in rules]
     if None in ids or len(set(ids)) != len(ids):
         raise ValueError("every rule needs an id of its own")
-    timeline = _sweep(zone, rules, start, end)
+    timeline = _sweep(zone, rules, start, end, warnings)
     for use in plugins:
         timeline = _transformed(use, timeline, zone, warnings)
     return attrs.evolve(timeline, warnings=tuple(warnings))
@@ -147,6 +147,8 @@ def make_hold(zone: ZoneSchedule, request: HoldRequest, now: datetime, *,
         end = current_state(without_holds, now, plugins).next_change
     else:
         raise ValueError(f"unknown hold end {until!r}")
+    if end is not None and end <= now:
+        raise ValueError("a hold must end after now")
     return Rule(id=hold_id, zone_id=zone.zone_id, name="hold", kind="hold",
                 target=request.target, start=now, end=end, changed_at=now)
 
@@ -287,12 +289,20 @@ class _Group:
     conflicting: set = attrs.field(factory=set)
 
 
-def _sweep(zone: ZoneSchedule, rules: list[Rule], start: datetime, end: datetime) -> Timeline:
+def _sweep(zone: ZoneSchedule, rules: list[Rule], start: datetime, end: datetime,
+           warnings: list[str]) -> Timeline:
     lo, hi = _us(start), _us(end)
     adds, removes = defaultdict(list), defaultdict(list)
     info = {}  # key -> (rule, occurrence start, occurrence end)
     for rule in rules:
-        for occ in occurrences(rule, zone.tz, start, end):
+        try:
+            found = occurrences(rule, zone.tz, start, end)
+        except ValueError as exc:
+            # Valid when stored, e.g. a local-time interval that a new hub time zone
+            # empties: leave it out rather than lose the whole schedule.
+            warnings.append(f"rule {rule.id} ({rule.name!r}) ignored: {exc}")
+            continue
+        for occ in found:
             key = _key(occ, rule)
             s = _us(occ.start)
             e = _FOREVER if occ.end is None else _us(occ.end)
@@ -367,7 +377,8 @@ def _why(group: _Group, by_id: dict, tz: ZoneInfo) -> str:
     described = _describe(winner, group.span, tz)
     if group.conflicting:
         others = [by_id[i] for i in sorted(group.conflicting - {winner.id}, key=id_sort_key)]
-        tie = "changed later" if any(o.changed_at != winner.changed_at for o in others) else "lowest id"
+        newer = any(o.changed_at != winner.changed_at for o in others)
+        tie = "changed later" if newer else "lowest id"
         return (f"conflict: {described} and {_names(others)} are equally specific; "
                 f"'{winner.name}' applies ({tie})")
     if group.best is None:

@@ -453,3 +453,19 @@ def test_a_sub_window_agrees_with_the_whole(case, hours):
         part = left if instant < cut else right
         assert part.at(instant).rule_id == whole.at(instant).rule_id
 
+
+
+def test_hold_ending_before_now_is_refused():
+    with pytest.raises(ValueError, match="end after now"):
+        make_hold(zone(), HoldRequest(Target(), utc(2026, 11, 30)), T0)
+
+
+def test_rule_that_no_longer_expands_is_left_out_with_a_warning():
+    """A local interval valid in UTC is empty in New York (inside the spring-forward gap)."""
+    gap = once(2, "2026-03-08T02:00/2026-03-08T02:30", name="gap")
+    z = attrs.evolve(zone(rec(1, "0 18 * * *", 5), gap), tz=NY)
+    timeline = resolve_timeline(z, utc(2026, 3, 8), utc(2026, 3, 9))
+    assert [s.rule_id for s in timeline.segments] == [1, None, 1]
+    assert timeline.warnings == (
+        "rule 2 ('gap') ignored: interval ends before or when it starts: "
+        "'2026-03-08T02:00/2026-03-08T02:30'",)
