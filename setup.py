@@ -11,7 +11,7 @@ VERSION = re.search(
 ).group(1)
 
 HUB = [
-    "twisted[tls]>=24.3",
+    "twisted>=24.3",
     "klein>=24.8",
     "treq>=24.9",
     "attrs>=23.1",

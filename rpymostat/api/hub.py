@@ -9,27 +9,16 @@ from twisted.internet.defer import inlineCallbacks
 
 from rpymostat import __version__
 from rpymostat.api.auth import ENROLLMENT, Principal, TokenBook, bearer, relay_command_token, unauthorized
-from rpymostat.api.http import ApiError, not_found, unprocessable
-from rpymostat.api.routing import Param, Reply, Routes, Validators
-from rpymostat.api.schemas import ID_PATTERN, SCHEMAS, ZONE_ID_MAX
+from rpymostat.api.http import ApiError, unprocessable
+from rpymostat.api.hubroutes import op, routes
+from rpymostat.api.routing import Validators
+from rpymostat.api.schemas import SCHEMAS
 from rpymostat.readings import age_problem, invalid_reason
 from rpymostat.settings import effective, is_timezone
 from rpymostat.target import Target
 from rpymostat.timeutil import TimeFormatError, format_time, parse_time
 
 READINGS_MAX_BODY = 1024 * 1024
-
-ID = {"type": "string", "pattern": ID_PATTERN, "maxLength": 128}
-routes = Routes(
-    path_params={
-        "node_id": ID,
-        "sensor_id": ID,
-        "output_id": ID,
-        "zone_id": {"type": "integer", "minimum": 1, "maximum": ZONE_ID_MAX},
-        "token_id": {"type": "integer", "minimum": 1, "maximum": ZONE_ID_MAX},
-    }
-)
-op = routes.op
 
 
 def _time(value: float | None) -> str | None:
