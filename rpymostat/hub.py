@@ -16,6 +16,7 @@ from rpymostat.api.auth import TokenBook
 from rpymostat.api.hub import HubAPI
 from rpymostat.config import HubConfig
 from rpymostat.discovery import Advertiser, hub_txt
+from rpymostat.live import Live
 from rpymostat.store.aio import AsyncStore, ReadingWriter, thread_runner
 from rpymostat.store.store import Store, hash_token, new_token
 
@@ -92,7 +93,8 @@ class HubService(MultiService):
         settings = yield self.store.get_settings()
         tokens = TokenBook(self.store, key_hash)
         tokens.load((yield self.store.active_tokens()))
-        self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens,
+        live = Live().load((yield self.store.list_nodes()), (yield self.store.list_sensors()))
+        self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
                           clock=self.reactor, hub_id=hub_id, hub_secret=hub_secret, system=config.system, settings=settings,
                           started_at=now)
         site = Site(self.api.resource())

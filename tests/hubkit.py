@@ -13,6 +13,7 @@ from twisted.internet.task import Clock
 
 from rpymostat.api.auth import TokenBook
 from rpymostat.api.hub import HubAPI
+from rpymostat.live import Live
 from rpymostat.store.aio import AsyncStore, ReadingWriter
 from rpymostat.store.store import Store, hash_token
 
@@ -60,7 +61,8 @@ class Hub:
     def build(self):
         tokens = TokenBook(self.store, hash_token(ENROLLMENT_KEY))
         tokens.load(self.raw_store.active_tokens())
-        self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens,
+        live = Live().load(self.raw_store.list_nodes(), self.raw_store.list_sensors())
+        self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
                           clock=self.clock, hub_id=self.hub_id, hub_secret=self.hub_secret, system="test",
                           settings=self.raw_store.get_settings(), started_at=self.clock.seconds(),
                           on_change=self.changes.append)

@@ -9,9 +9,10 @@ from twisted.internet.defer import inlineCallbacks
 
 from rpymostat import __version__
 from rpymostat.api.auth import ENROLLMENT, Principal, TokenBook, bearer, relay_command_token, unauthorized
-from rpymostat.api.http import ApiError, unprocessable
+from rpymostat.api.http import ApiError, not_found, unprocessable
 from rpymostat.api.hubroutes import op, routes
 from rpymostat.api.routing import Validators
+from rpymostat.live import Live
 from rpymostat.api.schemas import SCHEMAS
 from rpymostat.readings import age_problem, invalid_reason
 from rpymostat.settings import effective, is_timezone
@@ -32,13 +33,14 @@ class HubAPI:
     app = routes.app
     routes = routes
 
-    def __init__(self, *, store, writer, tokens: TokenBook, clock, hub_id: str, hub_secret: str,
-                 system: str, settings: dict, started_at: float,
+    def __init__(self, *, store, writer, tokens: TokenBook, live: Live, clock, hub_id: str,
+                 hub_secret: str, system: str, settings: dict, started_at: float,
                  zone_status: Callable[[dict, list[dict], dict, float], dict] | None = None,
                  on_change: Callable[[str], None] | None = None):
         self.store = store
         self.writer = writer
         self.tokens = tokens
+        self.live = live
         self.clock = clock
         self.hub_id = hub_id
         self.hub_secret = hub_secret
@@ -162,6 +164,7 @@ class HubAPI:
             [{"id": o["output_id"], "name": o.get("name", o["output_id"])} for o in body.get("outputs", ())],
             self.now(),
         )
+        self.live.registered(body["node_id"], [s["sensor_id"] for s in body.get("sensors", ())])
         self.on_change("nodes")
         node_json = yield self._node_json(row)
         reply = {"node": node_json, "hub_id": self.hub_id, "settings": self.node_settings()}
@@ -219,6 +222,7 @@ class HubAPI:
         node_id = call.params["node_id"]
         yield self.store.delete_node(node_id, self.now())
         self.tokens.forget_node(node_id)
+        self.live.forget_node(node_id)
         self.on_change("nodes")
 
     # -- sensors and readings --------------------------------------------
@@ -272,12 +276,12 @@ class HubAPI:
             except TimeFormatError as exc:
                 raise unprocessable(f"readings[{index}].time: {exc}",
                                     [{"path": f"/readings/{index}/time", "message": str(exc)}])
-        yield self.store.get_node(node_id)
-        own = yield self.store.node_sensor_ids(node_id)
+        if node_id not in self.live.nodes:
+            raise not_found(f"no node {node_id!r}; a node registers (POST /v1/nodes) before it posts")
         rows, errors = [], []
         for index, reading, when in parsed:
             reason = (
-                "unknown_sensor" if reading["sensor_id"] not in own
+                "unknown_sensor" if not self.live.owned_by(reading["sensor_id"], node_id)
                 else invalid_reason(reading["value"])
                 or ("future" if when - now > self.settings["report_interval_s"] else None)
             )
@@ -288,6 +292,7 @@ class HubAPI:
                              "value": float(reading["value"]), "received_at": now})
         unique = {(row["sensor_id"], row["time"]): row for row in rows}
         new = yield self.writer.submit(node_id, list(unique.values()), now)
+        self.live.record(rows)
         if new:
             self.on_change("readings")
         return {"accepted": new, "duplicates": len(rows) - new, "rejected": len(errors),

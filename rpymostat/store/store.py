@@ -198,10 +198,6 @@ class Store:
 
         self._tx(work)
 
-    def node_sensor_ids(self, node_id: str) -> set[str]:
-        return self._tx(lambda c: set(c.execute(
-            select(sensors.c.id).where(sensors.c.node_id == node_id)).scalars()))
-
     def list_sensors(self) -> list[dict]:
         return self._tx(lambda c: _rows(c.execute(select(sensors).order_by(sensors.c.id))))
 
@@ -351,25 +347,34 @@ class Store:
         return self.add_reading_batches([(node_id, rows, now)])[0]
 
     def add_reading_batches(self, batches: list[tuple[str, list[dict], float]]) -> list[int]:
-        """Several requests' readings in one transaction: one commit for many requests."""
+        """Several requests' readings in one transaction: one insert, one update per sensor
+        and per node, one commit. Returns each request's count of new readings (a reading
+        sent twice counts for the first request that carried it)."""
         def work(conn):
-            return [self._add_in(conn, node_id, rows, now) for node_id, rows, now in batches]
+            rows = [row for _, request_rows, _ in batches for row in request_rows]
+            inserted = _insert_ignoring_duplicates(conn, rows) if rows else set()
+            counts = []
+            for _, request_rows, _ in batches:
+                keys = {(row["sensor_id"], row["time"]) for row in request_rows} & inserted
+                inserted -= keys
+                counts.append(len(keys))
+            latest: dict[str, dict] = {}
+            for row in rows:
+                if row["sensor_id"] not in latest or row["time"] > latest[row["sensor_id"]]["time"]:
+                    latest[row["sensor_id"]] = row
+            for sensor_id, row in latest.items():
+                conn.execute(update(sensors).where(
+                    sensors.c.id == sensor_id,
+                    (sensors.c.last_time.is_(None)) | (sensors.c.last_time < row["time"]),
+                ).values(last_value=row["value"], last_time=row["time"]))
+            seen: dict[str, float] = {}
+            for node_id, _, now in batches:
+                seen[node_id] = max(now, seen.get(node_id, now))
+            for node_id, now in seen.items():
+                conn.execute(update(nodes).where(nodes.c.id == node_id).values(last_seen=now))
+            return counts
 
         return self._tx(work)
-
-    def _add_in(self, conn, node_id, rows, now):
-        new = _insert_ignoring_duplicates(conn, rows) if rows else 0
-        latest: dict[str, dict] = {}
-        for row in rows:
-            if row["sensor_id"] not in latest or row["time"] > latest[row["sensor_id"]]["time"]:
-                latest[row["sensor_id"]] = row
-        for sensor_id, row in latest.items():
-            conn.execute(update(sensors).where(
-                sensors.c.id == sensor_id,
-                (sensors.c.last_time.is_(None)) | (sensors.c.last_time < row["time"]),
-            ).values(last_value=row["value"], last_time=row["time"]))
-        conn.execute(update(nodes).where(nodes.c.id == node_id).values(last_seen=now))
-        return new
 
     def readings_for(self, sensor_id: str, start: float, end: float) -> list[dict]:
         return self._tx(lambda c: _rows(c.execute(
@@ -378,7 +383,8 @@ class Store:
             .order_by(readings.c.time))))
 
 
-def _insert_ignoring_duplicates(conn: Connection, rows: list[dict]) -> int:
+def _insert_ignoring_duplicates(conn: Connection, rows: list[dict]) -> set[tuple[str, float]]:
+    """Insert readings, skipping any (sensor, time) already stored; the keys that were new."""
     dialect = conn.dialect.name
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
@@ -388,5 +394,5 @@ def _insert_ignoring_duplicates(conn: Connection, rows: list[dict]) -> int:
         raise RuntimeError(f"unsupported database {dialect!r}")
     statement = (dialect_insert(readings)
                  .on_conflict_do_nothing(index_elements=["sensor_id", "time"])
-                 .returning(readings.c.id))
-    return len(conn.execute(statement, rows).all())
+                 .returning(readings.c.sensor_id, readings.c.time))
+    return {(row.sensor_id, row.time) for row in conn.execute(statement, rows)}
