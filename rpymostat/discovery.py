@@ -1,8 +1,9 @@
 """Zero-configuration discovery over mDNS/DNS-SD (python-zeroconf on the asyncio reactor).
 
 The hub advertises ``_rpymostat._tcp.local.`` with TXT ``api``, ``hub_id``, ``version`` and
-``system``. An advertisement is only a hint: nodes verify the hub with an authenticated
-call and talk only to the hub they enrolled with.
+``system`` (:class:`Advertiser`); nodes browse for it (:class:`HubBrowser`). An
+advertisement is only a hint: nodes verify the hub with an authenticated call and talk
+only to the hub they enrolled with (``rpymostat.hublink``).
 
 python-zeroconf must be created once the asyncio loop runs; every service here waits one
 reactor turn before touching it, and builds it with ``use_asyncio=True`` so misuse raises.
@@ -12,6 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from typing import Callable, Sequence
+
+import attrs
 
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, inlineCallbacks
@@ -28,12 +32,17 @@ def from_coroutine(coro) -> Deferred:
 
 def zeroconf_for(listen: str):
     """An AsyncZeroconf bound to the interface the API listens on (all of them for 0.0.0.0)."""
+    return zeroconf_on([] if listen in ("0.0.0.0", "") else [listen])
+
+
+def zeroconf_on(interfaces: Sequence[str]):
+    """An AsyncZeroconf on the given IPv4 interface addresses; an empty list means all.
+    Tests pass 127.0.0.1 (or their namespace's address) so they never touch the LAN."""
     from zeroconf import InterfaceChoice, IPVersion, Zeroconf
     from zeroconf.asyncio import AsyncZeroconf
 
-    interfaces = InterfaceChoice.All if listen in ("0.0.0.0", "") else [listen]
-    return AsyncZeroconf(zc=Zeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only,
-                                     use_asyncio=True))
+    chosen = list(interfaces) or InterfaceChoice.All
+    return AsyncZeroconf(zc=Zeroconf(interfaces=chosen, ip_version=IPVersion.V4Only, use_asyncio=True))
 
 
 def advertised_addresses(listen: str) -> list[str]:
@@ -101,3 +110,124 @@ class Advertiser(Service):
                     yield from_coroutine(zeroconf.async_unregister_service(self._info))
             finally:
                 yield from_coroutine(zeroconf.async_close())
+
+
+@attrs.frozen
+class HubCandidate:
+    """A hub as an advertisement describes it: where it answers and who it says it is."""
+
+    url: str
+    hub_id: str
+    system: str
+    name: str = ""
+
+
+def candidate_from(name: str, addresses: Sequence[str], port: int, properties: dict) -> HubCandidate | None:
+    """The candidate an mDNS answer describes, or None when it is not an RPyMostat v1 hub."""
+
+    def text(key: bytes) -> str:
+        value = properties.get(key)
+        return value.decode("utf-8", "replace") if isinstance(value, bytes) else ""
+
+    if text(b"api") != "v1" or not text(b"hub_id") or not addresses or not port:
+        return None
+    return HubCandidate(url=f"http://{addresses[0]}:{port}", hub_id=text(b"hub_id"),
+                        system=text(b"system"), name=name)
+
+
+class Backoff:
+    """Delays between browse attempts: 1, 2, 4, ... seconds, at most ``maximum``."""
+
+    def __init__(self, first: float = 1.0, maximum: float = 30.0):
+        self.first = first
+        self.maximum = maximum
+        self._next = first
+
+    def next(self) -> float:
+        delay = self._next
+        self._next = min(self._next * 2, self.maximum)
+        return delay
+
+    def reset(self) -> None:
+        self._next = self.first
+
+
+class HubBrowser:
+    """Watches ``_rpymostat._tcp.local.`` and keeps the hubs currently advertised.
+
+    ``browse()`` starts a fresh browser (which queries at once) and fires with the
+    candidates seen within a short window; between browses the browser keeps running, so
+    ``on_candidate`` listeners hear at once when a hub re-announces itself, e.g. after a
+    restart on another port. The AsyncZeroconf is made on first use, which is always
+    after the reactor runs (the nodes call ``browse`` from a running reactor).
+    """
+
+    def __init__(self, reactor, interfaces: Sequence[str] = (), resolve_timeout_ms: int = 3000):
+        self.reactor = reactor
+        self.interfaces = list(interfaces)
+        self.resolve_timeout_ms = resolve_timeout_ms
+        self.seen: dict[str, HubCandidate] = {}
+        self.listeners: list[Callable[[HubCandidate], None]] = []
+        self._zeroconf = None
+        self._browser = None
+        self._closed = False
+
+    def on_candidate(self, listener: Callable[[HubCandidate], None]) -> None:
+        self.listeners.append(listener)
+
+    @inlineCallbacks
+    def browse(self, want: Callable[[HubCandidate], bool], window: float = 3.0):
+        """Candidates for which ``want`` holds, as soon as one is seen or after ``window`` s."""
+        from zeroconf.asyncio import AsyncServiceBrowser
+
+        if self._zeroconf is None:
+            self._zeroconf = zeroconf_on(self.interfaces)
+        if self._browser is not None:
+            yield from_coroutine(self._browser.async_cancel())
+        self.seen = {}
+        self._browser = AsyncServiceBrowser(self._zeroconf.zeroconf, SERVICE_TYPE, handlers=[self._changed])
+        waited = 0.0
+        while waited < window and not self._closed:
+            found = [c for c in self.seen.values() if want(c)]
+            if found:
+                return found
+            yield deferLater(self.reactor, 0.1, lambda: None)
+            waited += 0.1
+        return [c for c in self.seen.values() if want(c)]
+
+    def _changed(self, zeroconf, service_type, name, state_change):
+        from zeroconf import ServiceStateChange
+
+        if state_change is ServiceStateChange.Removed:
+            self.seen.pop(name, None)
+            return
+        d = from_coroutine(self._resolve(name))
+        d.addErrback(lambda f: log.debug("could not resolve {name}: {f.value}", name=name, f=f))
+
+    async def _resolve(self, name: str) -> None:
+        from zeroconf import IPVersion
+        from zeroconf.asyncio import AsyncServiceInfo
+
+        zeroconf = self._zeroconf
+        if zeroconf is None:
+            return
+        info = AsyncServiceInfo(SERVICE_TYPE, name)
+        if not await info.async_request(zeroconf.zeroconf, self.resolve_timeout_ms):
+            return
+        candidate = candidate_from(name, info.parsed_addresses(IPVersion.V4Only), info.port or 0,
+                                   info.properties or {})
+        if candidate is None or self._closed:
+            return
+        self.seen[name] = candidate
+        for listener in list(self.listeners):
+            listener(candidate)
+
+    @inlineCallbacks
+    def close(self):
+        self._closed = True
+        zeroconf, self._zeroconf = self._zeroconf, None
+        browser, self._browser = self._browser, None
+        if browser is not None:
+            yield from_coroutine(browser.async_cancel())
+        if zeroconf is not None:
+            yield from_coroutine(zeroconf.async_close())

@@ -1,0 +1,219 @@
+"""A node's link to its hub: find it, enroll once, register, notice when it is gone.
+
+- **Find.** ``--hub URL`` names the hub; otherwise the node browses mDNS
+  (:class:`rpymostat.discovery.HubBrowser`). An advertisement is only a hint.
+- **Enroll once.** With no device token yet, the node trades its enrollment key for one
+  (``POST /v1/enroll``) and keeps the token and the hub's ``hub_id`` in its data dir
+  (:mod:`rpymostat.credentials`). From then on it is *pinned*: it only looks at
+  advertisements carrying that ``hub_id``, and it only stays with a hub whose
+  registration reply (an authenticated call, so a stranger cannot fake it) says so too.
+- **Register.** ``POST /v1/nodes`` on every (re)connection; the reply carries settings.
+- **Notice.** Three failed calls in a row (network, timeout, 5xx), or an advertisement of
+  the pinned hub at another address or port, drop the link and browse again, waiting
+  1, 2, 4 ... 30 s between attempts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.logger import Logger
+
+from rpymostat.credentials import Credentials, load_credentials, save_credentials
+from rpymostat.discovery import Backoff, HubCandidate
+from rpymostat.nodeclient import HubClient, HubRefused, HubUnreachable
+
+log = Logger(namespace="rpymostat.hublink")
+MAX_FAILURES = 3
+
+
+class NotConnected(HubUnreachable):
+    """No hub is known right now."""
+
+
+class HubLink:
+    """Owns the connection state; the daemons make their calls through :meth:`call`.
+
+    ``registration(url)`` builds the node's ``POST /v1/nodes`` body for a hub at ``url``
+    (the relay puts there the address the hub can reach it at); ``on_registered(reply)``
+    hears every successful registration.
+    """
+
+    def __init__(self, *, clock, http, data_dir: Path, node_id: str, name: str,
+                 registration: Callable[[str], dict], on_registered: Callable[[dict], None],
+                 browser=None, hub_url: str | None = None, enrollment_key: str | None = None,
+                 token: str | None = None, system: str | None = None, backoff: Backoff | None = None):
+        if browser is None and hub_url is None:
+            raise ValueError("a hub link needs a hub URL or a browser")
+        self.clock = clock
+        self.http = http
+        self.data_dir = Path(data_dir)
+        self.node_id = node_id
+        self.name = name
+        self.registration = registration
+        self.on_registered = on_registered
+        self.browser = browser
+        self.hub_url = hub_url.rstrip("/") if hub_url else None
+        self.enrollment_key = enrollment_key
+        self.system = system
+        self.backoff = backoff or Backoff()
+        stored = load_credentials(self.data_dir)
+        if token:
+            self.credentials = Credentials(token=token, hub_id=stored.hub_id if stored else "")
+        else:
+            self.credentials = stored
+        self.client: HubClient | None = None
+        self.failures = 0
+        self.connected: Deferred = Deferred()
+        self._running = False
+        self._connecting = False
+        self._sleep: Deferred | None = None
+        if browser is not None:
+            browser.on_candidate(self._advertised)
+
+    # -- lifecycle --------------------------------------------------------
+
+    def start(self) -> None:
+        self._running = True
+        self._reconnect()
+
+    def stop(self) -> None:
+        self._running = False
+        self._wake()
+
+    @property
+    def hub_id(self) -> str | None:
+        return self.credentials.hub_id if self.credentials else None
+
+    # -- calls ------------------------------------------------------------
+
+    @inlineCallbacks
+    def call(self, method: str, *args):
+        """``HubClient.<method>(*args)`` on the current hub, counting failures."""
+        client = self.client
+        if client is None:
+            raise NotConnected("no hub yet")
+        try:
+            result = yield getattr(client, method)(*args)
+        except HubUnreachable as exc:
+            if client is self.client:
+                self.failures += 1
+                if self.failures >= MAX_FAILURES:
+                    self.lost(f"{self.failures} failed calls ({exc})")
+            raise
+        except HubRefused as exc:
+            if exc.status == 401 and client is self.client:
+                self.lost(f"the hub no longer accepts this node's token ({exc.message})")
+            raise
+        if client is self.client:
+            self.failures = 0
+        return result
+
+    def register_again(self) -> Deferred:
+        """Send the registration again (e.g. the node's sensors changed)."""
+        return self.call("register", self.registration(self.client.url if self.client else ""))
+
+    def lost(self, why: str) -> None:
+        if self.client is not None:
+            log.warn("lost the hub at {url}: {why}; looking for it again", url=self.client.url, why=why)
+        self.client = None
+        self.failures = 0
+        self._reconnect()
+
+    # -- finding, enrolling, registering -------------------------------------
+
+    def _reconnect(self) -> None:
+        if self._running and not self._connecting:
+            self._connecting = True
+            self._connect().addErrback(lambda f: log.failure("finding the hub failed", f))
+
+    @inlineCallbacks
+    def _connect(self):
+        try:
+            while self._running and self.client is None:
+                for candidate in (yield self._locate()):
+                    if (yield self._attach(candidate)):
+                        self.backoff.reset()
+                        return
+                if not self._running:
+                    return
+                delay = self.backoff.next()
+                log.info("no hub found yet; trying again in {delay:g} s", delay=delay)
+                self._sleep = Deferred()
+                call = self.clock.callLater(delay, self._wake)
+                yield self._sleep
+                if call.active():
+                    call.cancel()
+        finally:
+            self._connecting = False
+
+    def _wake(self) -> None:
+        sleep, self._sleep = self._sleep, None
+        if sleep is not None and not sleep.called:
+            sleep.callback(None)
+
+    def _wanted(self, candidate: HubCandidate) -> bool:
+        if self.hub_id:
+            return candidate.hub_id == self.hub_id
+        return self.system is None or candidate.system == self.system
+
+    @inlineCallbacks
+    def _locate(self):
+        if self.hub_url:
+            return [HubCandidate(url=self.hub_url, hub_id=self.hub_id or "", system="")]
+        return (yield self.browser.browse(self._wanted))
+
+    @inlineCallbacks
+    def _attach(self, candidate: HubCandidate):
+        client = HubClient(self.http, self.clock, candidate.url)
+        try:
+            if self.credentials is None:
+                yield self._enroll(client)
+                if self.credentials is None:
+                    return False
+            client.token = self.credentials.token
+            reply = yield client.register(self.registration(candidate.url))
+        except (HubUnreachable, HubRefused) as exc:
+            log.warn("hub at {url} did not take this node: {exc}", url=candidate.url, exc=exc)
+            return False
+        if not self.credentials.hub_id:
+            self._pin(self.credentials.token, reply["hub_id"])
+        elif reply["hub_id"] != self.credentials.hub_id:
+            log.warn("hub at {url} is hub {other}, not hub {mine} this node enrolled with; ignoring it",
+                     url=candidate.url, other=reply["hub_id"], mine=self.credentials.hub_id)
+            return False
+        if not self._running:
+            return False
+        self.client = client
+        self.failures = 0
+        log.info("registered with hub {hub_id} at {url}", hub_id=reply["hub_id"], url=candidate.url)
+        self.on_registered(reply)
+        if not self.connected.called:
+            self.connected.callback(client.url)
+        return True
+
+    @inlineCallbacks
+    def _enroll(self, client: HubClient):
+        if not self.enrollment_key:
+            log.error("no device token and no enrollment key: give one with --enrollment-key "
+                      "(or RPYMOSTAT_ENROLLMENT_KEY, or enrollment_key in the config file)")
+            return
+        reply = yield client.enroll(self.enrollment_key, self.node_id, self.name)
+        self._pin(reply["token"], reply["hub_id"])
+        log.info("enrolled with hub {hub_id} (system {system!r})", hub_id=reply["hub_id"],
+                 system=reply.get("system", ""))
+
+    def _pin(self, token: str, hub_id: str) -> None:
+        self.credentials = Credentials(token=token, hub_id=hub_id)
+        save_credentials(self.data_dir, self.credentials)
+
+    def _advertised(self, candidate: HubCandidate) -> None:
+        """The pinned hub announced itself: follow it if it moved, hurry up if we wait."""
+        if not self.hub_id or candidate.hub_id != self.hub_id or not self._running:
+            return
+        if self.client is not None and self.client.url != candidate.url:
+            self.lost(f"it now answers at {candidate.url}")
+        elif self.client is None:
+            self._wake()

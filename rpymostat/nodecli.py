@@ -1,0 +1,51 @@
+"""Command-line flags both node daemons take, and how a daemon's ``main`` runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable
+
+from rpymostat import __version__
+from rpymostat.config import ConfigError
+
+
+def node_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--version", action="version", version=f"{prog} {__version__}")
+    parser.add_argument("--config", help=f"TOML config file (default: $RPYMOSTAT_HOME/{prog.split('-')[-1]}.toml)")
+    parser.add_argument("--data-dir", dest="data_dir",
+                        help="where the node keeps its token, hub id and state "
+                             "(default: $RPYMOSTAT_HOME or the XDG data dir, then the node kind)")
+    parser.add_argument("--hub", help="the hub's URL, e.g. http://hub.local:8573 (default: find it over mDNS)")
+    parser.add_argument("--enrollment-key", dest="enrollment_key",
+                        help="the hub's enrollment key, traded once for a device token")
+    parser.add_argument("--token", help="a device token made with `rpymostat token create` (instead of enrolling)")
+    parser.add_argument("--name", help="a name for this node on the hub (default: host name and kind)")
+    parser.add_argument("--system", help="enroll only with a hub advertising this system name")
+    parser.add_argument("--zeroconf-interface", dest="zeroconf_interfaces", action="append",
+                        metavar="ADDR", help="IPv4 address of an interface to browse mDNS on "
+                                             "(repeatable; default: all interfaces)")
+    parser.add_argument("--driver", help="driver plugin name")
+    parser.add_argument("--driver-settings", dest="driver_settings", metavar="JSON",
+                        help="the driver's settings as a JSON object")
+    parser.add_argument("--log-level", dest="log_level", choices=["debug", "info", "warn", "error"])
+    return parser
+
+
+COMMON_FLAGS = ("data_dir", "hub", "enrollment_key", "token", "name", "system", "zeroconf_interfaces",
+                "driver", "driver_settings", "log_level")
+
+
+def run_daemon(prog: str, args, load: Callable, build: Callable, flags: tuple[str, ...]) -> int:
+    """Load the config (exit 2 on a bad one), then run ``build(config, reactor)``."""
+    try:
+        config = load(args.config, flags={key: getattr(args, key) for key in flags})
+    except (ConfigError, ValueError) as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    from rpymostat.nodeproc import install_reactor, run_service, start_logging
+
+    reactor = install_reactor()
+    start_logging(config.log_level)
+    return run_service(reactor, build(config, reactor), prog)

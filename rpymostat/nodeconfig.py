@@ -1,0 +1,105 @@
+"""How the node daemons are configured: the settings both share, and the loader.
+
+Precedence, lowest first: built-in defaults, the TOML file (section ``[sensor]`` or
+``[relay]``; ``--config`` or ``<home>/<kind>.toml``), ``RPYMOSTAT_<KIND>_<KEY>``
+environment variables, command-line flags. Lists come from the environment as
+comma-separated text, driver settings as JSON text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping
+
+from rpymostat.config import ConfigError, home_dir
+
+# Settings every node has: name -> type. The daemons add their own.
+COMMON_FIELDS: dict[str, type] = {
+    "data_dir": str,
+    "hub": str,
+    "enrollment_key": str,
+    "token": str,
+    "name": str,
+    "system": str,
+    "zeroconf_interfaces": list,
+    "driver": str,
+    "driver_settings": dict,
+    "log_level": str,
+}
+LOG_LEVELS = ("debug", "info", "warn", "error")
+
+
+def _coerce(key: str, kind: type, value: Any, source: str) -> Any:
+    if kind is list:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{source}: {key} must be a list of strings")
+        return value
+    if kind is dict:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise ConfigError(f"{source}: {key} must be a JSON object: {exc}") from None
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: {key} must be a table / JSON object")
+        return value
+    if kind is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{source}: {key} must be an integer, not {value!r}")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{source}: {key} must be an integer, not {value!r}") from None
+    if kind is float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{source}: {key} must be a number, not {value!r}") from None
+    if not isinstance(value, str):
+        raise ConfigError(f"{source}: {key} must be text, not {value!r}")
+    return value
+
+
+def load_node_settings(kind: str, fields: Mapping[str, type], defaults: Mapping[str, Any],
+                       config_file: str | None, environ: Mapping[str, str] = os.environ,
+                       flags: Mapping[str, Any] = {}) -> dict[str, Any]:
+    """The merged settings of one node daemon, as a plain dict with every key of ``fields``."""
+    values: dict[str, Any] = dict(defaults)
+    path = Path(config_file) if config_file else home_dir(None, environ) / f"{kind}.toml"
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text())
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+        section = data.get(kind, data)
+        if not isinstance(section, dict):
+            raise ConfigError(f"{path}: [{kind}] must be a table")
+        for key, value in section.items():
+            if key not in fields:
+                raise ConfigError(f"{path}: unknown setting {key!r}")
+            values[key] = _coerce(key, fields[key], value, str(path))
+    elif config_file:
+        raise ConfigError(f"{path}: no such file")
+    prefix = f"RPYMOSTAT_{kind.upper()}_"
+    for key, kind_of in fields.items():
+        env = environ.get(prefix + key.upper())
+        if env:
+            values[key] = _coerce(key, kind_of, env, prefix + key.upper())
+    for key, value in flags.items():
+        if value is not None:
+            values[key] = _coerce(key, fields[key], value, f"--{key.replace('_', '-')}")
+    if values.get("log_level", "info") not in LOG_LEVELS:
+        raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+    if values.get("hub") and not str(values["hub"]).startswith(("http://", "https://")):
+        raise ConfigError(f"hub must be an http:// or https:// URL, not {values['hub']!r}")
+    if not values.get("data_dir"):
+        values["data_dir"] = str(home_dir(None, environ) / kind)
+    if not values.get("name"):
+        values["name"] = f"{socket.gethostname().split('.')[0] or 'node'} {kind}"
+    return values

@@ -1,0 +1,79 @@
+"""What the node daemons share as processes: the asyncio reactor, logs at a chosen
+level, a thread pool for blocking driver and disk work, and a run that ends cleanly on
+SIGTERM/SIGINT and tells systemd when it is ready and when it is stopping."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Callable
+
+from rpymostat.sdnotify import notify
+
+
+def install_reactor():
+    from twisted.internet import asyncioreactor
+
+    asyncioreactor.install()
+    from twisted.internet import reactor
+
+    return reactor
+
+
+def start_logging(level: str = "info", stream=sys.stdout) -> None:
+    from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredicate,
+                                formatEvent, globalLogBeginner)
+
+    def observer(event):
+        text = formatEvent(event)
+        if event.get("log_failure") is not None:
+            text += "\n" + event["log_failure"].getTraceback()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(event.get("log_time", time.time())))
+        namespace = event.get("log_namespace", "-").split(".")[-1]
+        stream.write(f"{stamp} {event['log_level'].name:5} [{namespace}] {text}\n")
+        stream.flush()
+
+    predicate = LogLevelFilterPredicate(defaultLogLevel=LogLevel.levelWithName(level))
+    # Zeroconf and Twisted's HTTP client are chatty at info; their warnings still show.
+    for quiet in ("twisted.web.client", "twisted.internet.protocol"):
+        predicate.setLogLevelForNamespace(quiet, LogLevel.warn)
+    globalLogBeginner.beginLoggingTo([FilteringLogObserver(observer, [predicate])],
+                                     redirectStandardIO=False)
+
+
+def thread_runner(reactor, pool) -> Callable:
+    """``run(f, *args)`` -> Deferred of ``f(*args)`` computed in ``pool``."""
+    from twisted.internet.threads import deferToThreadPool
+
+    return lambda f, *args: deferToThreadPool(reactor, pool, f, *args)
+
+
+def run_service(reactor, service, what: str) -> int:
+    """Run ``service`` (it has a ``ready`` Deferred) until a signal; 0 on a clean stop."""
+    from twisted.logger import Logger
+
+    log = Logger(namespace=what)
+    outcome = {"code": 0}
+
+    def started(_):
+        notify("READY=1")
+        return _
+
+    def failed(failure):
+        log.failure(f"{what} could not start", failure)
+        outcome["code"] = 1
+        reactor.stop()
+
+    def stopping():
+        notify("STOPPING=1")
+        return service.stopService()
+
+    def start():
+        service.startService()
+        service.ready.addCallbacks(started, failed)
+
+    reactor.callWhenRunning(start)
+    reactor.addSystemEventTrigger("before", "shutdown", stopping)
+    reactor.run()
+    log.info("{what} stopped", what=what)
+    return outcome["code"]
