@@ -1,0 +1,96 @@
+"""The relay node as a Twisted service: outputs off first, then the API, then the hub link;
+on stop the reverse, ending with every output off."""
+
+from __future__ import annotations
+
+import treq
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.endpoints import TCP4ServerEndpoint
+from twisted.internet.task import deferLater
+from twisted.logger import Logger
+from twisted.python.threadpool import ThreadPool
+from twisted.web.server import Site
+
+from rpymostat.discovery import HubBrowser
+from rpymostat.hublink import HubLink
+from rpymostat.identity import node_id
+from rpymostat.nodeproc import thread_runner
+from rpymostat.plugins import load_class
+from rpymostat_relay.api import RelayAPI
+from rpymostat_relay.config import RelayConfig
+from rpymostat_relay.daemon import RelayNode
+from rpymostat_relay.outputs import Journal, OutputBank
+
+log = Logger(namespace="rpymostat.relay")
+STOP_REPORT_S = 2.0
+
+
+class RelayService(Service):
+    def __init__(self, config: RelayConfig, reactor):
+        self.config = config
+        self.reactor = reactor
+        self.ready: Deferred = Deferred()
+        # One worker: drivers are called from one thread at a time.
+        self.pool = ThreadPool(minthreads=1, maxthreads=1, name="rpymostat-relay")
+        self.bank: OutputBank | None = None
+        self.node: RelayNode | None = None
+        self.browser: HubBrowser | None = None
+        self.port = None
+
+    def startService(self):
+        super().startService()
+        self.pool.start()
+        deferLater(self.reactor, 0, self._start).chainDeferred(self.ready)
+
+    @inlineCallbacks
+    def _start(self):
+        config = self.config
+        run = thread_runner(self.reactor, self.pool)
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        driver = yield run(load_class("rpymostat_relay.drivers", config.driver), config.driver_settings)
+        ident = node_id(config.data_dir, kind="relay")
+        self.bank = OutputBank(clock=self.reactor, driver=driver, run=run,
+                               journal=Journal(config.data_dir / "outputs.json"),
+                               on_change=lambda *change: self.node.output_changed(*change))
+        api = RelayAPI(bank=self.bank, node_id=ident, clock=self.reactor)
+        self.node = RelayNode(bank=self.bank, api=api, node_id=ident, name=config.name, port=config.port,
+                              listen=config.listen, url=config.url)
+        yield self.bank.boot()
+        site = Site(api.resource())
+        site.displayTracebacks = False
+        site.noisy = False
+        self.port = yield TCP4ServerEndpoint(self.reactor, config.port, interface=config.listen).listen(site)
+        self.node.port = self.port.getHost().port
+        log.info("relay node {ident} ({name}), driver {driver}, API on http://{host}:{port}/, hub: {hub}",
+                 ident=ident, name=config.name, driver=config.driver, host=config.listen,
+                 port=self.node.port, hub=config.hub or "found over mDNS")
+        if not config.hub:
+            self.browser = HubBrowser(self.reactor, config.zeroconf_interfaces)
+        self.node.link = HubLink(
+            clock=self.reactor, http=treq, data_dir=config.data_dir, node_id=ident, name=config.name,
+            registration=self.node.registration, on_registered=self.node.registered,
+            browser=self.browser, hub_url=config.hub, enrollment_key=config.enrollment_key,
+            token=config.token, system=config.system)
+        self.node.link.start()
+        return self
+
+    @inlineCallbacks
+    def stopService(self):
+        super().stopService()
+        if self.node is not None and self.node.link is not None:
+            self.node.link.stop()
+        if self.port is not None:
+            yield self.port.stopListening()
+        if self.bank is not None:
+            yield self.bank.stop()
+        if self.node is not None:
+            # One last, short attempt to tell the hub the outputs are off.
+            sending = self.node.send_reports()
+            timeout = self.reactor.callLater(STOP_REPORT_S, sending.cancel)
+            yield sending
+            if timeout.active():
+                timeout.cancel()
+        if self.browser is not None:
+            yield self.browser.close()
+        self.pool.stop()
