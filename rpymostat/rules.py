@@ -361,7 +361,7 @@ _INTERVAL = {"type": "string", "minLength": 3, "maxLength": INTERVAL_MAX,
                             "a time without offset is the hub's local time."}
 _PRIORITY = {"type": "integer", "minimum": PRIORITY_MIN, "maximum": PRIORITY_MAX, "default": 0}
 _ENABLED = {"type": "boolean", "default": True}
-_ZONE_ID = {"type": "integer", "minimum": 1}
+_ZONE_ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}  # the store's integer ids
 
 
 def _nullable(schema: dict) -> dict:

@@ -12,6 +12,7 @@ from rpymostat.api.auth import ENROLLMENT, Principal, TokenBook, bearer, relay_c
 from rpymostat.api.http import ApiError, not_found, unprocessable
 from rpymostat.api.hubroutes import op, routes
 from rpymostat.api.routing import Validators
+from rpymostat.api.schedule_api import ScheduleAPI
 from rpymostat.live import Live
 from rpymostat.api.schemas import SCHEMAS
 from rpymostat.readings import age_problem, invalid_reason
@@ -26,7 +27,7 @@ def _time(value: float | None) -> str | None:
     return None if value is None else format_time(value)
 
 
-class HubAPI:
+class HubAPI(ScheduleAPI):
     """The hub's API resource. Collaborators are injected so that tests run it in memory
     (StubTreq, a Clock, the store called inline) and the hub runs it for real."""
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from rpymostat import rules
 from rpymostat.settings import SETTINGS_PATCH_SCHEMA, SETTINGS_SCHEMA, ZONE_SETTINGS_SCHEMA
 from rpymostat.target import FAN_MODES, MODES, SETPOINT_MAX, SETPOINT_MIN
 
@@ -191,3 +192,15 @@ SCHEMAS: dict[str, dict] = {
         required=["version", "hub_id", "time", "uptime_s", "zones", "alarms"],
     ),
 }
+
+
+def add_schemas(more: dict[str, dict]) -> None:
+    """Add another module's schemas to the document's components; a name may not be taken twice."""
+    taken = sorted(SCHEMAS.keys() & more.keys())
+    if taken:
+        raise ValueError(f"schema names already taken: {', '.join(taken)}")
+    SCHEMAS.update(more)
+
+
+# The scheduling core's schemas are the ones that validate rule and hold bodies.
+add_schemas(rules.SCHEMAS)

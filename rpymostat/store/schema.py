@@ -4,15 +4,18 @@ database compares and indexes the same way; JSON columns hold API-shaped values.
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -114,4 +117,37 @@ readings = Table(
     Column("value", Float, nullable=False),
     Column("received_at", Float, nullable=False),
     UniqueConstraint("sensor_id", "time", name="uq_readings_sensor_time"),
+)
+
+# -- scheduling ------------------------------------------------------------
+# Rules in the API's terms (rpymostat/rules.py): a hold is a rule of kind "hold", at most
+# one per zone (a partial unique index, so a race cannot leave two). A zone's rules and
+# schedule-plugin settings go with it.
+
+rules = Table(
+    "rules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("zone_id", Integer, ForeignKey("zones.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("cron", String(120), nullable=True),
+    Column("duration", String(40), nullable=True),
+    Column("end_cron", String(120), nullable=True),
+    Column("interval", String(100), nullable=True),
+    Column("hold_start", Float, nullable=True),
+    Column("hold_end", Float, nullable=True),
+    Column("target", JSON, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("changed_at", Float, nullable=False),
+    Index("uq_rules_one_hold_per_zone", "zone_id", unique=True,
+          sqlite_where=text("kind = 'hold'"), postgresql_where=text("kind = 'hold'")),
+)
+
+zone_schedule_plugins = Table(
+    "zone_schedule_plugins",
+    metadata,
+    Column("zone_id", Integer, ForeignKey("zones.id", ondelete="CASCADE"), primary_key=True),
+    Column("uses", JSON, nullable=False),
 )

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, delete, event, func, insert, select, updat
 from sqlalchemy.engine import Connection, Engine
 
 from rpymostat.store import migrate
+from rpymostat.store.rules_store import RuleStore
 from rpymostat.store.schema import meta, nodes, outputs, readings, sensors, settings, tokens, zones
 
 
@@ -57,7 +58,7 @@ def _rows(result) -> list[dict]:
     return [dict(row) for row in result.mappings()]
 
 
-class Store:
+class Store(RuleStore):
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)

@@ -13,7 +13,7 @@ from tests.hubkit import ENROLLMENT_KEY, relay_node, sensor_node
 
 OPERATIONS = HubAPI.routes.operations
 SAMPLE_PARAMS = {"node_id": "node-1", "sensor_id": "28-000000000001", "output_id": "gpio17",
-                 "zone_id": 1, "token_id": 1}
+                 "zone_id": 1, "token_id": 1, "rule_id": 1}
 
 
 def concrete(path):
@@ -29,6 +29,7 @@ def seeded(hub):
     sensor_node(hub)
     relay_node(hub)
     assert hub.call("POST", "/v1/zones", {"name": "Living"}).status == 201
+    assert hub.call("POST", "/v1/rules", RULE).status == 201
     return hub
 
 
@@ -88,6 +89,10 @@ def test_token_made_outside_the_hub_is_honoured(hub):
 
 # -- bad input ---------------------------------------------------------------
 
+RULE = {"zone_id": 1, "name": "evenings", "kind": "recurring", "cron": "0 18 * * 1-5",
+        "duration": "PT5H", "target": {"mode": "heat", "heat_setpoint": 21}}
+HEAT = {"mode": "heat", "heat_setpoint": 21}
+
 VALID = {
     "enroll": {"node_id": "node-7"},
     "register_node": {"node_id": "node-1", "kind": "sensor", "sensors": [{"sensor_id": "28-000000000001"}]},
@@ -100,6 +105,10 @@ VALID = {
     "patch_zone": {"name": "Lounge"},
     "patch_settings": {"deadband": 0.4},
     "create_token": {"role": "device", "name": "spare"},
+    "create_rule": {**RULE, "name": "weekends", "cron": "0 8 * * 6,7"},
+    "patch_rule": {"priority": 5},
+    "put_hold": {"target": HEAT, "until": "PT2H"},
+    "put_schedule_plugins": {"plugins": []},
 }
 
 OUT_OF_RANGE = {
@@ -140,6 +149,32 @@ OUT_OF_RANGE = {
     "patch_settings": [{"deadband": 100}, {"min_off_s": 10}, {"control_interval_s": 0},
                        {"timezone": "Nowhere/Land"}, {"units": "K"}, {"lease_s": 1.5}, {}],
     "create_token": [{"role": "root"}, {"role": "admin", "node_id": "node-1"}, {"name": "x"}],
+    "create_rule": [{**RULE, "cron": "61 18 * * *"}, {**RULE, "cron": "0 18 * *"},
+                    {**RULE, "cron": "0 18 * * * 2027"}, {**RULE, "duration": "P40D"},
+                    {**RULE, "duration": "PT0S"}, {**RULE, "duration": "P1M"},
+                    {k: v for k, v in RULE.items() if k != "duration"},
+                    {**RULE, "end_cron": "0 7 * * *"},
+                    {**RULE, "kind": "once", "interval": "2026-12-28T00:00/2026-12-21T00:00"},
+                    {**RULE, "kind": "once", "interval": "2026-12-21T00:00/P"},
+                    {**RULE, "kind": "hold"},
+                    {**RULE, "target": {"mode": "heat", "heat_setpoint": 35.5}},
+                    {**RULE, "target": {"mode": "cool", "cool_setpoint": 4}},
+                    {**RULE, "target": {"mode": "auto", "heat_setpoint": 21, "cool_setpoint": 21.4}},
+                    {**RULE, "target": {**HEAT, "sensors": [{"sensor_id": "28-404404404404"}]}},
+                    {**RULE, "zone_id": 99}, {**RULE, "zone_id": 0}, {**RULE, "zone_id": 2**40},
+                    {**RULE, "priority": 101}, {**RULE, "name": ""}],
+    "patch_rule": [{"cron": "every day"}, {"duration": None}, {"kind": "once"}, {"zone_id": 1},
+                   {"interval": "2026-12-21T00:00/PT1H"}, {"priority": -101},
+                   {"target": {"mode": "heat", "heat_setpoint": 99}},
+                   {"target": {**HEAT, "sensors": [{"sensor_id": "28-404404404404"}]}}, {}],
+    "put_hold": [{"target": HEAT}, {"target": HEAT, "until": "2020-01-01T00:00:00Z"},
+                 {"target": HEAT, "until": "tomorrow"}, {"target": HEAT, "until": "P1M"},
+                 {"target": HEAT, "until": ""},
+                 {"target": {"mode": "heat", "heat_setpoint": 4}, "until": None},
+                 {"target": {"mode": "auto", "heat_setpoint": 22, "cool_setpoint": 22}, "until": None},
+                 {"target": {**HEAT, "sensors": [{"sensor_id": "28-404404404404"}]}, "until": None}],
+    "put_schedule_plugins": [{"plugins": [{"name": "not-installed"}]}, {"plugins": [{"name": ""}]},
+                             {"plugins": [{"name": "x"}] * 17}, {}],
 }
 
 MUTATING = [o for o in OPERATIONS if o.body]
