@@ -1,0 +1,239 @@
+"""The sensor node's cycle against the in-memory hub, on a Clock: enrollment, reports at
+the hub's interval, the queue across outages and restarts, what is dropped and what kept."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rpymostat.credentials import load_credentials
+from rpymostat.hublink import HubLink
+from rpymostat.timeutil import format_time
+from rpymostat_sensor.daemon import SensorNode
+from rpymostat_sensor.drivers.sim import SimDriver
+from rpymostat_sensor.queue import ReadingQueue
+from tests.hubkit import ENROLLMENT_KEY, Hub
+from tests.sensor.nodekit import FlakyHttp, inline
+
+SENSORS = {"sensors": [{"id": "28-000000000001"}, {"id": "28-000000000002"}]}
+
+
+class Source:
+    """Simulated temperatures; a sensor listed in ``broken`` gives no value."""
+
+    def __init__(self):
+        self.broken: set[str] = set()
+
+    def temperature(self, sensor_id, now):
+        return None if sensor_id in self.broken else 20.0 + (now % 100) / 100
+
+
+@pytest.fixture
+def hub(tmp_path):
+    hub = Hub(f"sqlite:///{tmp_path / 'hub.db'}")
+    yield hub
+    hub.close()
+
+
+class Node:
+    """A sensor node wired to the hub through a FlakyHttp, with helpers to move time."""
+
+    def __init__(self, hub: Hub, data_dir, http: FlakyHttp | None = None, **link_args):
+        self.hub = hub
+        self.http = http or FlakyHttp(hub.client)
+        self.source = Source()
+        self.driver = SimDriver(SENSORS, clock=hub.clock.seconds, source=self.source)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.queue = ReadingQueue(data_dir / "queue.sqlite3")
+        self.node = SensorNode(clock=hub.clock, driver=self.driver, queue=self.queue, node_id="pi-1",
+                               name="Pi 1", run=inline)
+        args = {"hub_url": "http://hub", "enrollment_key": ENROLLMENT_KEY, **link_args}
+        self.node.link = HubLink(clock=hub.clock, http=self.http, data_dir=data_dir, node_id="pi-1",
+                                 name="Pi 1", registration=self.node.registration,
+                                 on_registered=self.node.registered, **args)
+
+    def start(self):
+        self.node.start()
+        self.flush()
+        self.hub.clock.advance(0)
+        self.flush()
+
+    def flush(self):
+        for _ in range(5):
+            self.hub.client.flush()
+
+    def advance(self, seconds: float, step: float = 1.0):
+        while seconds > 1e-9:
+            self.hub.clock.advance(min(step, seconds))
+            seconds -= step
+            self.flush()
+
+    def stop(self):
+        self.node.stop()
+        self.queue.close()
+
+
+def stored(hub: Hub) -> list[tuple[str, float]]:
+    """(sensor_id, time) of every reading the hub stored, in order."""
+    with hub.raw_store.engine.connect() as conn:
+        from rpymostat.store.schema import readings
+
+        rows = conn.execute(readings.select().order_by(readings.c.time, readings.c.sensor_id)).all()
+    return [(row.sensor_id, row.time) for row in rows]
+
+
+def test_enrolls_registers_and_reports_at_once_then_every_interval(hub, tmp_path):
+    node = Node(hub, tmp_path / "node")
+    start = hub.clock.seconds()
+    node.start()
+    credentials = load_credentials(tmp_path / "node")
+    assert credentials.hub_id == hub.hub_id and credentials.token
+    assert (tmp_path / "node" / "hub.json").stat().st_mode & 0o077 == 0
+    assert stored(hub) == [("28-000000000001", start), ("28-000000000002", start)]
+    sensors = hub.call("GET", "/v1/sensors").body["sensors"]
+    assert {s["id"] for s in sensors} == {"28-000000000001", "28-000000000002"}
+
+    node.advance(29)
+    assert len(stored(hub)) == 2
+    node.advance(1)
+    assert len(stored(hub)) == 4, "the hub's report_interval_s (30 s by default) sets the pace"
+    assert len(node.queue) == 0
+    node.stop()
+
+
+def test_report_interval_follows_the_hub(hub, tmp_path):
+    assert hub.call("PATCH", "/v1/settings", {"report_interval_s": 10}).status == 200
+    node = Node(hub, tmp_path / "node")
+    node.start()
+    assert node.node.report_interval_s == 10
+    node.advance(30)
+    assert len(stored(hub)) == 2 * 4
+    node.stop()
+
+
+def test_outage_keeps_readings_and_replays_them_oldest_first_with_their_times(hub, tmp_path):
+    node = Node(hub, tmp_path / "node")
+    start = hub.clock.seconds()
+    node.start()
+    node.http.down = True
+    node.advance(30 * 5)  # five cycles while the hub is away
+    assert len(node.queue) == 10
+    assert node.node.link.client is None, "three failed calls drop the link"
+    node.http.down = False
+    node.advance(40)  # backoff retries at most 30 s apart find the hub again
+    times = [t for _, t in stored(hub)]
+    assert times == sorted(times)
+    expected = [start + 30 * i for i in range(len(times) // 2)]
+    assert sorted(set(times)) == expected, "every cycle's reading arrives with its own time"
+    assert len(times) == len(set(stored(hub))) == 2 * len(expected) >= 2 * 7
+    assert len(node.queue) == 0
+    node.stop()
+
+
+def test_readings_survive_a_node_restart_and_are_never_stored_twice(hub, tmp_path):
+    node = Node(hub, tmp_path / "node")
+    node.start()
+    node.http.down = True
+    node.advance(60)
+    queued = len(node.queue)
+    node.stop()
+    assert queued == 4
+    hub.clock.advance(1)
+
+    again = Node(hub, tmp_path / "node")
+    again.start()
+    assert again.http.posts("/v1/enroll") == 0, "the stored token is reused"
+    assert len(stored(hub)) == 2 + queued + 2
+    assert len(again.queue) == 0
+    # The same batch sent twice (say the node died before it removed it) is stored once.
+    again.queue.append(node_queue_copy(hub))
+    again.advance(30)
+    assert len(stored(hub)) == len(set(stored(hub)))
+    assert again.node.stats["duplicates"] == 2
+    again.stop()
+
+
+def node_queue_copy(hub: Hub):
+    from rpymostat_sensor.queue import QueuedReading
+
+    sensor_id, when = stored(hub)[0]
+    return [QueuedReading(sensor_id, format_time(when), 20.0), QueuedReading("28-000000000002",
+                                                                               format_time(when), 20.0)]
+
+
+@pytest.mark.parametrize("status", [400, 413, 422])
+def test_a_batch_the_hub_calls_invalid_is_dropped_not_retried(hub, tmp_path, status):
+    node = Node(hub, tmp_path / "node")
+    node.http.canned["/v1/readings"] = (status, {"error": {"code": "invalid", "message": "no"}})
+    node.start()
+    assert len(node.queue) == 0 and node.node.stats["dropped"] == 2
+    posts = node.http.posts("/v1/readings")
+    node.advance(30)
+    assert node.http.posts("/v1/readings") == posts + 1, "one post per new cycle, no retry loop"
+    assert stored(hub) == []
+    node.stop()
+
+
+@pytest.mark.parametrize("status", [500, 503, 401, 403, 404])
+def test_server_errors_and_refused_tokens_keep_the_readings(hub, tmp_path, status):
+    node = Node(hub, tmp_path / "node")
+    node.start()
+    node.http.canned["/v1/readings"] = (status, {"error": {"code": "x", "message": "y"}})
+    node.advance(30)
+    assert len(node.queue) == 2
+    del node.http.canned["/v1/readings"]
+    node.advance(60)
+    assert len(node.queue) == 0 and len(stored(hub)) == 2 * 4
+    node.stop()
+
+
+def test_per_reading_rejections_are_dropped_and_failed_driver_readings_never_sent(hub, tmp_path):
+    from rpymostat_sensor.queue import QueuedReading
+
+    node = Node(hub, tmp_path / "node")
+    node.source.broken.add("28-000000000002")
+    node.start()
+    assert stored(hub) == [("28-000000000001", hub.clock.seconds())]
+    node.source.broken.clear()
+    node.queue.append([QueuedReading("28-000000000001", format_time(hub.clock.seconds() - 1), 99.0)])
+    node.advance(30)
+    assert node.node.stats["rejected"] == 1 and len(node.queue) == 0
+    assert len(stored(hub)) == 3
+    hub.call("DELETE", "/v1/nodes/pi-1")  # the hub forgets the node and revokes its token
+    node.advance(30)
+    assert len(node.queue) == 2, "a 401 is not the readings' fault: they are kept"
+    node.stop()
+
+
+def test_a_hub_with_another_hub_id_is_not_used(hub, tmp_path):
+    node = Node(hub, tmp_path / "node")
+    node.start()
+    node.stop()
+    other = Node(hub, tmp_path / "node")
+    other.http.canned["/v1/nodes"] = (200, {"node": {"sensors": []}, "hub_id": "someone-else",
+                                            "settings": {}})
+    other.start()
+    other.advance(5)
+    assert other.node.link.client is None
+    assert other.http.posts("/v1/readings") == 0
+    assert len(other.queue) == 2, "readings wait for the hub the node enrolled with"
+    other.stop()
+
+
+def test_without_token_or_enrollment_key_the_node_only_queues(hub, tmp_path):
+    node = Node(hub, tmp_path / "node", enrollment_key=None)
+    node.start()
+    node.advance(60)
+    assert node.http.posts("/v1/enroll") == 0 and node.node.link.client is None
+    assert len(node.queue) == 6
+    node.stop()
+
+
+def test_a_configured_device_token_is_used_without_enrolling_and_pins_the_hub(hub, tmp_path):
+    node = Node(hub, tmp_path / "node", enrollment_key=None, token=hub.device_token)
+    node.start()
+    assert node.http.posts("/v1/enroll") == 0
+    assert len(stored(hub)) == 2
+    assert load_credentials(tmp_path / "node").hub_id == hub.hub_id
+    node.stop()
