@@ -35,6 +35,10 @@ The rules, in the order they are applied (codes in brackets, as in ``Change.rule
 Setpoints only within 5–35 °C (and, in auto, cool at least 0.5 °C above heat) is enforced
 by ``safe_target``, which ``decide`` applies before the plugin sees the target.
 
+Every timer is "blocked while ``now < start + duration``", the same sum as the instant it
+reports, so that deciding again exactly at ``recheck_at`` finds the timer expired even
+with floating-point timestamps.
+
 ``recheck_at`` is the earliest instant at which a guard timer runs out: a run reaching
 its minimum, a refused start becoming allowed, or the temperature going stale while
 something runs. The service should decide again then rather than a tick later.
@@ -239,7 +243,7 @@ def _start_blockers(
     if now < eq.hub_start + s.min_off_s:
         until = eq.hub_start + s.min_off_s
         found.append(("startup", until, f"minimum off time after start-up, {until - now:.0f} s left"))
-    recent = sorted(t for t in state.starts if t > now - HOUR)
+    recent = sorted(t for t in state.starts if now < t + HOUR)
     if len(recent) >= s.max_starts_per_hour:
         until = recent[len(recent) - s.max_starts_per_hour] + HOUR
         found.append(("max_starts", until,
@@ -345,7 +349,7 @@ def apply(equipment: Equipment, commands: Commands, now: float) -> Equipment:
     for name in FUNCTIONS:
         state, on = equipment.function(name), getattr(commands, name)
         if on and not state.on:
-            starts = tuple(t for t in state.starts if t > now - HOUR) + (now,)
+            starts = tuple(t for t in state.starts if now < t + HOUR) + (now,)
             updated[name] = FunctionState(True, now, state.last_off, starts)
         elif state.on and not on:
             updated[name] = attrs.evolve(state, on=False, on_since=None, last_off=now)
