@@ -1,0 +1,107 @@
+"""What one control decision costs: aggregation, decide() and the guard, for 1, 10 and 100
+zones, beside an empty function call measured in the same loop as the baseline.
+
+Prints figures; never passes or fails. The target is at most 2 ms per zone (a Raspberry Pi
+hub with a few zones must spend almost nothing on deciding). To measure something more,
+add an entry to ``CASES``: a label and a function that, given the zones, returns the
+per-zone call to time.
+
+    .venv/bin/python bench/control.py
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+
+from rpymostat.aggregation import Mean
+from rpymostat.decide import Equipment, FunctionState, Inputs, Settings, decide
+from rpymostat.hysteresis import Hysteresis
+from rpymostat.readings import Reading
+from rpymostat.target import SensorWeight, Target
+
+NOW = 1_800_000_000.0
+ZONE_COUNTS = (1, 10, 100)
+REPEATS = 5
+MIN_SECONDS = 0.2
+
+
+def make_zone(i: int) -> dict:
+    """A zone in one of several situations, so that the guard's branches all get their turn."""
+    settings = Settings()
+    readings = {f"28-{i:04d}{k}": Reading(18.0 + (i % 7) * 0.5 + k * 0.2, NOW - 5.0 - k)
+                for k in range(3)}
+    heat = [
+        FunctionState(),
+        FunctionState(True, NOW - 100, NOW - 2000, (NOW - 2000, NOW - 100)),
+        FunctionState(False, None, NOW - 120, (NOW - 900,)),
+    ][i % 3]
+    target = Target("heat" if i % 4 else "auto", 20.0, 24.0,
+                    sensors=tuple(SensorWeight(sid) for sid in readings))
+    equipment = Equipment(hub_start=NOW - 86_400, heat=heat)
+    aggregate = Mean().aggregate(readings, target.sensors, now=NOW,
+                                 report_interval_s=settings.report_interval_s)
+    inputs = Inputs(aggregate.temperature, aggregate.time, target, equipment, NOW, settings,
+                    rule="weeknights")
+    return {"readings": readings, "inputs": inputs}
+
+
+def empty_call(zone, plugin, aggregator):
+    return None
+
+
+def decide_only(zone, plugin, aggregator):
+    return decide(zone["inputs"], plugin)
+
+
+def aggregate_and_decide(zone, plugin, aggregator):
+    inputs = zone["inputs"]
+    aggregate = aggregator.aggregate(zone["readings"], inputs.target.sensors, now=inputs.now,
+                                     report_interval_s=inputs.settings.report_interval_s)
+    return decide(Inputs(aggregate.temperature, aggregate.time, inputs.target, inputs.equipment,
+                         inputs.now, inputs.settings, inputs.rule), plugin)
+
+
+CASES = [
+    ("baseline: empty call", empty_call),
+    ("decide + guard", decide_only),
+    ("aggregate (mean of 3) + decide + guard", aggregate_and_decide),
+]
+
+
+def seconds_per_tick(call, zones) -> float:
+    """Best of REPEATS: the time to run ``call`` once for every zone."""
+    plugin, aggregator = Hysteresis(), Mean()
+    rounds = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(rounds):
+            for zone in zones:
+                call(zone, plugin, aggregator)
+        if time.perf_counter() - start >= MIN_SECONDS / REPEATS:
+            break
+        rounds *= 2
+    best = float("inf")
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        for _ in range(rounds):
+            for zone in zones:
+                call(zone, plugin, aggregator)
+        best = min(best, (time.perf_counter() - start) / rounds)
+    return best
+
+
+def main() -> None:
+    print(f"control core cost, Python {sys.version.split()[0]} on {platform.machine()}, "
+          f"best of {REPEATS}; target <= 2000 us per zone")
+    print(f"{'case':42} {'zones':>5} {'per tick':>12} {'per zone':>12}")
+    for label, call in CASES:
+        for count in ZONE_COUNTS:
+            zones = [make_zone(i) for i in range(count)]
+            tick = seconds_per_tick(call, zones)
+            print(f"{label:42} {count:5d} {tick * 1e3:9.3f} ms {tick / count * 1e6:9.2f} us")
+
+
+if __name__ == "__main__":
+    main()
