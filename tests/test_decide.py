@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -219,3 +220,10 @@ def test_example_plugin_never_heats_with_cooling():
     assert not decision.commands.cool or not (decision.commands.heat or decision.commands.aux)
     assert decision.commands == Commands()
     assert math.isclose(decision.recheck_at, NOW + 30)
+
+
+def test_the_documented_example_is_the_tested_one():
+    root = Path(__file__).parent.parent
+    doc = (root / "docs" / "decision-plugins.md").read_text()
+    code = (root / "tests" / "example_decision_plugin.py").read_text()
+    assert f"```python\n{code}```" in doc
