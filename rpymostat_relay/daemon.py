@@ -4,7 +4,8 @@ reply, and the state reports it owes the hub.
 Registration sends the node's URL and outputs; the reply brings the command token the
 API then requires and the minimum off time the outputs then enforce. Every change of an
 output's state is reported with ``PUT /v1/outputs/{id}/state``; while the hub is away
-only the latest report per output is kept, and they are sent once it is back.
+only the latest report per output is kept and tried again every few seconds (which is
+also how a relay that is never commanded notices a lost hub: three failed calls).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from rpymostat.nodeclient import HubRefused, HubUnreachable
 from rpymostat.timeutil import format_time
 
 log = Logger(namespace="rpymostat.relay")
+RETRY_S = 5.0
 
 
 @attrs.frozen
@@ -59,6 +61,7 @@ class RelayNode:
         self.link = None
         self.pending: dict[str, StateReport] = {}
         self._sending: Deferred | None = None
+        self._retry = None
 
     def registration(self, hub_url: str) -> dict:
         return {"node_id": self.node_id, "kind": "relay", "name": self.name, "version": __version__,
@@ -85,12 +88,18 @@ class RelayNode:
 
     def send_reports(self) -> Deferred:
         """Send what is pending; fires when the queue is empty or the hub is unreachable."""
+        if self._retry is not None and self._retry.active():
+            self._retry.cancel()
         if self._sending is None and self.link is not None and self.link.client is not None:
             self._sending = self._send()
             self._sending.addErrback(lambda f: None if f.check(CancelledError)
                                      else log.failure("reporting output states failed", f))
             self._sending.addBoth(self._sent)
         return self._sending if self._sending is not None else succeed(None)
+
+    def stop(self) -> None:
+        if self._retry is not None and self._retry.active():
+            self._retry.cancel()
 
     def _sent(self, _):
         self._sending = None
@@ -105,6 +114,8 @@ class RelayNode:
             except HubUnreachable as exc:
                 log.info("could not report {id} {state} yet: {exc}", id=report.output_id,
                          state=report.state, exc=exc)
+                if self._retry is None or not self._retry.active():
+                    self._retry = self.bank.clock.callLater(RETRY_S, self.send_reports)
                 return
             except HubRefused as exc:
                 log.warn("hub refused the state report of {id}: {exc}; not sending it again",

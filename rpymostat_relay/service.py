@@ -91,6 +91,7 @@ class RelayService(Service):
             yield sending
             if timeout.active():
                 timeout.cancel()
+            self.node.stop()
         if self.browser is not None:
             yield self.browser.close()
         self.pool.stop()
