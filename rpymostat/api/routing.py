@@ -193,13 +193,34 @@ class Validators:
     def check(self, name_or_schema, value: Any, where: str = "body") -> None:
         validator = (self.for_schema(name_or_schema) if isinstance(name_or_schema, str)
                      else self.for_inline(name_or_schema))
-        errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
-        if errors:
-            details = [{"path": "/" + "/".join(str(p) for p in e.absolute_path),
-                        "message": _short(e.message)} for e in errors[:20]]
+        found = sorted(_problems(validator.iter_errors(value)))
+        if found:
+            details = [{"path": "/" + "/".join(str(p) for p in path), "message": _short(message)}
+                       for path, message in found[:20]]
             first = details[0]
             raise ApiError(422, "invalid", f"{where} is invalid at {first['path']}: {first['message']}",
                            details)
+
+
+def _problems(errors) -> list[tuple[list, str]]:
+    """(path, message) for each error. A ``oneOf`` with an OpenAPI discriminator reports
+    the errors of the branch the instance names, not "not valid under any of the given
+    schemas", which would not tell the client what to fix."""
+    found = []
+    for error in errors:
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        discriminator = schema.get("discriminator") if error.validator == "oneOf" else None
+        if discriminator is None or not isinstance(error.instance, dict):
+            found.append((list(error.absolute_path), error.message))
+            continue
+        prop, mapping = discriminator["propertyName"], discriminator["mapping"]
+        chosen = mapping.get(error.instance.get(prop)) if isinstance(error.instance.get(prop), str) else None
+        if chosen is None:
+            found.append((list(error.absolute_path) + [prop], f"must be one of {', '.join(mapping)}"))
+            continue
+        branch = [b.get("$ref") for b in schema["oneOf"]].index(chosen)
+        found.extend(_problems(e for e in error.context if e.relative_schema_path[0] == branch))
+    return found
 
 
 def _short(text: str, limit: int = 200) -> str:

@@ -143,6 +143,7 @@ rules = Table(
     Column("changed_at", Float, nullable=False),
     Index("uq_rules_one_hold_per_zone", "zone_id", unique=True,
           sqlite_where=text("kind = 'hold'"), postgresql_where=text("kind = 'hold'")),
+    sqlite_autoincrement=True,  # ids are never reused: a stale id cannot reach a newer rule
 )
 
 zone_schedule_plugins = Table(

@@ -32,7 +32,8 @@ def upgrade() -> None:
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('changed_at', sa.Float(), nullable=False),
     sa.ForeignKeyConstraint(['zone_id'], ['zones.id'], name=op.f('fk_rules_zone_id_zones'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_rules'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rules')),
+    sqlite_autoincrement=True
     )
     op.create_index(op.f('ix_rules_zone_id'), 'rules', ['zone_id'], unique=False)
     op.create_index('uq_rules_one_hold_per_zone', 'rules', ['zone_id'], unique=True,
