@@ -1,0 +1,186 @@
+"""Hub API throughput and latency, idle memory and start-up time.
+
+Runs a real hub (`rpymostat hub`, SQLite in a temporary home) and, as the baseline in
+the same run, a bare twisted.web resource (bench/bare_web.py), both on loopback, and
+drives them from client processes with keep-alive connections. Prints figures; never
+passes or fails on them.
+
+    python bench/api.py [--clients 2] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).parent
+BIN = Path(sys.executable).parent
+
+
+def start(args: list[str]) -> tuple[subprocess.Popen, str, list[str]]:
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        match = re.search(r"listening on (http://\S+?)/?$", line.strip())
+        if match:
+            return proc, match.group(1).rstrip("/"), lines
+    raise SystemExit("server did not start:\n" + "".join(lines))
+
+
+def drain(proc):
+    """Keep reading the server's output so it never blocks on a full pipe."""
+    import threading
+
+    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+
+
+def call(url, method, path, body=None, token=None):
+    request = urllib.request.Request(url + path, method=method,
+                                     data=json.dumps(body).encode() if body is not None else None)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read() or b"null")
+
+
+def client(url, method, path, bodies, token, seconds, out):
+    host, port = url.split("//")[1].split(":")
+    conn = http.client.HTTPConnection(host, int(port))
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    latencies = []
+    deadline = time.perf_counter() + seconds
+    index = 0
+    while time.perf_counter() < deadline:
+        body = bodies[index % len(bodies)] if bodies else None
+        index += 1
+        started = time.perf_counter()
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        latencies.append(time.perf_counter() - started)
+        if response.status >= 400:
+            raise SystemExit(f"{method} {path} answered {response.status}")
+    out.put(latencies)
+
+
+def load(url, method, path, bodies_per_client, token, clients, seconds):
+    out = multiprocessing.Queue()
+    procs = [multiprocessing.Process(target=client, args=(url, method, path, bodies_per_client[i], token,
+                                                          seconds, out)) for i in range(clients)]
+    started = time.perf_counter()
+    for p in procs:
+        p.start()
+    latencies = [x for _ in procs for x in out.get()]
+    for p in procs:
+        p.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {"rps": len(latencies) / elapsed,
+            "p50_ms": 1000 * latencies[len(latencies) // 2],
+            "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)],
+            "n": len(latencies)}
+
+
+def reading_bodies(node_id, sensors, batch, count, start_time, offset):
+    bodies = []
+    for i in range(count):
+        t0 = start_time - 86400 + (offset + i) * batch
+        readings = [{"sensor_id": sensors[j % len(sensors)],
+                     "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t0 + j)) + "Z",
+                     "value": 20.0 + (j % 10) / 10} for j in range(batch)]
+        bodies.append(json.dumps({"node_id": node_id, "readings": readings}).encode())
+    return bodies
+
+
+def startup_and_rss(home: Path) -> tuple[float, float]:
+    started = time.perf_counter()
+    proc, url, _ = start([str(BIN / "rpymostat"), "--home", str(home), "hub", "--port", "0",
+                          "--listen", "127.0.0.1"])
+    drain(proc)
+    while True:
+        try:
+            call(url, "GET", "/v1/health")
+            break
+        except OSError:
+            time.sleep(0.01)
+    elapsed = time.perf_counter() - started
+    time.sleep(3)
+    rss = psutil.Process(proc.pid).memory_info().rss / 2**20
+    proc.terminate()
+    proc.wait()
+    return elapsed, rss
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=5)
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="rpymostat-bench-"))
+
+    first_start, first_rss = startup_and_rss(home)
+    starts = [startup_and_rss(home) for _ in range(3)]
+    print(f"start-up to first answer: first start {first_start:.2f} s (creates the database), "
+          f"then median {statistics.median(s for s, _ in starts):.2f} s   (target <= 2 s)")
+    print(f"idle RSS: first start {first_rss:.1f} MB, then median "
+          f"{statistics.median(r for _, r in starts):.1f} MB   (target <= 80 MB)")
+
+    bare, bare_url, _ = start([sys.executable, str(HERE / "bare_web.py")])
+    drain(bare)
+    hub, url, lines = start([str(BIN / "rpymostat"), "--home", str(home / "load"), "hub", "--port", "0",
+                             "--listen", "127.0.0.1", "--no-zeroconf"])
+    drain(hub)
+    admin = next(re.search(r"Admin token .*: (\S+)", l).group(1) for l in lines if "Admin token" in l)
+    device = call(url, "POST", "/v1/tokens", {"role": "device", "name": "bench"}, admin)["token"]
+    sensors = [f"28-{i:012x}" for i in range(8)]
+    call(url, "POST", "/v1/nodes", {"node_id": "bench-node", "kind": "sensor",
+                                    "sensors": [{"sensor_id": s} for s in sensors]}, device)
+    zone = call(url, "POST", "/v1/zones", {"name": "Bench", "sensors": sensors[:4]}, admin)
+    assert zone["id"]
+    now = time.time()
+    try:
+        rows = []
+        for label, batch, count in (("POST /v1/readings, batch 1", 1, 60000),
+                                    ("POST /v1/readings, batch 100", 100, 3000)):
+            bodies = [reading_bodies("bench-node", sensors, batch, count, now, c * count)
+                      for c in range(args.clients)]
+            base = load(bare_url, "POST", "/v1/readings", bodies, None, args.clients, args.seconds)
+            real = load(url, "POST", "/v1/readings", bodies, device, args.clients, args.seconds)
+            rows.append((label, real, base))
+        base = load(bare_url, "GET", "/v1/status", [None] * args.clients, None, args.clients, args.seconds)
+        real = load(url, "GET", "/v1/status", [None] * args.clients, admin, args.clients, args.seconds)
+        rows.append(("GET /v1/status", real, base))
+    finally:
+        hub.terminate()
+        bare.terminate()
+        hub.wait()
+        bare.wait()
+    print(f"\n{args.clients} keep-alive clients, {args.seconds:g} s each; baseline = bare twisted.web "
+          f"resource parsing the same JSON\n")
+    print(f"{'route':32} {'hub req/s':>10} {'p50 ms':>8} {'p99 ms':>8} | {'bare req/s':>10} "
+          f"{'p50 ms':>8} {'p99 ms':>8} | {'hub/bare':>8}")
+    for label, real, base in rows:
+        print(f"{label:32} {real['rps']:10.0f} {real['p50_ms']:8.2f} {real['p99_ms']:8.2f} | "
+              f"{base['rps']:10.0f} {base['p50_ms']:8.2f} {base['p99_ms']:8.2f} | "
+              f"{real['rps'] / base['rps']:8.0%}")
+    print("\ntarget: POST /v1/readings batch 1 at >= 50% of the bare request rate")
+
+
+if __name__ == "__main__":
+    main()
