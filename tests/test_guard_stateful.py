@@ -29,7 +29,7 @@ HEAT_GROUP = ("heat", "aux")
 AGGREGATORS = {plugin.name: plugin for plugin in (Single(), Mean(), WeightedMean(), Minimum(), Maximum())}
 CONTROL_INTERVAL = 30.0
 HOUR = 3600.0
-STEPS_PER_EXAMPLE = 50
+STEPS_PER_EXAMPLE = 80
 CI_MIN_STEPS = 10_000
 
 VALID = st.one_of(
