@@ -13,7 +13,7 @@ $(STAMP): setup.py
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/rpymostat demo $(ARGS)
+	$(VENV)/bin/rpymostat --home .demo hub --listen 127.0.0.1 $(ARGS)
 
 hub: $(STAMP)
 	$(VENV)/bin/rpymostat hub $(ARGS)

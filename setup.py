@@ -56,7 +56,7 @@ EXTRAS = {
         "pifacecommon>=4.2",
         "w1thermsensor>=2.0",
     ],
-    "docs": ["sphinx>=7"],
+    "docs": ["sphinx>=7", "myst-parser>=2"],
 }
 EXTRAS["all"] = sorted(
     {req for name, reqs in EXTRAS.items() if name not in ("energyplus", "influxdb") for req in reqs}
