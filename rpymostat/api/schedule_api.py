@@ -119,7 +119,7 @@ def describe_plugins(group: str) -> list[dict]:
     found = []
     for name in available(group):
         try:
-            schema = getattr(load_class(group, name), "settings_schema")
+            schema = load_class(group, name).settings_schema
             if not isinstance(schema, dict):
                 raise TypeError("its settings_schema is not a JSON Schema object")
         except Exception as exc:  # a broken third-party plugin is reported, not fatal

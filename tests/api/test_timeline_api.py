@@ -6,7 +6,7 @@ import attrs
 import pytest
 
 from rpymostat import plugins
-from tests.api.schedkit import heat, once, post, recurring, state, timeline, zone_hub
+from tests.api.schedkit import once, post, recurring, state, timeline, zone_hub
 
 DAY = ("2026-09-22T00:00:00Z", "2026-09-23T00:00:00Z")
 
