@@ -7,12 +7,13 @@ Methods take ``now`` explicitly so that the hub's injected clock is the only clo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import uuid
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import create_engine, delete, event, func, insert, select, update
+from sqlalchemy import bindparam, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from rpymostat.store import migrate
@@ -363,16 +364,13 @@ class Store(RuleStore):
             for row in rows:
                 if row["sensor_id"] not in latest or row["time"] > latest[row["sensor_id"]]["time"]:
                     latest[row["sensor_id"]] = row
-            for sensor_id, row in latest.items():
-                conn.execute(update(sensors).where(
-                    sensors.c.id == sensor_id,
-                    (sensors.c.last_time.is_(None)) | (sensors.c.last_time < row["time"]),
-                ).values(last_value=row["value"], last_time=row["time"]))
+            if latest:
+                conn.execute(_MOVE_LATEST, [{"b_id": sensor_id, "b_value": row["value"], "b_time": row["time"]}
+                                            for sensor_id, row in latest.items()])
             seen: dict[str, float] = {}
             for node_id, _, now in batches:
                 seen[node_id] = max(now, seen.get(node_id, now))
-            for node_id, now in seen.items():
-                conn.execute(update(nodes).where(nodes.c.id == node_id).values(last_seen=now))
+            conn.execute(_NODE_SEEN, [{"b_id": node_id, "b_seen": now} for node_id, now in seen.items()])
             return counts
 
         return self._tx(work)
@@ -384,16 +382,29 @@ class Store(RuleStore):
             .order_by(readings.c.time))))
 
 
-def _insert_ignoring_duplicates(conn: Connection, rows: list[dict]) -> set[tuple[str, float]]:
-    """Insert readings, skipping any (sensor, time) already stored; the keys that were new."""
-    dialect = conn.dialect.name
+# Built once: statement construction costs more than executing them on SQLite.
+_MOVE_LATEST = (
+    update(sensors)
+    .where(sensors.c.id == bindparam("b_id"),
+           sensors.c.last_time.is_(None) | (sensors.c.last_time < bindparam("b_time")))
+    .values(last_value=bindparam("b_value"), last_time=bindparam("b_time"))
+)
+_NODE_SEEN = update(nodes).where(nodes.c.id == bindparam("b_id")).values(last_seen=bindparam("b_seen"))
+
+
+@functools.cache
+def _insert_readings(dialect: str):
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     elif dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         raise RuntimeError(f"unsupported database {dialect!r}")
-    statement = (dialect_insert(readings)
-                 .on_conflict_do_nothing(index_elements=["sensor_id", "time"])
-                 .returning(readings.c.sensor_id, readings.c.time))
-    return {(row.sensor_id, row.time) for row in conn.execute(statement, rows)}
+    return (dialect_insert(readings)
+            .on_conflict_do_nothing(index_elements=["sensor_id", "time"])
+            .returning(readings.c.sensor_id, readings.c.time))
+
+
+def _insert_ignoring_duplicates(conn: Connection, rows: list[dict]) -> set[tuple[str, float]]:
+    """Insert readings, skipping any (sensor, time) already stored; the keys that were new."""
+    return {(row.sensor_id, row.time) for row in conn.execute(_insert_readings(conn.dialect.name), rows)}
