@@ -77,6 +77,7 @@ class SensorNode:
         self.stats = {"accepted": 0, "duplicates": 0, "rejected": 0, "dropped": 0}
         self._lock = DeferredLock()
         self._call = None
+        self._last_started = 0.0
         self._running = False
 
     # -- the link's callbacks -------------------------------------------------
@@ -96,6 +97,9 @@ class SensorNode:
         if interval and interval != self.report_interval_s:
             log.info("report interval is now {interval} s (from the hub)", interval=interval)
             self.report_interval_s = interval
+            if self._call is not None and self._call.active():
+                due = self._last_started + interval
+                self._call.reset(max(0.0, due - self.clock.seconds()))
 
     # -- the cycle ----------------------------------------------------------
 
@@ -116,7 +120,7 @@ class SensorNode:
 
     @inlineCallbacks
     def _cycle(self):
-        started = self.clock.seconds()
+        started = self._last_started = self.clock.seconds()
         try:
             yield self.read_once(started)
             yield self.flush()

@@ -135,3 +135,58 @@ def browse(service_type: str, want, timeout: float = 15.0):
     thread.start()
     thread.join(timeout + 10)
     return result[0] if result else None
+
+
+ENROLLMENT_KEY = "integration-enrollment-key"
+
+
+def start_node(kind: str, data_dir: Path, *extra: str, hub: str | None = None,
+               prefix: tuple[str, ...] = (), zeroconf: str = "127.0.0.1") -> Proc:
+    """``rpymostat-sensor`` or ``rpymostat-relay`` with the sim driver, enrolling with
+    ENROLLMENT_KEY; mDNS only on ``zeroconf`` (loopback unless a namespace address)."""
+    args = [*prefix, str(BIN / f"rpymostat-{kind}"), "--data-dir", str(data_dir), "--driver", "sim",
+            "--enrollment-key", ENROLLMENT_KEY, "--zeroconf-interface", zeroconf, *extra]
+    if hub:
+        args += ["--hub", hub]
+    return Proc(args)
+
+
+def relay_api_url(proc: Proc, timeout: float = 20.0) -> str:
+    match = proc.wait_for(r"API on (http://[\d.]+:\d+)/", timeout)
+    return match.group(1)
+
+
+def command_token(hub_home: Path, node_id: str) -> str:
+    """The token the hub would present to a relay node, from the hub's own database."""
+    import sqlite3
+
+    from rpymostat.api.auth import relay_command_token
+
+    db = sqlite3.connect(str(hub_home / "rpymostat.db"))
+    try:
+        secret = db.execute("SELECT value FROM meta WHERE key = 'hub_secret'").fetchone()[0]
+    finally:
+        db.close()
+    return relay_command_token(secret, node_id)
+
+
+def stored_readings(hub_home: Path) -> list[tuple[str, float]]:
+    """(sensor_id, time) of every reading in the hub's SQLite database."""
+    import sqlite3
+
+    db = sqlite3.connect(str(hub_home / "rpymostat.db"))
+    try:
+        return db.execute("SELECT sensor_id, time FROM readings ORDER BY sensor_id, time").fetchall()
+    finally:
+        db.close()
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.1):
+    """The first truthy value of ``predicate()`` within ``timeout`` s, else None."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return None

@@ -237,3 +237,17 @@ def test_a_configured_device_token_is_used_without_enrolling_and_pins_the_hub(hu
     assert len(stored(hub)) == 2
     assert load_credentials(tmp_path / "node").hub_id == hub.hub_id
     node.stop()
+
+
+def test_a_shorter_interval_from_the_hub_applies_to_the_cycle_already_waiting(hub, tmp_path):
+    hub.call("PATCH", "/v1/settings", {"report_interval_s": 5})
+    node = Node(hub, tmp_path / "node")
+    node.node.link.start = lambda: None  # the first cycle runs before the hub is found
+    node.start()
+    assert node.node.report_interval_s == 30 and len(node.queue) == 2
+    HubLink.start(node.node.link)
+    node.flush()
+    assert node.node.report_interval_s == 5 and len(stored(hub)) == 2
+    node.advance(5)
+    assert len(stored(hub)) == 4
+    node.stop()
