@@ -1,0 +1,67 @@
+"""A clock that runs N times faster than the reactor's, for the demo and simulations.
+
+Every process of a demo gets the same ``epoch`` (the instant scaled time starts from) and
+``speed``, so their clocks agree: scaled time = epoch + (real time − epoch) × speed. The
+control loop, guard timers, leases, schedules and report intervals all read this clock, so
+an hour passes in a minute at speed 60 and behaviour is otherwise unchanged. Network
+time-outs keep using the real reactor.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from zope.interface import implementer
+
+
+@implementer(IDelayedCall)
+class _ScaledCall:
+    def __init__(self, clock: "ScaledClock", real):
+        self._clock = clock
+        self._real = real
+
+    def getTime(self) -> float:
+        return self._clock.scaled(self._real.getTime())
+
+    def cancel(self) -> None:
+        self._real.cancel()
+
+    def delay(self, secondsLater: float) -> None:
+        self._real.delay(secondsLater / self._clock.speed)
+
+    def reset(self, secondsFromNow: float) -> None:
+        self._real.reset(secondsFromNow / self._clock.speed)
+
+    def active(self) -> bool:
+        return self._real.active()
+
+
+@implementer(IReactorTime)
+class ScaledClock:
+    def __init__(self, reactor: IReactorTime, speed: float = 1.0, epoch: float | None = None):
+        if not speed > 0:
+            raise ValueError("speed must be positive")
+        self.reactor = reactor
+        self.speed = float(speed)
+        self.epoch = reactor.seconds() if epoch is None else float(epoch)
+
+    def scaled(self, real: float) -> float:
+        return self.epoch + (real - self.epoch) * self.speed
+
+    def seconds(self) -> float:
+        return self.scaled(self.reactor.seconds())
+
+    def callLater(self, delay: float, callable: Callable[..., Any], *args: object, **kw: object):
+        return _ScaledCall(self, self.reactor.callLater(max(0.0, delay) / self.speed, callable,
+                                                        *args, **kw))
+
+    def getDelayedCalls(self):
+        return [_ScaledCall(self, call) for call in self.reactor.getDelayedCalls()]
+
+
+def clock_for(reactor: IReactorTime, speed: float | None, epoch: float | None) -> IReactorTime:
+    """The reactor itself at speed 1 with no epoch; a ScaledClock otherwise."""
+    if (speed is None or speed == 1) and epoch is None:
+        return reactor
+    return ScaledClock(reactor, speed or 1.0, epoch)
