@@ -45,6 +45,9 @@ class SimDriver(RelayDriver):
                 **output_list_schema("^[A-Za-z0-9._:/-]{1,64}$"),
                 "default": [{"id": "sim-heat"}, {"id": "sim-cool"}, {"id": "sim-fan"}],
             },
+            "house_dir": {"type": "string", "minLength": 1,
+                          "description": "Log every switch for the shared simulated house "
+                                         "(rpymostat.sim.shared) in this directory."},
         },
     }
 
@@ -56,6 +59,11 @@ class SimDriver(RelayDriver):
         self._listeners: list[Callable[[Switch], None]] = []
         self.history: list[Switch] = []
         self._closed = False
+        if "house_dir" in config:
+            from rpymostat.sim.shared import SwitchLog
+
+            log = SwitchLog(config["house_dir"])
+            self.add_listener(lambda switch: log.append(switch.time, switch.output_id, switch.on))
 
     def add_listener(self, listener: Callable[[Switch], None]) -> None:
         self._listeners.append(listener)

@@ -64,6 +64,19 @@ class SimDriver(SensorDriver):
         "additionalProperties": False,
         "properties": {
             "seed": {"type": "integer", "default": 0},
+            "house": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["dir"],
+                "description": "Read the shared simulated house (rpymostat.sim.shared) instead "
+                               "of drifting values; its sensors are sim-living, sim-bedroom and "
+                               "sim-outdoor.",
+                "properties": {
+                    "dir": {"type": "string", "minLength": 1},
+                    "weather": {"type": "string", "default": "builtin"},
+                    "initial_c": {"type": "number", "minimum": -20, "maximum": 40},
+                },
+            },
             "sensors": {
                 "type": "array",
                 "default": [{"id": "sim-0"}],
@@ -92,6 +105,13 @@ class SimDriver(SensorDriver):
         source: TemperatureSource | None = None,
     ):
         config = validated(self.settings_schema, config)
+        if source is None and "house" in config:
+            from rpymostat.sim.shared import SharedHouse
+
+            house = config["house"]
+            source = SharedHouse(house["dir"], weather=house.get("weather", "builtin"),
+                                 seed=config["seed"], initial_c=house.get("initial_c", 17.0))
+            config = {**config, "sensors": [{"id": i, "name": i} for i in source.sensor_ids()]}
         unique_ids(config["sensors"])
         sensors = [{**SENSOR_DEFAULTS, **s} for s in config["sensors"]]
         self._infos = sorted(
