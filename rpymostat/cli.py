@@ -3,6 +3,7 @@
     rpymostat [--home DIR] hub [--port N] [--db URL] [--listen ADDR] [--config FILE]
     rpymostat [--home DIR] token create --role admin|device [--name NAME] [--node-id ID]
     rpymostat [--home DIR] token list
+    rpymostat [--home DIR] demo [--port N] [--speed N] [--weather NAME]
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 
 from rpymostat import __version__
 from rpymostat.config import ConfigError, home_dir, load_hub_config
@@ -31,6 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
     hub.add_argument("--enrollment-key", dest="enrollment_key", help="key nodes enroll with")
     hub.add_argument("--no-zeroconf", dest="zeroconf", action="store_const", const=False,
                      help="do not advertise the hub over mDNS")
+
+    demo = commands.add_parser("demo", help="run the whole system with a simulated house")
+    demo.add_argument("--port", type=int, default=8573, help="the hub's port (default 8573; 0 = free)")
+    demo.add_argument("--speed", type=float, default=1.0,
+                      help="run every clock N times faster (60: an hour a minute)")
+    demo.add_argument("--weather", default="builtin",
+                      help="weather for the house: builtin, or a TMY3 name such as usa_il_chicago "
+                           "(needs the energyplus extra)")
 
     token = commands.add_parser("token", help="manage API tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
@@ -56,6 +66,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "hub":
         return run_hub(config)
+    if args.command == "demo":
+        if not 0 < args.speed <= 3600:
+            print("rpymostat: --speed must be within 0..3600", file=sys.stderr)
+            return 2
+        from rpymostat.demo import run_demo
+
+        return run_demo(Path(args.home) if args.home else None, args.port, args.speed, args.weather)
     if args.command == "token":
         return token_command(args, config)
     return 2
