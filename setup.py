@@ -16,6 +16,7 @@ HUB = [
     "treq>=24.9",
     "attrs>=23.1",
     "jsonschema>=4.20",
+    "fastjsonschema>=2.19",
     "SQLAlchemy>=2.0",
     "alembic>=1.13",
     "croniter>=2.0",
@@ -29,6 +30,7 @@ NODE = [
     "treq>=24.9",
     "attrs>=23.1",
     "jsonschema>=4.20",
+    "fastjsonschema>=2.19",
     "isodate>=0.6.1",
     "zeroconf>=0.131",
 ]

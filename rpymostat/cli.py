@@ -134,6 +134,7 @@ def run_hub(config) -> int:
     from twisted.logger import Logger
 
     from rpymostat.hub import HubService
+    from rpymostat.sdnotify import notify
 
     log = Logger(namespace="rpymostat.hub")
     service = HubService(config, reactor, announce=lambda text: print(text, flush=True))
@@ -144,9 +145,16 @@ def run_hub(config) -> int:
         outcome["code"] = 1
         reactor.stop()
 
+    def ready(_):
+        notify("READY=1")
+
+    def stopping():
+        notify("STOPPING=1")
+        return service.stopService()
+
     reactor.callWhenRunning(service.startService)
-    reactor.callWhenRunning(lambda: service.ready.addErrback(failed))
-    reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
+    reactor.callWhenRunning(lambda: service.ready.addCallbacks(ready, failed))
+    reactor.addSystemEventTrigger("before", "shutdown", stopping)
     reactor.run()
     log.info("hub stopped")
     return outcome["code"]

@@ -18,7 +18,8 @@ from rpymostat.config import HubConfig
 from rpymostat.discovery import Advertiser, hub_txt
 from rpymostat.live import Live
 from rpymostat.store.aio import AsyncStore, ReadingWriter, thread_runner
-from rpymostat.store.store import Store, hash_token, new_token
+from rpymostat.store.store import Store
+from rpymostat.tokens import hash_token, new_token
 
 log = Logger()
 

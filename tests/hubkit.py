@@ -15,7 +15,8 @@ from rpymostat.api.auth import TokenBook
 from rpymostat.api.hub import HubAPI
 from rpymostat.live import Live
 from rpymostat.store.aio import AsyncStore, ReadingWriter
-from rpymostat.store.store import Store, hash_token
+from rpymostat.store.store import Store
+from rpymostat.tokens import hash_token
 
 START = 1_790_000_000.0  # 2026-09-21T14:13:20Z
 ENROLLMENT_KEY = "test-enrollment-key"

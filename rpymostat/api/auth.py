@@ -14,7 +14,7 @@ import attrs
 from twisted.internet.defer import inlineCallbacks, succeed
 
 from rpymostat.api.http import ApiError
-from rpymostat.store.store import hash_token
+from rpymostat.tokens import hash_token
 
 ROLES = ("admin", "device")
 

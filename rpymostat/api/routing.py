@@ -8,6 +8,7 @@ import re
 from typing import Any, Callable
 
 import attrs
+import fastjsonschema
 from jsonschema import Draft202012Validator
 from klein import Klein
 from referencing import Registry, Resource
@@ -17,8 +18,8 @@ from twisted.logger import Logger
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from rpymostat.api.http import MAX_BODY, ApiError, json_response, read_json
-from rpymostat.store.store import Conflict
-from rpymostat.store.store import NotFound as StoreNotFound
+from rpymostat.store.errors import Conflict
+from rpymostat.store.errors import NotFound as StoreNotFound
 
 log = Logger()
 SPEC_URI = "urn:rpymostat:openapi"
@@ -174,12 +175,34 @@ def _responses(op: Operation) -> dict:
 
 
 class Validators:
-    """Compiled validators for the document's component schemas, resolving their $refs."""
+    """Validators for the document's component schemas.
+
+    ``jsonschema`` (Draft 2020-12, as OpenAPI 3.1 says) is the authority and words every
+    error. It costs ~130 µs for a one-reading batch and ~4 ms for a hundred, so a body is
+    first checked by the same schema compiled to Python by ``fastjsonschema``, with its
+    ``$ref``s inlined: a body that passes is accepted at once; anything else goes to
+    jsonschema, whose verdict stands. The fast path must never accept what jsonschema
+    refuses (a property test holds it to that), and it must not fill in defaults: a
+    validator never changes a body.
+    """
 
     def __init__(self, document: dict):
         resource = Resource.from_contents(document, default_specification=DRAFT202012)
         self._registry = Registry().with_resource(SPEC_URI, resource)
+        self._components = document.get("components", {}).get("schemas", {})
         self._cache: dict[str, Draft202012Validator] = {}
+        self._fast: dict[str, Callable[[Any], Any]] = {}
+
+    def _accepts_fast(self, name: str, value: Any) -> bool:
+        if name not in self._fast:
+            self._fast[name] = fastjsonschema.compile(
+                _inline(self._components[name], self._components), formats=_ANY_FORMAT,
+                use_default=False)
+        try:
+            self._fast[name](value)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
 
     def for_schema(self, name: str) -> Draft202012Validator:
         if name not in self._cache:
@@ -191,6 +214,8 @@ class Validators:
         return Draft202012Validator(schema, registry=self._registry)
 
     def check(self, name_or_schema, value: Any, where: str = "body") -> None:
+        if isinstance(name_or_schema, str) and self._accepts_fast(name_or_schema, value):
+            return
         validator = (self.for_schema(name_or_schema) if isinstance(name_or_schema, str)
                      else self.for_inline(name_or_schema))
         found = sorted(_problems(validator.iter_errors(value)))
@@ -200,6 +225,22 @@ class Validators:
             first = details[0]
             raise ApiError(422, "invalid", f"{where} is invalid at {first['path']}: {first['message']}",
                            details)
+
+
+_ANY_FORMAT = {"date-time": lambda text: True}
+
+
+def _inline(schema: Any, components: dict) -> Any:
+    """The schema with every local $ref replaced by its target (the API's schemas are not
+    recursive) and OpenAPI-only annotations removed."""
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            return _inline(components[schema["$ref"].rsplit("/", 1)[1]], components)
+        return {key: _inline(value, components) for key, value in schema.items()
+                if key != "discriminator"}
+    if isinstance(schema, list):
+        return [_inline(item, components) for item in schema]
+    return schema
 
 
 def _problems(errors) -> list[tuple[list, str]]:

@@ -8,34 +8,36 @@ Methods take ``now`` explicitly so that the hub's injected clock is the only clo
 from __future__ import annotations
 
 import functools
-import hashlib
 import secrets
 import uuid
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import bindparam, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import (
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 
 from rpymostat.store import migrate
+from rpymostat.store.errors import Conflict, NotFound  # noqa: F401  (part of the store's interface)
 from rpymostat.store.rules_store import RuleStore
-from rpymostat.store.schema import meta, nodes, outputs, readings, sensors, settings, tokens, zones
-
-
-class NotFound(LookupError):
-    pass
-
-
-class Conflict(ValueError):
-    pass
-
-
-def hash_token(token: str) -> str:
-    """Tokens are 256-bit random strings, so a plain SHA-256 is enough to store them safely."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
+from rpymostat.store.schema import (
+    meta,
+    nodes,
+    outputs,
+    readings,
+    sensors,
+    settings,
+    tokens,
+    zones,
+)
+from rpymostat.tokens import hash_token, new_token
 
 
 def make_engine(url: str) -> Engine:

@@ -85,3 +85,20 @@ def test_port_in_use_fails_cleanly(tmp_path):
         assert "could not start" in run.stdout
     finally:
         proc.stop()
+
+
+def test_hub_tells_systemd_it_is_ready_and_stopping(tmp_path):
+    import socket
+
+    path = str(tmp_path / "notify.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(path)
+    listener.settimeout(20)
+    try:
+        proc, url, _ = start_hub(tmp_path / "home", "--no-zeroconf", env={"NOTIFY_SOCKET": path})
+        assert listener.recv(256) == b"READY=1"
+        assert http("GET", f"{url}/v1/health")[0] == 200
+        assert proc.stop() == 0
+        assert listener.recv(256) == b"STOPPING=1"
+    finally:
+        listener.close()

@@ -1,0 +1,10 @@
+"""What store operations refuse with. Kept apart from the store so that code which only
+maps these to HTTP answers (the relay node's API too) need not import SQLAlchemy."""
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Conflict(ValueError):
+    pass

@@ -1,0 +1,45 @@
+"""The fast validation path never accepts a body that jsonschema (the authority) refuses."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rpymostat.api.hub import HubAPI
+from rpymostat.api.routing import Validators
+from tests.api.test_auth_and_input import MUTATING, VALID, json_values
+
+DOCUMENT = HubAPI.build_openapi()
+VALIDATORS = Validators(DOCUMENT)
+
+
+def mutations(base: dict):
+    keys = sorted(base)
+    leaf = st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=False,
+                                                                                allow_infinity=False) \
+        | st.text(max_size=30) | st.sampled_from(["heat", "on", "PT2H", "2026-09-21T14:13:00Z", "28-0316a2795aff"])
+    return st.one_of(
+        json_values,
+        st.dictionaries(st.sampled_from(keys + ["extra"]), leaf | json_values, max_size=len(keys) + 1)
+        .map(lambda changes: {**base, **changes}),
+        st.sampled_from(keys).map(lambda k: {key: v for key, v in base.items() if key != k}),
+    )
+
+
+@pytest.mark.parametrize("op", MUTATING, ids=lambda op: op.name)
+def test_fast_path_agrees_with_jsonschema(op):
+    authority = VALIDATORS.for_schema(op.body)
+
+    @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+    @given(body=mutations(VALID[op.name]))
+    def check(body):
+        if VALIDATORS._accepts_fast(op.body, body):
+            assert authority.is_valid(body), body
+
+    check()
+
+
+def test_fast_path_does_not_fill_in_defaults():
+    body = {"name": "Bedroom", "default_target": {"mode": "heat", "heat_setpoint": 19}}
+    before = repr(body)
+    VALIDATORS.check("ZoneCreate", body)
+    assert repr(body) == before
