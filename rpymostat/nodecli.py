@@ -30,6 +30,9 @@ def node_parser(prog: str, description: str) -> argparse.ArgumentParser:
     parser.add_argument("--driver-settings", dest="driver_settings", metavar="JSON",
                         help="the driver's settings as a JSON object")
     parser.add_argument("--log-level", dest="log_level", choices=["debug", "info", "warn", "error"])
+    simulation = parser.add_argument_group("simulation (the demo)")
+    simulation.add_argument("--speed", type=float, help="run the node's clock N times faster")
+    simulation.add_argument("--epoch", type=float, help="POSIX time the faster clock starts from")
     return parser
 
 
@@ -38,14 +41,23 @@ COMMON_FLAGS = ("data_dir", "hub", "enrollment_key", "token", "name", "system", 
 
 
 def run_daemon(prog: str, args, load: Callable, build: Callable, flags: tuple[str, ...]) -> int:
-    """Load the config (exit 2 on a bad one), then run ``build(config, reactor)``."""
+    """Load the config (exit 2 on a bad one), then run ``build(config, reactor, clock)``.
+
+    ``clock`` is the reactor, or a faster one under ``--speed`` (the demo): it times the
+    node's own behaviour (reports, leases, minimum off time) while network time-outs and
+    retries keep real time.
+    """
     try:
         config = load(args.config, flags={key: getattr(args, key) for key in flags})
+        if args.speed is not None and not 0 < args.speed <= 3600:
+            raise ConfigError("--speed must be within 0..3600")
     except (ConfigError, ValueError) as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     from rpymostat.nodeproc import install_reactor, run_service, start_logging
+    from rpymostat.sim.clock import clock_for
 
     reactor = install_reactor()
     start_logging(config.log_level)
-    return run_service(reactor, build(config, reactor), prog)
+    clock = clock_for(reactor, args.speed, args.epoch)
+    return run_service(reactor, build(config, reactor, clock), prog)

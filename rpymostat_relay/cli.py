@@ -30,10 +30,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return load_relay_config(config_file, flags=flags)
 
-    def build(config, reactor):
+    def build(config, reactor, clock):
         from rpymostat_relay.service import RelayService
 
-        return RelayService(config, reactor)
+        return RelayService(config, reactor, clock)
 
     return run_daemon("rpymostat-relay", args, load, build, COMMON_FLAGS + ("listen", "port", "url"))
 

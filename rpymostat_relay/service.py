@@ -16,7 +16,7 @@ from rpymostat.discovery import HubBrowser
 from rpymostat.hublink import HubLink
 from rpymostat.identity import node_id
 from rpymostat.nodeproc import thread_runner
-from rpymostat.plugins import load_class
+from rpymostat.plugins import load_class, with_clock
 from rpymostat_relay.api import RelayAPI
 from rpymostat_relay.config import RelayConfig
 from rpymostat_relay.daemon import RelayNode
@@ -27,9 +27,10 @@ STOP_REPORT_S = 2.0
 
 
 class RelayService(Service):
-    def __init__(self, config: RelayConfig, reactor):
+    def __init__(self, config: RelayConfig, reactor, clock=None):
         self.config = config
         self.reactor = reactor
+        self.clock = clock or reactor
         self.ready: Deferred = Deferred()
         # One worker: drivers are called from one thread at a time.
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="rpymostat-relay")
@@ -48,12 +49,13 @@ class RelayService(Service):
         config = self.config
         run = thread_runner(self.reactor, self.pool)
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        driver = yield run(load_class("rpymostat_relay.drivers", config.driver), config.driver_settings)
+        driver = yield run(with_clock(load_class("rpymostat_relay.drivers", config.driver), self.clock),
+                           config.driver_settings)
         ident = node_id(config.data_dir, kind="relay")
-        self.bank = OutputBank(clock=self.reactor, driver=driver, run=run,
+        self.bank = OutputBank(clock=self.clock, driver=driver, run=run,
                                journal=Journal(config.data_dir / "outputs.json"),
                                on_change=lambda *change: self.node.output_changed(*change))
-        api = RelayAPI(bank=self.bank, node_id=ident, clock=self.reactor)
+        api = RelayAPI(bank=self.bank, node_id=ident, clock=self.clock)
         self.node = RelayNode(bank=self.bank, api=api, node_id=ident, name=config.name, port=config.port,
                               listen=config.listen, url=config.url)
         yield self.bank.boot()

@@ -29,10 +29,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return load_sensor_config(config_file, flags=flags)
 
-    def build(config, reactor):
+    def build(config, reactor, clock):
         from rpymostat_sensor.service import SensorService
 
-        return SensorService(config, reactor)
+        return SensorService(config, reactor, clock)
 
     return run_daemon("rpymostat-sensor", args, load, build,
                       COMMON_FLAGS + ("report_interval_s", "retention_days"))

@@ -14,7 +14,7 @@ from rpymostat.discovery import HubBrowser
 from rpymostat.hublink import HubLink
 from rpymostat.identity import node_id
 from rpymostat.nodeproc import thread_runner
-from rpymostat.plugins import load_class
+from rpymostat.plugins import load_class, with_clock
 from rpymostat_sensor.config import SensorConfig
 from rpymostat_sensor.daemon import SensorNode
 from rpymostat_sensor.queue import ReadingQueue
@@ -23,9 +23,10 @@ log = Logger(namespace="rpymostat.sensor")
 
 
 class SensorService(Service):
-    def __init__(self, config: SensorConfig, reactor):
+    def __init__(self, config: SensorConfig, reactor, clock=None):
         self.config = config
         self.reactor = reactor
+        self.clock = clock or reactor
         self.ready: Deferred = Deferred()
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="rpymostat-sensor")
         self.node: SensorNode | None = None
@@ -41,7 +42,8 @@ class SensorService(Service):
     def _start(self):
         config = self.config
         run = thread_runner(self.reactor, self.pool)
-        driver = load_class("rpymostat_sensor.drivers", config.driver)(config.driver_settings)
+        driver = with_clock(load_class("rpymostat_sensor.drivers", config.driver), self.clock)(
+            config.driver_settings)
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.queue = yield run(lambda: ReadingQueue(config.data_dir / "queue.sqlite3",
                                                     max_entries=config.max_queued,
@@ -50,7 +52,7 @@ class SensorService(Service):
         log.info("sensor node {ident} ({name}), driver {driver}, data in {dir}, hub: {hub}",
                  ident=ident, name=config.name, driver=config.driver, dir=config.data_dir,
                  hub=config.hub or "found over mDNS")
-        self.node = SensorNode(clock=self.reactor, driver=driver, queue=self.queue, node_id=ident,
+        self.node = SensorNode(clock=self.clock, driver=driver, queue=self.queue, node_id=ident,
                                name=config.name, run=run, report_interval_s=config.report_interval_s)
         if not config.hub:
             self.browser = HubBrowser(self.reactor, config.zeroconf_interfaces)
