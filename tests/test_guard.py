@@ -109,6 +109,8 @@ STOP_CASES = [
     ("over-temperature cuts a run short", HEAT, "heat", 35.1, {"heat": on(NOW - 10)}, False,
      [("heat", "over_temperature")], ["over_temperature"]),
     ("35 °C itself is not over", HEAT, "heat", 35.0, {"heat": on(NOW - 10)}, True, [], []),
+    ("just above 35 °C is over", HEAT, "heat", 35.01, {"heat": on(NOW - 10)}, False,
+     [("heat", "over_temperature")], ["over_temperature"]),
     ("run counted from start-up when its start is unknown", NOTHING, "heat", 21.0,
      {"heat": FunctionState(True), "hub_start": NOW - 100}, True, [("heat", "min_run")], []),
 ]
