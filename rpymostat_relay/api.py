@@ -17,7 +17,7 @@ from rpymostat import __version__
 from rpymostat.api.auth import bearer, unauthorized
 from rpymostat.api.http import ApiError
 from rpymostat.api.routing import Routes, Validators
-from rpymostat.api.schemas import ID_PATTERN, obj, ref
+from rpymostat.api.shapes import ID_PATTERN, obj, ref
 from rpymostat.timeutil import format_time
 from rpymostat_relay.drivers import RelayError, UnknownOutput
 from rpymostat_relay.outputs import OutputState, TooSoon

@@ -9,10 +9,7 @@ from typing import Any, Callable
 
 import attrs
 import fastjsonschema
-from jsonschema import Draft202012Validator
 from klein import Klein
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 from twisted.internet.defer import CancelledError, inlineCallbacks
 from twisted.logger import Logger
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -187,11 +184,24 @@ class Validators:
     """
 
     def __init__(self, document: dict):
-        resource = Resource.from_contents(document, default_specification=DRAFT202012)
-        self._registry = Registry().with_resource(SPEC_URI, resource)
+        self._document = document
         self._components = document.get("components", {}).get("schemas", {})
-        self._cache: dict[str, Draft202012Validator] = {}
+        self._registry = None
+        self._cache: dict = {}
         self._fast: dict[str, Callable[[Any], Any]] = {}
+
+    def _authority(self, schema: dict):
+        """A jsonschema validator. Imported on first need: a node that only ever gets good
+        requests never loads jsonschema (about 9 MB)."""
+        from jsonschema import Draft202012Validator
+
+        if self._registry is None:
+            from referencing import Registry, Resource
+            from referencing.jsonschema import DRAFT202012
+
+            resource = Resource.from_contents(self._document, default_specification=DRAFT202012)
+            self._registry = Registry().with_resource(SPEC_URI, resource)
+        return Draft202012Validator(schema, registry=self._registry)
 
     def _accepts_fast(self, name: str, value: Any) -> bool:
         if name not in self._fast:
@@ -204,14 +214,13 @@ class Validators:
             return False
         return True
 
-    def for_schema(self, name: str) -> Draft202012Validator:
+    def for_schema(self, name: str):
         if name not in self._cache:
-            self._cache[name] = Draft202012Validator(
-                {"$ref": f"{SPEC_URI}#/components/schemas/{name}"}, registry=self._registry)
+            self._cache[name] = self._authority({"$ref": f"{SPEC_URI}#/components/schemas/{name}"})
         return self._cache[name]
 
-    def for_inline(self, schema: dict) -> Draft202012Validator:
-        return Draft202012Validator(schema, registry=self._registry)
+    def for_inline(self, schema: dict):
+        return self._authority(schema)
 
     def check(self, name_or_schema, value: Any, where: str = "body") -> None:
         if isinstance(name_or_schema, str) and self._accepts_fast(name_or_schema, value):

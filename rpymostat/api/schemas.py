@@ -4,30 +4,9 @@
 from __future__ import annotations
 
 from rpymostat import rules
+from rpymostat.api.shapes import ID_PATTERN, ZONE_ID_MAX, nullable, obj, ref  # noqa: F401  (re-exported)
 from rpymostat.settings import SETTINGS_PATCH_SCHEMA, SETTINGS_SCHEMA, ZONE_SETTINGS_SCHEMA
 from rpymostat.target import FAN_MODES, MODES, SETPOINT_MAX, SETPOINT_MIN
-
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"
-ZONE_ID_MAX = 2**31 - 1
-
-
-def ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def obj(properties: dict, required=(), **extra) -> dict:
-    schema = {"type": "object", "additionalProperties": False, "properties": properties, **extra}
-    if required:
-        schema["required"] = list(required)
-    return schema
-
-
-def nullable(schema: dict) -> dict:
-    kind = schema.get("type")
-    if isinstance(kind, str):
-        return {**schema, "type": [kind, "null"]}
-    return {"anyOf": [schema, {"type": "null"}]}
-
 
 Id = {"type": "string", "pattern": ID_PATTERN, "maxLength": 128}
 Name = {"type": "string", "minLength": 1, "maxLength": 100}

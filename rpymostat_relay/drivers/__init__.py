@@ -21,7 +21,8 @@ from __future__ import annotations
 import abc
 
 import attrs
-import jsonschema
+
+from rpymostat.configcheck import ConfigError, validated  # noqa: F401  (drivers import them from here)
 
 
 class RelayError(Exception):
@@ -32,28 +33,10 @@ class UnknownOutput(RelayError, KeyError):
     pass
 
 
-class ConfigError(ValueError):
-    """A driver configuration that does not match the driver's ``settings_schema``."""
-
-
 @attrs.frozen
 class OutputInfo:
     id: str
     name: str
-
-
-def validated(schema: dict, config: dict | None) -> dict:
-    """The config with the schema's top-level defaults filled in, or ConfigError."""
-    config = dict(config or {})
-    try:
-        jsonschema.validate(config, schema)
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
-        raise ConfigError(f"{where}: {exc.message}") from exc
-    for key, spec in schema.get("properties", {}).items():
-        if "default" in spec:
-            config.setdefault(key, spec["default"])
-    return config
 
 
 def output_infos(outputs: list[dict]) -> list[OutputInfo]:

@@ -21,11 +21,8 @@ import abc
 import math
 
 import attrs
-import jsonschema
 
-
-class ConfigError(ValueError):
-    """A driver configuration that does not match the driver's ``settings_schema``."""
+from rpymostat.configcheck import ConfigError, validated  # noqa: F401  (drivers import them from here)
 
 
 @attrs.frozen
@@ -59,20 +56,6 @@ class Reading:
     @classmethod
     def failed(cls, sensor_id: str, reason: str) -> Reading:
         return cls(sensor_id, None, False, reason)
-
-
-def validated(schema: dict, config: dict | None) -> dict:
-    """The config with the schema's top-level defaults filled in, or ConfigError."""
-    config = dict(config or {})
-    try:
-        jsonschema.validate(config, schema)
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
-        raise ConfigError(f"{where}: {exc.message}") from exc
-    for key, spec in schema.get("properties", {}).items():
-        if "default" in spec:
-            config.setdefault(key, spec["default"])
-    return config
 
 
 def unique_ids(items: list[dict]) -> None:
