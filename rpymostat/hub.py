@@ -15,6 +15,7 @@ from rpymostat import __version__
 from rpymostat.api.auth import TokenBook
 from rpymostat.api.hub import HubAPI
 from rpymostat.config import HubConfig
+from rpymostat.control import ControlService, attach_control
 from rpymostat.discovery import Advertiser, hub_txt
 from rpymostat.live import Live
 from rpymostat.store.aio import AsyncStore, ReadingWriter, thread_runner
@@ -89,6 +90,7 @@ class HubService(MultiService):
         self.store = AsyncStore(Store(config.db_url), thread_runner(reactor, self.pool))
         self.ready: Deferred = Deferred()
         self.api: HubAPI | None = None
+        self.control: ControlService | None = None
         self.url: str | None = None
 
     def startService(self):
@@ -109,6 +111,10 @@ class HubService(MultiService):
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
                           clock=self.reactor, hub_id=hub_id, hub_secret=hub_secret, system=config.system, settings=settings,
                           started_at=now)
+        import treq  # here, not at the top: tools that import this module need no HTTP client
+
+        self.control = attach_control(self.api, clock=self.reactor, http=treq)
+        self.control.setServiceParent(self)
         site = QuietSite(self.api.resource())
         listener = Listener(TCP4ServerEndpoint(self.reactor, config.port, interface=config.listen), site)
         listener.setServiceParent(self)

@@ -9,6 +9,7 @@ from twisted.internet.defer import inlineCallbacks
 
 from rpymostat import __version__
 from rpymostat.api.auth import ENROLLMENT, Principal, TokenBook, bearer, relay_command_token, unauthorized
+from rpymostat.api.control_api import ControlAPI
 from rpymostat.api.http import ApiError, not_found, unprocessable
 from rpymostat.api.hubroutes import op, routes
 from rpymostat.api.routing import Validators
@@ -27,7 +28,7 @@ def _time(value: float | None) -> str | None:
     return None if value is None else format_time(value)
 
 
-class HubAPI(ScheduleAPI):
+class HubAPI(ControlAPI, ScheduleAPI):
     """The hub's API resource. Collaborators are injected so that tests run it in memory
     (StubTreq, a Clock, the store called inline) and the hub runs it for real."""
 

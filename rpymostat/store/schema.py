@@ -152,3 +152,34 @@ zone_schedule_plugins = Table(
     Column("zone_id", Integer, ForeignKey("zones.id", ondelete="CASCADE"), primary_key=True),
     Column("uses", JSON, nullable=False),
 )
+
+# -- control ---------------------------------------------------------------
+# The control loop's durable record (rpymostat/control.py). ``switch_events`` holds every
+# switch of a zone's equipment, so that a restarted hub knows when each function last
+# went on and off and how often it started in the last hour (the guard's history).
+# ``decisions`` is the decision log: what was decided, when, and why in words and data.
+
+switch_events = Table(
+    "switch_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("zone_id", Integer, ForeignKey("zones.id", ondelete="CASCADE"), nullable=False),
+    Column("function", String(8), nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("time", Float, nullable=False),
+    Column("reason", String(32), nullable=False),
+    Index("ix_switch_events_zone_function_time", "zone_id", "function", "time"),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("zone_id", Integer, ForeignKey("zones.id", ondelete="CASCADE"), nullable=False),
+    Column("time", Float, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("commands", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("data", JSON, nullable=False),
+    Index("ix_decisions_zone_time", "zone_id", "time"),
+)

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from rpymostat.store import migrate
+from rpymostat.store.control_store import ControlStore
 from rpymostat.store.errors import Conflict, NotFound  # noqa: F401  (part of the store's interface)
 from rpymostat.store.rules_store import RuleStore
 from rpymostat.store.schema import (
@@ -61,7 +62,7 @@ def _rows(result) -> list[dict]:
     return [dict(row) for row in result.mappings()]
 
 
-class Store(RuleStore):
+class Store(RuleStore, ControlStore):
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)

@@ -1,0 +1,455 @@
+"""The control loop: the Twisted service around the pure control core (DESIGN §6).
+
+When it runs:
+
+- every ``control_interval_s`` (a hub setting, read at each tick);
+- at once (coalesced into one tick with ``callLater(0)``) when the API reports a change:
+  readings, rules, holds, outputs, zones, sensors, nodes or settings;
+- at the exact instant a guard timer runs out (a decision's ``recheck_at``) or the
+  schedule changes (its ``next_change``), so that a minimum off time ends, or a dead
+  sensor stops a heater, on time rather than a tick later.
+
+What one tick does, per zone: the newest readings from :class:`rpymostat.live.Live` (no
+database reads for them), the schedule's current target (``HubAPI.zone_plan``, the same
+loading code the schedule routes use, cached until the schedule's next change or an API
+change), the zone's settings (``settings.for_zone``), its equipment history →
+``decide()`` → the commands go to the :class:`rpymostat.dispatch.Dispatcher`, the history
+moves on with ``apply``, and the decision is logged. The configuration (zones, outputs,
+nodes) is read from the store only after the API said it changed.
+
+Restart safety: the equipment history is rebuilt from the ``switch_events`` table (last
+on and off per function, starts in the last hour) with ``restarted()``, so the minimum
+off time also counts from start-up. Readings come from Live, loaded from the database at
+start: a reading taken before the restart counts only while it is fresh by its own time
+stamp, exactly as it would have without the restart, and the start-up minimum off time
+(at least 60 s) outlasts the freshness of most of them.
+
+The decision log keeps a decision when it differs from the zone's last logged one in
+action, commands, alarms, what the guard changed, the target or its rule, or the relays'
+problems; and at least every ``LOG_EVERY_S`` while nothing changes, so that the log also
+shows the temperatures of a quiet evening. Every change of what the equipment does is
+therefore logged with its reason, and a zone writes at most 144 quiet rows a day.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import attrs
+from twisted.application.service import Service
+from twisted.internet.defer import inlineCallbacks
+from twisted.logger import Logger
+
+from rpymostat.aggregation import Aggregate, Mean
+from rpymostat.api.hub import basic_zone_status
+from rpymostat.decide import (
+    Alarm, Decision, Equipment, FunctionState, Inputs, Settings, apply, decide, restarted,
+    switched_off,
+)
+from rpymostat.dispatch import Dispatcher
+from rpymostat.guard import FUNCTIONS, HOUR
+from rpymostat.plugins import GROUPS, load_all
+from rpymostat.readings import Reading
+from rpymostat.settings import for_zone
+from rpymostat.target import Target
+from rpymostat.timeline import current_state
+from rpymostat.timeutil import format_time, from_timestamp, to_timestamp
+
+log = Logger()
+LOG_EVERY_S = 600.0
+CONFIG_KINDS = frozenset({"nodes", "sensors", "outputs", "zones", "settings"})
+PLAN_KINDS = frozenset({"zones", "settings", "rules", "hold"})
+
+
+@attrs.frozen
+class Lost:
+    """A relay found off (or possibly off) against the hub's belief, and why."""
+
+    function: str
+    output_id: str
+    when: float
+    why: str
+
+    def text(self) -> str:
+        words = {"lease_lost": "its lease ran out without renewal",
+                 "start_failed": "the relay did not confirm the start",
+                 "refused": "the relay refused (its own minimum off time)",
+                 "no_node": "the output has no relay node",
+                 "reported_off": "the relay reported it off"}.get(self.why, self.why)
+        return f"{self.function} ({self.output_id}) off: {words}"
+
+
+@attrs.frozen
+class ZoneView:
+    """A zone's last decision and what came with it, for the API."""
+
+    zone_id: int
+    decision: Decision
+    aggregate: Aggregate
+    target: Target
+    rule_id: object
+    alarms: tuple[Alarm, ...]
+    decided_at: float
+    next_check: Optional[float]
+
+
+@attrs.frozen
+class _Schedule:
+    target: Target
+    rule_id: object
+    rule_name: Optional[str]
+    why: str
+    until: Optional[float]
+
+
+class _MissingPlugin:
+    """Stands in for a decision plugin that is not installed: ``decide`` turns its
+    failure into "all off" with a ``plugin_error`` alarm."""
+
+    settings_schema: dict = {}
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def propose(self, inputs):
+        raise LookupError(f"no decision plugin {self.name!r} is installed")
+
+
+def attach_control(api, *, clock, http, **plugins) -> "ControlService":
+    """A control service for a running API, with the API wired to it: every change the
+    API reports ticks the loop, and the status and zone state routes show its view."""
+    service = ControlService(api=api, clock=clock, http=http, **plugins)
+    reported = api.on_change
+
+    def on_change(kind: str) -> None:
+        reported(kind)
+        service.changed(kind)
+
+    api.on_change = on_change
+    api.zone_status = service.zone_status
+    api.control = service
+    return service
+
+
+def equipment_from_history(rows: list[dict], zone_ids, now: float) -> dict[int, Equipment]:
+    """Each zone's equipment as its switch events left it, restarted at ``now``."""
+    found: dict[int, dict[str, FunctionState]] = {zone_id: {} for zone_id in zone_ids}
+    for row in rows:
+        if row["zone_id"] not in found or row["function"] not in FUNCTIONS:
+            continue
+        last_on, last_off = row["last_on"], row["last_off"]
+        on = last_on is not None and (last_off is None or last_on > last_off)
+        starts = tuple(t for t in row["starts"] if now < t + HOUR)
+        found[row["zone_id"]][row["function"]] = FunctionState(on, last_on if on else None, last_off, starts)
+    return {zone_id: restarted(Equipment(hub_start=now, **functions), now)
+            for zone_id, functions in found.items()}
+
+
+class ControlService(Service):
+    """``api`` is the running :class:`rpymostat.api.hub.HubAPI`: its store, live data,
+    settings and schedule loading are the service's inputs."""
+
+    name = "control"
+
+    def __init__(self, *, api, clock, http, decision_plugins: dict | None = None,
+                 aggregators: dict | None = None):
+        self.api = api
+        self.clock = clock
+        self.dispatcher = Dispatcher(clock=clock, http=http, hub_secret=api.hub_secret,
+                                     lease_s=lambda: api.settings["lease_s"], on_lost=self.relay_lost)
+        self.decision_plugins = decision_plugins if decision_plugins is not None else load_all(GROUPS["decision"])
+        self.aggregators = aggregators if aggregators is not None else load_all(GROUPS["aggregation"])
+        self.started_at: Optional[float] = None
+        self.equipment: dict[int, Equipment] = {}
+        self.views: dict[int, ZoneView] = {}
+        self.zones: list[dict] = []
+        self.outputs: dict[str, dict] = {}
+        self.nodes: dict[str, dict] = {}
+        self._schedules: dict[int, _Schedule] = {}
+        self._logged: dict[int, tuple[tuple, float]] = {}
+        self._lost: dict[int, list[Lost]] = {}
+        self._switches: list[dict] = []
+        self._pending: list[dict] = []
+        self._config_dirty = True
+        self._plans_dirty = True
+        self._soon = None
+        self._wakeup = None
+        self._running = False
+        self._again = False
+        self.ticks = 0
+
+    # -- life cycle ------------------------------------------------------------
+
+    def startService(self):
+        super().startService()
+        self.started = self.start()
+
+    @inlineCallbacks
+    def start(self):
+        """Rebuild the guard's history, then tick at once."""
+        now = self.clock.seconds()
+        self.started_at = now
+        zones = yield self.api.store.list_zones()
+        history = yield self.api.store.switch_history(now - HOUR)
+        self.equipment = equipment_from_history(history, [z["id"] for z in zones], now)
+        if self.running:
+            self._run()
+
+    def stopService(self):
+        super().stopService()
+        for call in (self._soon, self._wakeup):
+            if call is not None and call.active():
+                call.cancel()
+        self._soon = self._wakeup = None
+        self.dispatcher.stop()
+
+    # -- triggers ----------------------------------------------------------------
+
+    def changed(self, kind: str) -> None:
+        """The API's ``on_change``: note what to reload and tick soon (once for a burst)."""
+        if kind in CONFIG_KINDS:
+            self._config_dirty = True
+        if kind in PLAN_KINDS:
+            self._plans_dirty = True
+        self.poke()
+
+    def poke(self) -> None:
+        if self.running and self.started_at is not None and (self._soon is None or not self._soon.active()):
+            self._soon = self.clock.callLater(0, self._run)
+
+    def relay_lost(self, output_id: str, when: float, why: str) -> None:
+        """The dispatcher's ``on_lost``: the output's function is (or may be) off."""
+        row = self.outputs.get(output_id)
+        if row is not None and row["zone_id"] is not None and row["function"] is not None:
+            self._switch_off(row["zone_id"], row["function"], output_id, when, why)
+        self.poke()
+
+    def _switch_off(self, zone_id: int, function: str, output_id: str, when: float, why: str) -> None:
+        equipment = self.equipment.get(zone_id)
+        if equipment is None or not equipment.function(function).on:
+            return
+        self.equipment[zone_id] = switched_off(equipment, function, when)
+        self._switches.append({"zone_id": zone_id, "function": function, "state": "off", "time": when,
+                               "reason": f"relay_{why}"[:32]})
+        self._lost.setdefault(zone_id, []).append(Lost(function, output_id, when, why))
+
+    def _run(self) -> None:
+        if self._running:
+            self._again = True
+            return
+        self._running = True
+        d = self.tick()
+        d.addErrback(lambda failure: log.failure("control tick failed", failure))
+        d.addBoth(self._ticked)
+
+    def _ticked(self, _):
+        self._running = False
+        if self._again:
+            self._again = False
+            self._run()
+        elif self.running:
+            self._plan_wakeup()
+
+    def _plan_wakeup(self) -> None:
+        now = self.clock.seconds()
+        times = [now + self.api.settings["control_interval_s"]]
+        times += [v.next_check for v in self.views.values() if v.next_check is not None and v.next_check > now]
+        times += [s.until for s in self._schedules.values() if s.until is not None and s.until > now]
+        if self._wakeup is not None and self._wakeup.active():
+            self._wakeup.cancel()
+        self._wakeup = self.clock.callLater(min(times) - now, self._run)
+
+    # -- one tick ----------------------------------------------------------------
+
+    @inlineCallbacks
+    def tick(self):
+        self.ticks += 1
+        store = self.api.store
+        if self._config_dirty:
+            self._config_dirty = False
+            zones = yield store.list_zones()
+            outputs = yield store.list_outputs()
+            nodes = yield store.list_nodes()
+            self._configure(zones, outputs, nodes)
+        if self._plans_dirty:
+            self._plans_dirty = False
+            self._schedules = {}
+        now = self.clock.seconds()
+        for zone in self.zones:
+            schedule = self._schedules.get(zone["id"])
+            if schedule is None or (schedule.until is not None and now >= schedule.until):
+                schedule = yield self._load_schedule(zone["id"], now)
+                if schedule is None:
+                    continue
+            self._decide(zone, schedule, now)
+        self.dispatcher.release({o for z in self.zones for o in z["outputs"].values()})
+        decisions, self._pending = self._pending, []
+        switches, self._switches = self._switches, []
+        if decisions or switches:
+            yield store.record_control(decisions, switches)
+
+    def _configure(self, zones: list[dict], outputs: list[dict], nodes: list[dict]) -> None:
+        now = self.clock.seconds()
+        self.zones = zones
+        self.outputs = {o["id"]: o for o in outputs}
+        self.nodes = {n["id"]: n for n in nodes}
+        ids = {z["id"] for z in zones}
+        for gone in set(self.equipment) - ids:
+            del self.equipment[gone]
+            self.views.pop(gone, None)
+        for zone in zones:
+            equipment = self.equipment.setdefault(zone["id"], Equipment(hub_start=self.started_at))
+            for function, output_id in zone["outputs"].items():
+                row = self.outputs.get(output_id)
+                if row is None:
+                    continue
+                self.dispatcher.reported(output_id, row["state"], row["state_time"])
+                state = equipment.function(function)
+                began = state.on_since if state.on_since is not None else equipment.hub_start
+                if (state.on and row["state"] == "off" and row["state_time"] is not None
+                        and began < row["state_time"] <= now):
+                    self._switch_off(zone["id"], function, output_id, row["state_time"], "reported_off")
+
+    @inlineCallbacks
+    def _load_schedule(self, zone_id: int, now: float):
+        try:
+            plan = yield self.api.zone_plan(zone_id)
+        except LookupError:  # the zone went away under the tick; the next one forgets it
+            return None
+        state = current_state(plan.schedule, from_timestamp(now), plan.plugins)
+        segment = state.segment
+        names = {rule.id: rule.name for rule in plan.schedule.rules}
+        schedule = _Schedule(segment.target, segment.rule_id, names.get(segment.rule_id, segment.rule_id),
+                             segment.why,
+                             None if state.next_change is None else to_timestamp(state.next_change))
+        self._schedules[zone_id] = schedule
+        return schedule
+
+    def _decide(self, zone: dict, schedule: _Schedule, now: float) -> None:
+        zone_id = zone["id"]
+        values = for_zone(self.api.settings, zone["settings"])
+        settings = Settings.from_mapping(values)
+        target = schedule.target
+        latest = self.api.live.latest
+        sensor_ids = set(zone["sensors"]).union(target.sensor_ids())
+        readings = {}
+        for sensor_id in sensor_ids:
+            found = latest.get(sensor_id)
+            readings[sensor_id] = None if found is None else Reading(found.value, found.time)
+        aggregator = self.aggregators.get(target.aggregation)
+        notes = []
+        if aggregator is None:
+            aggregator = self.aggregators.get("mean") or Mean()
+            notes.append(Alarm("aggregation_missing", f"aggregation plugin {target.aggregation!r} is "
+                                                      f"not installed; using mean"))
+        aggregate = aggregator.aggregate(readings, target.sensors, now=now,
+                                         report_interval_s=settings.report_interval_s,
+                                         stale_after_intervals=settings.stale_after_intervals)
+        plugin_name = target.decision or values["decision_plugin"]
+        plugin = self.decision_plugins.get(plugin_name) or _MissingPlugin(plugin_name)
+        schema = getattr(plugin, "settings_schema", {}) or {}
+        plugin_settings = {k: v for k, v in values.items() if k in schema.get("properties", {})}
+        equipment = self.equipment[zone_id]
+        rule = None if schedule.rule_id is None else str(schedule.rule_name)
+        decision = decide(Inputs(aggregate.temperature, aggregate.time, target, equipment, now, settings,
+                                 rule=rule, plugin_settings=plugin_settings), plugin)
+        self.equipment[zone_id] = after = apply(equipment, decision.commands, now)
+        for function in FUNCTIONS:
+            if after.function(function).on != equipment.function(function).on:
+                self._switches.append({"zone_id": zone_id, "function": function, "time": now,
+                                       "state": "on" if after.function(function).on else "off",
+                                       "reason": "decision"})
+        for function in FUNCTIONS:
+            wanted = getattr(decision.commands, function)
+            output_id = zone["outputs"].get(function)
+            if output_id is None:
+                if wanted:
+                    notes.append(Alarm("no_output", f"{function} is wanted but the zone has no "
+                                                    f"{function} output"))
+                continue
+            row = self.outputs.get(output_id, {})
+            node = self.nodes.get(row.get("node_id"))
+            self.dispatcher.set(output_id, row.get("node_id"), node and node.get("url"), wanted)
+        problems = self.dispatcher.problems()
+        for output_id in zone["outputs"].values():
+            if output_id in problems:
+                notes.append(Alarm(problems[output_id].code, problems[output_id].message))
+        lost = self._lost.pop(zone_id, [])
+        alarms = decision.alarms + tuple(notes)
+        next_check = min([t for t in (decision.recheck_at, schedule.until) if t is not None and t > now],
+                         default=None)
+        self.views[zone_id] = ZoneView(zone_id, decision, aggregate, target, schedule.rule_id, alarms,
+                                       now, next_check)
+        self._log(zone, decision, aggregate, schedule, alarms, lost, now)
+
+    def _log(self, zone, decision: Decision, aggregate: Aggregate, schedule: _Schedule,
+             alarms: tuple[Alarm, ...], lost: list[Lost], now: float) -> None:
+        signature = (
+            decision.action, tuple(sorted(decision.commands.to_json().items())),
+            tuple(sorted(a.code for a in alarms)),
+            tuple((c["subject"], c["rule"]) for c in decision.data["guard"]),
+            repr(schedule.target), schedule.rule_id,
+        )
+        previous = self._logged.get(zone["id"])
+        if (not lost and previous is not None and previous[0] == signature
+                and now < previous[1] + LOG_EVERY_S):
+            return
+        self._logged[zone["id"]] = (signature, now)
+        reason = decision.reason
+        if lost:
+            reason += "; relay: " + "; ".join(item.text() for item in lost)
+        data = {
+            **decision.data,
+            "alarms": [a.to_json() for a in alarms],
+            "sensors": aggregate.to_json(),
+            "schedule": {"rule_id": schedule.rule_id, "why": schedule.why},
+            "outputs": dict(zone["outputs"]),
+            "relay_events": [{"function": item.function, "output_id": item.output_id, "time": item.when,
+                              "why": item.why} for item in lost],
+        }
+        self._pending.append({"zone_id": zone["id"], "time": now, "action": decision.action,
+                              "commands": decision.commands.to_json(), "reason": reason, "data": data})
+
+    # -- views for the API -------------------------------------------------------
+
+    def zone_runtime(self, zone_id: int) -> Optional[dict]:
+        view = self.views.get(zone_id)
+        if view is None:
+            return None
+        decision, aggregate = view.decision, view.aggregate
+        outputs = {}
+        zone = next((z for z in self.zones if z["id"] == zone_id), {"outputs": {}})
+        for function, output_id in zone["outputs"].items():
+            row = self.outputs.get(output_id, {})
+            outputs[function] = {"id": output_id, "reported": row.get("state"),
+                                 **{k: _time(v) if k == "lease_until" else v
+                                    for k, v in self.dispatcher.state(output_id).items()}}
+        return {
+            "temperature": aggregate.temperature,
+            "temperature_time": _time(aggregate.time),
+            "sensors_used": list(aggregate.used),
+            "sensors_dropped": [{"sensor_id": d.sensor_id, "reason": d.reason} for d in aggregate.dropped],
+            "action": decision.action,
+            "commands": decision.commands.to_json(),
+            "reason": decision.reason,
+            "alarms": [a.to_json() for a in view.alarms],
+            "decided_at": _time(view.decided_at),
+            "next_recheck": _time(view.next_check),
+            "outputs": outputs,
+            "preheat": None,
+        }
+
+    def zone_status(self, zone: dict, sensors: list[dict], settings: dict, now: float) -> dict:
+        """One zone of ``GET /v1/status``; before the zone's first decision, the API's
+        plain summary."""
+        view = self.views.get(zone["id"])
+        if view is None:
+            return basic_zone_status(zone, sensors, settings, now)
+        return {"id": zone["id"], "name": zone["name"], "temperature": view.aggregate.temperature,
+                "sensors_used": list(view.aggregate.used), "target": view.target.to_json(),
+                "action": view.decision.action, "reason": view.decision.reason,
+                "alarms": [f"zone {zone['name']}: {a.message}" for a in view.alarms]}
+
+
+def _time(value: Optional[float]) -> Optional[str]:
+    return None if value is None else format_time(value)

@@ -1,0 +1,265 @@
+"""Carrying out decisions on relay nodes: ``PUT /v1/outputs/{id}`` with a lease, renewed
+at a third of its length while the output should stay on.
+
+The control service tells the dispatcher, every tick, the state each output should be
+in (``set``); the dispatcher sends a command only when that differs from what the relay
+last confirmed, or when a lease is due for renewal, so calling ``set`` again and again
+sends nothing new: commands are idempotent on both sides.
+
+What the hub believes must never be *less* cautious than what the relay does, because
+the guard's timers (minimum off, starts per hour, changeover) run on the hub's belief.
+So whenever an output may be off while the hub counts it as running, the dispatcher
+calls ``on_lost(output_id, when, why)`` with the *latest* instant the relay may still
+have had it on, and stops acting on its own until the control service decides again:
+
+- a start ("on" while not confirmed on) fails or gets no answer: the relay may have
+  switched on and will switch off by itself when the lease runs out, so ``when`` is the
+  send time + the request timeout + the lease;
+- renewals fail until the confirmed lease runs out: ``when`` is the end of the last lease
+  a renewal may have given (``lease_lost``);
+- the relay refuses an "on" (409: inside its own minimum off time): it is off, now.
+
+Renewals are sent only while they can arrive (send + 2 × timeout) before the confirmed
+lease ends: a renewal reaching a relay whose lease ran out would be a new start that no
+guard approved.
+
+A relay that does not answer, or refuses, is a *problem* (``problems()``), shown as an
+alarm in the zone's state and the hub status until a command to it succeeds again.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Callable, Optional
+from urllib.parse import quote
+
+import attrs
+from twisted.internet.defer import inlineCallbacks
+from twisted.logger import Logger
+
+from rpymostat.api.auth import relay_command_token
+
+log = Logger()
+RENEWALS_PER_LEASE = 3
+TIMEOUT_S = 5.0
+
+
+@attrs.frozen
+class Problem:
+    code: str
+    message: str
+    since: float
+
+
+class _Output:
+    """The dispatcher's knowledge of one output."""
+
+    def __init__(self, output_id: str):
+        self.output_id = output_id
+        self.node_id: Optional[str] = None
+        self.url: Optional[str] = None
+        self.desired: Optional[bool] = None  # None: wait for the control service's next word
+        self.confirmed: Optional[bool] = None  # what the relay last confirmed; None: unknown
+        self.confirmed_at: Optional[float] = None
+        self.lease_until: Optional[float] = None  # end of the last confirmed lease
+        self.possibly_on_until: Optional[float] = None  # latest end of any lease sent
+        self.sending = False
+        self.timer = None
+        self.problem: Optional[Problem] = None
+
+
+class Dispatcher:
+    """``http`` is treq or a ``StubTreq``; ``lease_s()`` the lease to send, read at each
+    command so that a settings change applies at the next one."""
+
+    def __init__(self, *, clock, http, hub_secret: str, lease_s: Callable[[], float],
+                 on_lost: Callable[[str, float, str], None], timeout_s: float = TIMEOUT_S):
+        self.clock = clock
+        self.http = http
+        self.hub_secret = hub_secret
+        self.lease_s = lease_s
+        self.on_lost = on_lost
+        self.timeout_s = timeout_s
+        self.outputs: dict[str, _Output] = {}
+
+    # -- what the control service says ---------------------------------------
+
+    def set(self, output_id: str, node_id: Optional[str], url: Optional[str], on: bool) -> None:
+        out = self.outputs.get(output_id) or self.outputs.setdefault(output_id, _Output(output_id))
+        out.node_id, out.url, out.desired = node_id, url, on
+        self._pump(out)
+
+    def release(self, keep: set[str]) -> None:
+        """Outputs that no zone uses any more are switched off."""
+        for output_id, out in self.outputs.items():
+            if output_id not in keep and out.desired is not False:
+                out.desired = False
+                self._pump(out)
+
+    def reported(self, output_id: str, state: str, when: Optional[float]) -> None:
+        """A relay's own report of an output (the outputs table). A report older than
+        the last confirmation says nothing new."""
+        out = self.outputs.get(output_id)
+        if out is None or when is None or (out.confirmed_at is not None and when <= out.confirmed_at):
+            return
+        if state == "off" and out.confirmed:
+            self._cancel(out)
+            out.confirmed, out.lease_until, out.desired = False, None, None
+        elif state == "on" and out.desired is False and out.confirmed is not None:
+            out.confirmed = None
+            self._pump(out)
+
+    def problems(self) -> dict[str, Problem]:
+        return {o.output_id: o.problem for o in self.outputs.values() if o.problem is not None}
+
+    def state(self, output_id: str) -> dict:
+        out = self.outputs.get(output_id)
+        if out is None:
+            return {"commanded": None, "lease_until": None}
+        commanded = None if out.confirmed is None else "on" if out.confirmed else "off"
+        return {"commanded": commanded, "lease_until": out.lease_until if out.confirmed else None}
+
+    def stop(self) -> None:
+        for out in self.outputs.values():
+            self._cancel(out)
+
+    # -- sending ---------------------------------------------------------------
+
+    def _pump(self, out: _Output) -> None:
+        if out.sending or out.desired is None:
+            return
+        if out.desired and out.confirmed:
+            if out.timer is None:
+                self._plan_renewal(out)
+            return
+        if out.desired is False and out.confirmed is False:
+            return
+        self._send(out, out.desired)
+
+    def _send(self, out: _Output, on: bool) -> None:
+        self._cancel(out)
+        if out.url is None or out.node_id is None:
+            self._trouble(out, "relay_unknown", f"output {out.output_id} has no relay node to "
+                                                f"command (its node is unknown or has no URL)")
+            if on:
+                self._lost(out, self.clock.seconds(), "no_node")
+            return
+        out.sending = True
+        lease = float(self.lease_s())
+        sent_at = self.clock.seconds()
+        renewal = on and bool(out.confirmed)
+        if on:
+            bound = sent_at + self.timeout_s + lease
+            out.possibly_on_until = max(out.possibly_on_until or bound, bound)
+        d = self._put(out, on, lease)
+        d.addCallback(self._answered, out, on, lease, renewal, sent_at)
+        d.addErrback(self._unanswered, out, on, renewal, sent_at)
+        d.addErrback(lambda failure: log.failure("dispatching {id} failed", failure, id=out.output_id))
+
+    @inlineCallbacks
+    def _put(self, out: _Output, on: bool, lease: float):
+        body = {"state": "on", "lease_s": int(round(lease))} if on else {"state": "off"}
+        url = f"{out.url.rstrip('/')}/v1/outputs/{quote(out.output_id, safe='/:@')}"
+        headers = {"Authorization": f"Bearer {relay_command_token(self.hub_secret, out.node_id)}",
+                   "Content-Type": "application/json", "Accept": "application/json"}
+        response = yield self.http.request("PUT", url, data=json.dumps(body).encode(), headers=headers,
+                                           timeout=self.timeout_s, reactor=self.clock)
+        raw = yield self.http.content(response)
+        return response.code, raw
+
+    def _answered(self, answer, out: _Output, on: bool, lease: float, renewal: bool, sent_at: float):
+        code, raw = answer
+        out.sending = False
+        now = self.clock.seconds()
+        if code == 200:
+            out.problem = None
+            out.confirmed, out.confirmed_at = on, now
+            if on:
+                out.lease_until = out.possibly_on_until = now + lease
+                self._plan_renewal(out)
+            else:
+                out.lease_until = out.possibly_on_until = None
+            self._pump(out)
+            return
+        message = _error_message(raw)
+        if code == 409 and on:
+            # The relay is off and inside its own minimum off time.
+            self._trouble(out, "relay_refused", f"relay node {out.node_id} refused to switch "
+                                                f"{out.output_id} on: {message}")
+            out.confirmed, out.confirmed_at, out.lease_until = False, now, None
+            self._lost(out, now, "refused")
+            return
+        if code < 500:
+            self._trouble(out, "relay_refused", f"relay node {out.node_id} refused to switch "
+                                                f"{out.output_id} {'on' if on else 'off'}: {code} {message}")
+        else:
+            self._trouble(out, "relay_failed", f"relay node {out.node_id} failed to switch "
+                                               f"{out.output_id}: {code} {message}")
+        self._after_failure(out, on, renewal, sent_at)
+
+    def _unanswered(self, failure, out: _Output, on: bool, renewal: bool, sent_at: float):
+        out.sending = False
+        error = failure.value
+        self._trouble(out, "relay_unreachable", f"relay node {out.node_id} does not answer "
+                                                f"(output {out.output_id}): {type(error).__name__}: {error}")
+        self._after_failure(out, on, renewal, sent_at)
+
+    def _after_failure(self, out: _Output, on: bool, renewal: bool, sent_at: float) -> None:
+        if on and not renewal:
+            out.confirmed = None
+            self._lost(out, out.possibly_on_until, "start_failed")
+        elif on:
+            self._plan_renewal(out)
+        else:
+            out.confirmed = None
+            self._later(out, self.lease_s() / RENEWALS_PER_LEASE, self._retry)
+
+    def _plan_renewal(self, out: _Output) -> None:
+        """The next renewal at a third of the lease from the last attempt, if it can still
+        arrive within the confirmed lease; otherwise give the output up when it ends."""
+        self._cancel(out)
+        now = self.clock.seconds()
+        step = self.lease_s() / RENEWALS_PER_LEASE
+        at = now + step
+        if at + 2 * self.timeout_s <= out.lease_until:
+            self._later(out, step, self._retry)
+        else:
+            self._later(out, max(0.0, out.lease_until - now), self._lease_ran_out)
+
+    def _retry(self, out: _Output) -> None:
+        out.timer = None
+        if out.desired is not None:
+            self._send(out, out.desired)
+
+    def _lease_ran_out(self, out: _Output) -> None:
+        out.timer = None
+        out.confirmed, out.lease_until = None, None
+        self._lost(out, out.possibly_on_until, "lease_lost")
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _lost(self, out: _Output, when: float, why: str) -> None:
+        out.desired = None
+        self.on_lost(out.output_id, when, why)
+
+    def _trouble(self, out: _Output, code: str, message: str) -> None:
+        if out.problem is None or out.problem.message != message:
+            log.warn("{message}", message=message)
+        since = out.problem.since if out.problem is not None else self.clock.seconds()
+        out.problem = Problem(code, message, since)
+
+    def _later(self, out: _Output, delay: float, call) -> None:
+        out.timer = self.clock.callLater(delay, call, out)
+
+    @staticmethod
+    def _cancel(out: _Output) -> None:
+        if out.timer is not None and out.timer.active():
+            out.timer.cancel()
+        out.timer = None
+
+
+def _error_message(raw: bytes) -> str:
+    try:
+        return str(json.loads(raw)["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return raw[:200].decode("utf-8", "replace") or "no message"

@@ -1,0 +1,176 @@
+"""The control loop in memory: the hub of tests/hubkit.py with its control service, the
+real relay node API and output bank (simulated driver) behind a StubTreq, a sensor node
+posting through the hub's API, and one Clock for all.
+
+The relay's state reports to the hub queue up and are delivered by ``settle``, as the
+relay daemon would send them, so that no request is served inside another one.
+``run_until`` steps the clock from one scheduled call to the next, so each runs at its
+own instant (``Clock.advance`` alone would run them all at the end of the jump).
+"""
+
+from __future__ import annotations
+
+import json
+
+from treq.testing import StubTreq
+from twisted.internet.defer import fail
+
+from rpymostat.api.auth import relay_command_token
+from rpymostat.control import attach_control
+from rpymostat.timeutil import format_time
+from rpymostat_relay.api import RelayAPI
+from rpymostat_relay.drivers.sim import SimDriver
+from rpymostat_relay.outputs import MemoryJournal, OutputBank
+from tests.hubkit import Hub, relay_node, sensor_node
+from tests.sensor.nodekit import inline
+
+HEAT, COOL = "gpio17", "gpio27"
+SENSOR = "28-000000000001"
+
+
+class RecordingHttp:
+    """The hub's HTTP client towards the relay: records every request; ``down`` makes
+    them fail as a network split would (connection refused)."""
+
+    def __init__(self, stub: StubTreq, clock):
+        self.stub = stub
+        self.clock = clock
+        self.down = False
+        self.requests: list[tuple[float, str, str, dict]] = []
+
+    def request(self, method, url, data=None, headers=None, **kwargs):
+        body = json.loads(data) if data else None
+        self.requests.append((self.clock.seconds(), method, url, body))
+        if self.down:
+            return fail(ConnectionRefusedError("network split"))
+        return self.stub.request(method, url, data=data, headers=headers, **kwargs)
+
+    def content(self, response):
+        return self.stub.content(response)
+
+    def puts(self, output_id: str) -> list[tuple[float, dict]]:
+        return [(t, body) for t, method, url, body in self.requests
+                if method == "PUT" and url.endswith(f"/v1/outputs/{output_id}")]
+
+
+class FakeRelay:
+    def __init__(self, clock, hub_secret: str, min_off_s: float, node_id: str = "relay-1"):
+        self.clock = clock
+        self.driver = SimDriver({"outputs": [{"id": HEAT}, {"id": COOL}]}, clock=clock.seconds)
+        self.events: list[tuple[str, bool, float, str]] = []
+        self.reports: list[tuple[str, bool, float, str]] = []
+        self.bank = OutputBank(clock=clock, driver=self.driver, run=inline, journal=MemoryJournal(),
+                               on_change=self._changed, min_off_s=min_off_s)
+        self.bank.boot()
+        self.api = RelayAPI(bank=self.bank, node_id=node_id, clock=clock)
+        self.api.command_token = relay_command_token(hub_secret, node_id)
+        self.reports.clear()
+
+    def _changed(self, output_id, on, when, reason):
+        self.events.append((output_id, on, when, reason))
+        self.reports.append((output_id, on, when, reason))
+
+    def on(self, output_id: str) -> bool:
+        return self.driver.get(output_id)
+
+
+class Rig:
+    def __init__(self, url: str, *, relay_min_off_s: float = 300, settings: dict | None = None,
+                 zone: dict | None = None):
+        self.hub = Hub(url)
+        self.clock = self.hub.clock
+        self.relay = FakeRelay(self.clock, self.hub.hub_secret, relay_min_off_s)
+        self.http = RecordingHttp(StubTreq(self.relay.api.resource()), self.clock)
+        self.partitioned = False
+        if settings:
+            assert self.hub.call("PATCH", "/v1/settings", settings).status == 200
+        sensor_node(self.hub, sensors=(SENSOR,))
+        relay_node(self.hub, outputs=(HEAT, COOL))
+        body = {"name": "Living", "sensors": [SENSOR], "outputs": {"heat": HEAT, "cool": COOL},
+                "default_target": {"mode": "heat", "heat_setpoint": 20}, **(zone or {})}
+        assert self.hub.call("POST", "/v1/zones", body).status == 201
+        self.starts = [self.clock.seconds()]
+        self.control = self._attach()
+        self.settle()
+
+    def _attach(self):
+        control = attach_control(self.hub.api, clock=self.clock, http=self.http)
+        control.startService()
+        return control
+
+    def restart(self) -> None:
+        """The hub process restarts on the same database; the relay keeps running."""
+        self.control.stopService()
+        self.hub = self.hub.restart()
+        self.starts.append(self.clock.seconds())
+        self.control = self._attach()
+        self.settle()
+
+    def partition(self, down: bool) -> None:
+        """Hub and relay cannot reach each other (both ways) while ``down``."""
+        self.partitioned = self.http.down = down
+        self.settle()
+
+    # -- driving ---------------------------------------------------------------
+
+    def settle(self) -> None:
+        """Run what is due now, deliver requests and reports, until nothing moves."""
+        for _ in range(100):
+            sent = len(self.http.requests)
+            self.clock.advance(0)
+            self.http.stub.flush()
+            reports = [] if self.partitioned else self.relay.reports
+            if not self.partitioned:
+                self.relay.reports = []
+            for output_id, on, when, reason in reports:
+                reply = self.hub.call("PUT", f"/v1/outputs/{output_id}/state",
+                                      {"state": "on" if on else "off", "time": format_time(when),
+                                       "reason": reason}, token="device")
+                assert reply.status == 200, reply.body
+            due = any(c.active() and c.getTime() <= self.clock.seconds() for c in self.clock.getDelayedCalls())
+            if not reports and not due and len(self.http.requests) == sent:
+                return
+        raise AssertionError("the rig did not settle")
+
+    def feed(self, value, until: float, every: float = 30.0) -> None:
+        """A sensor node reporting ``value`` every ``every`` seconds up to ``until``."""
+        while self.clock.seconds() < until:
+            self.reading(value)
+            self.run_until(min(self.clock.seconds() + every, until))
+
+    def run_until(self, target: float) -> None:
+        while True:
+            due = [c.getTime() for c in self.clock.getDelayedCalls() if c.active()]
+            upcoming = min(due, default=None)
+            if upcoming is None or upcoming > target:
+                break
+            self.clock.advance(max(0.0, upcoming - self.clock.seconds()))
+            self.settle()
+        self.clock.advance(max(0.0, target - self.clock.seconds()))
+        self.settle()
+
+    def run_for(self, seconds: float) -> None:
+        self.run_until(self.clock.seconds() + seconds)
+
+    def reading(self, value, sensor_id: str = SENSOR, at: float | None = None):
+        when = self.clock.seconds() if at is None else at
+        reply = self.hub.call("POST", "/v1/readings", {"node_id": "node-1", "readings": [
+            {"sensor_id": sensor_id, "time": format_time(when), "value": value}]}, token="device")
+        assert reply.status == 202, reply.body
+        self.settle()
+        return reply.body
+
+    def decisions(self, zone_id: int = 1, **query) -> list[dict]:
+        suffix = "&".join(f"{k}={v}" for k, v in query.items())
+        reply = self.hub.call("GET", f"/v1/zones/{zone_id}/decisions" + (f"?{suffix}" if suffix else ""))
+        assert reply.status == 200, reply.body
+        return reply.body["decisions"]
+
+    def state(self, zone_id: int = 1) -> dict:
+        reply = self.hub.call("GET", f"/v1/zones/{zone_id}/state")
+        assert reply.status == 200, reply.body
+        return reply.body
+
+    def close(self) -> None:
+        self.control.stopService()
+        self.hub.close()

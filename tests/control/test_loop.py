@@ -1,0 +1,150 @@
+"""The control service end to end in memory: readings in, relay commands out, the decision
+log explaining each step, alarms in the status and the zone state."""
+
+import pytest
+
+from rpymostat.timeutil import parse_time
+
+from tests.control.rig import COOL, HEAT, Rig
+
+START_OFF_S = 300  # the start-up minimum off time, with the default min_off_s
+
+
+@pytest.fixture
+def rig(tmp_path):
+    r = Rig(f"sqlite:///{tmp_path / 'hub.db'}")
+    yield r
+    r.close()
+
+
+def on_puts(rig, output_id=HEAT):
+    return [t for t, body in rig.http.puts(output_id) if body["state"] == "on"]
+
+
+def test_cold_reading_heats_at_the_end_of_the_startup_off_time_with_leases_renewed_at_a_third(rig):
+    t0 = rig.starts[0]
+    rig.feed(18.0, until=t0 + START_OFF_S - 1)
+    assert not rig.relay.on(HEAT) and on_puts(rig) == []
+    held = rig.state()
+    assert held["action"] == "idle" and "minimum off time after start-up" in held["reason"]
+    assert held["next_recheck"] == "2026-09-21T14:18:20Z"  # t0 + 300 s, the guard's timer
+    rig.feed(18.0, until=t0 + START_OFF_S + 100)
+    assert rig.relay.on(HEAT)
+    # on at the guard's instant, not at the next 30 s tick; renewed every 90 / 3 s
+    assert on_puts(rig) == [t0 + 300, t0 + 330, t0 + 360, t0 + 390]
+    assert all(body == {"state": "on", "lease_s": 90} for _, body in rig.http.puts(HEAT)
+               if body["state"] == "on")
+    assert rig.relay.bank.states[HEAT].lease_until == t0 + 390 + 90
+    state = rig.state()
+    assert state["action"] == "heating" and state["temperature"] == 18.0
+    assert state["sensors_used"] == ["28-000000000001"] and state["alarms"] == []
+    assert state["outputs"]["heat"] == {"id": HEAT, "reported": "on", "commanded": "on",
+                                        "lease_until": "2026-09-21T14:21:20Z"}
+    assert state["preheat"] is None and state["target"]["heat_setpoint"] == 20
+    # the hub knows the relay's own account too
+    assert rig.hub.call("GET", "/v1/outputs").body["outputs"][0]["state"] == "on"
+
+
+def test_dead_sensor_stops_the_heat_at_once_with_an_alarm_and_the_log_explains_it(rig):
+    t0 = rig.starts[0]
+    rig.feed(18.0, until=t0 + 330)
+    last = rig.clock.seconds()
+    rig.reading(18.0)
+    assert rig.relay.on(HEAT)
+    rig.run_until(last + 89)
+    assert rig.relay.on(HEAT)
+    rig.run_until(last + 90)  # three report intervals without a reading: stale
+    assert not rig.relay.on(HEAT)
+    assert rig.http.puts(HEAT)[-1] == (last + 90, {"state": "off"})
+    state = rig.state()
+    assert state["action"] == "idle" and state["temperature"] is None
+    assert [a["code"] for a in state["alarms"]] == ["no_temperature"]
+    assert state["sensors_dropped"] == [{"sensor_id": "28-000000000001", "reason": "stale"}]
+    status = rig.hub.call("GET", "/v1/status").body
+    assert status["zones"][0]["action"] == "idle"
+    assert status["alarms"] == ["zone Living: no valid fresh temperature (no_temperature): "
+                                "heating and cooling stopped"]
+    log = rig.decisions()
+    steps = [(d["action"], d["reason"]) for d in log]
+    assert steps[0] == ("idle", "idle: no temperature; guard: ok")  # started before any reading
+    assert steps[1] == ("idle", "heating: 18.0 °C < 20 − 0.5; guard: heat held off: minimum off "
+                                "time after start-up, 300 s left")
+    assert ("heating", "heating: 18.0 °C < 20 − 0.5; guard: ok") in steps
+    assert steps[-1] == ("idle", "idle: no temperature; guard: ok")
+    assert log[-1]["data"]["alarms"][0]["code"] == "no_temperature"
+    assert log[-1]["data"]["sensors"]["dropped"] == [{"sensor_id": "28-000000000001", "reason": "stale"}]
+    assert log[-1]["commands"] == {"heat": "off", "aux": "off", "cool": "off", "fan": "off"}
+    assert [d["time"] for d in log] == sorted(d["time"] for d in log)
+    # a fresh reading brings the heat back, but only after the minimum off time
+    rig.reading(18.0)
+    assert not rig.relay.on(HEAT) and "minimum off time" in rig.state()["reason"]
+
+
+def test_staleness_after_three_missed_intervals_even_when_idle(rig):
+    rig.reading(21.0)
+    t = rig.clock.seconds()
+    rig.run_until(t + 60)
+    assert rig.state()["temperature"] == 21.0
+    rig.run_until(t + 89.9)
+    assert rig.state()["alarms"] == []
+    rig.run_until(t + 90)  # the 30 s tick lands on the instant it goes stale
+    assert [a["code"] for a in rig.state()["alarms"]] == ["no_temperature"]
+    assert rig.hub.call("GET", "/v1/sensors").body["sensors"][0]["stale"] is True
+
+
+def test_changes_tick_at_once_and_are_logged(rig):
+    t0 = rig.starts[0]
+    rig.feed(19.8, until=t0 + 400)
+    assert not rig.relay.on(HEAT)
+    assert rig.hub.call("PUT", "/v1/zones/1/hold", {"target": {"mode": "heat", "heat_setpoint": 22},
+                                                    "until": "PT1H"}).status == 200
+    rig.settle()
+    assert rig.relay.on(HEAT) and rig.clock.seconds() == t0 + 400  # no waiting for a tick
+    entry = rig.decisions()[-1]
+    assert entry["action"] == "heating" and "(rule 'hold')" in entry["reason"]
+    assert entry["data"]["target"]["heat_setpoint"] == 22
+    # a user "off" cuts the run short
+    assert rig.hub.call("PUT", "/v1/zones/1/hold", {"target": {"mode": "off"}, "until": None}).status == 200
+    rig.settle()
+    assert not rig.relay.on(HEAT)
+    assert rig.decisions()[-1]["reason"] == "idle: mode off (rule 'hold'); guard: ok"
+
+
+def test_a_quiet_zone_logs_once_per_ten_minutes(rig):
+    t0 = rig.starts[0]
+    rig.feed(21.0, until=t0 + 3600)
+    log = rig.decisions()
+    assert len(log) == 8  # before the first reading, at it, then every 10 minutes to t0 + 1 h
+    assert log[0]["reason"] == "idle: no temperature; guard: ok"
+    quiet = log[1:]
+    assert {d["reason"] for d in quiet} == {"idle: 21.0 °C > 20 + 0.5; guard: ok"}
+    times = [parse_time(d["time"]).timestamp() for d in quiet]
+    assert all(later - earlier >= 600 for earlier, later in zip(times, times[1:]))
+
+
+def test_relay_that_does_not_answer_raises_an_alarm_and_a_lapsed_lease_is_counted_as_off(rig):
+    t0 = rig.starts[0]
+    rig.feed(18.0, until=t0 + 310)
+    assert rig.relay.on(HEAT)
+    rig.partition(True)
+    rig.feed(18.0, until=t0 + 310 + 60)
+    alarms = rig.state()["alarms"]
+    assert [a["code"] for a in alarms] == ["relay_unreachable"]
+    assert "relay node relay-1 does not answer (output gpio17)" in alarms[0]["message"]
+    assert any("does not answer" in a for a in rig.hub.call("GET", "/v1/status").body["alarms"])
+    rig.feed(18.0, until=t0 + 300 + 120)
+    assert not rig.relay.on(HEAT)  # the relay's own lease ran out at t0 + 300 + 90 ... renewed at 330
+    rig.partition(False)
+    rig.feed(18.0, until=t0 + 300 + 200)
+    assert not rig.relay.on(HEAT)
+    reasons = [d["reason"] for d in rig.decisions()]
+    assert any("relay: heat (gpio17) off: its lease ran out without renewal" in r for r in reasons)
+    assert "minimum off time" in rig.state()["reason"]
+    assert rig.state()["alarms"] == []  # the "off" went through once the split ended
+
+
+def test_outputs_of_other_functions_are_sent_off_once_and_left_alone(rig):
+    offs = [body for _, body in rig.http.puts(COOL)]
+    assert offs == [{"state": "off"}]
+    rig.feed(21.0, until=rig.clock.seconds() + 300)
+    assert [body for _, body in rig.http.puts(COOL)] == [{"state": "off"}]
