@@ -349,6 +349,7 @@ class ControlService(Service):
         plugin = self.decision_plugins.get(plugin_name) or _MissingPlugin(plugin_name)
         schema = getattr(plugin, "settings_schema", {}) or {}
         plugin_settings = {k: v for k, v in values.items() if k in schema.get("properties", {})}
+        lost = self._lost.pop(zone_id, [])  # before dispatching: what happens during it goes with the next decision
         equipment = self.equipment[zone_id]
         rule = None if schedule.rule_id is None else str(schedule.rule_name)
         decision = decide(Inputs(aggregate.temperature, aggregate.time, target, equipment, now, settings,
@@ -374,7 +375,6 @@ class ControlService(Service):
         for output_id in zone["outputs"].values():
             if output_id in problems:
                 notes.append(Alarm(problems[output_id].code, problems[output_id].message))
-        lost = self._lost.pop(zone_id, [])
         alarms = decision.alarms + tuple(notes)
         next_check = min([t for t in (decision.recheck_at, schedule.until) if t is not None and t > now],
                          default=None)

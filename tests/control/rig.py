@@ -75,10 +75,12 @@ class FakeRelay:
 
 
 class Rig:
-    def __init__(self, url: str, *, relay_min_off_s: float = 300, settings: dict | None = None,
+    def __init__(self, url: str, *, relay_min_off_s: float | None = None, settings: dict | None = None,
                  zone: dict | None = None):
         self.hub = Hub(url)
         self.clock = self.hub.clock
+        if relay_min_off_s is None:  # what the relay learns when it registers
+            relay_min_off_s = (settings or {}).get("min_off_s", 300)
         self.relay = FakeRelay(self.clock, self.hub.hub_secret, relay_min_off_s)
         self.http = RecordingHttp(StubTreq(self.relay.api.resource()), self.clock)
         self.partitioned = False

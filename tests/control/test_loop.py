@@ -148,3 +148,39 @@ def test_outputs_of_other_functions_are_sent_off_once_and_left_alone(rig):
     assert offs == [{"state": "off"}]
     rig.feed(21.0, until=rig.clock.seconds() + 300)
     assert [body for _, body in rig.http.puts(COOL)] == [{"state": "off"}]
+
+
+def test_a_relay_refusing_a_start_is_counted_as_off_and_explained(tmp_path):
+    rig = Rig(f"sqlite:///{tmp_path / 'hub.db'}", settings={"min_off_s": 120}, relay_min_off_s=600)
+    t0 = rig.starts[0]
+    rig.feed(18.0, until=t0 + 130)
+    assert rig.hub.call("PUT", "/v1/zones/1/hold", {"target": {"mode": "off"}, "until": None}).status == 200
+    rig.settle()
+    assert rig.hub.call("DELETE", "/v1/zones/1/hold").status == 204
+    rig.feed(18.0, until=t0 + 260)  # the hub's 120 s are over at t0 + 250; the relay's 600 s are not
+    assert not rig.relay.on(HEAT)
+    # refused: the relay is off, so no "off" follows
+    assert rig.http.puts(HEAT)[-2:] == [(t0 + 130, {"state": "off"}), (t0 + 250, {"state": "on", "lease_s": 90})]
+    last = rig.decisions()[-1]
+    assert last["action"] == "idle" and last["reason"].endswith(
+        "relay: heat (gpio17) off: the relay refused (its own minimum off time)")
+    assert last["data"]["relay_events"] == [{"function": "heat", "output_id": HEAT, "time": t0 + 250,
+                                             "why": "refused"}]
+    assert [a["code"] for a in rig.state()["alarms"]] == ["relay_refused"]
+    rig.close()
+
+
+def test_decision_log_queries(rig):
+    rig.feed(18.0, until=rig.starts[0] + 60)
+    window = rig.decisions(**{"from": "2026-09-21T14:00:00Z", "to": "2026-09-21T15:00:00%2B00:00"})
+    assert [d["reason"].split(";")[0] for d in window] == ["idle: no temperature", "heating: 18.0 °C < 20 − 0.5"]
+    assert rig.decisions(limit=1) == window[-1:]
+    reply = rig.hub.call("GET", "/v1/zones/1/decisions?limit=1")
+    assert reply.body["truncated"] is True and reply.body["zone_id"] == 1
+    for query in ("from=yesterday", "to=2026-09-21T14:13:20", "from=2026-09-22T00:00:00Z&to=2026-09-21T00:00:00Z",
+                  "from=2026-01-01T00:00:00Z&to=2026-09-21T00:00:00Z", "limit=0", "limit=x", "limit=10001"):
+        reply = rig.hub.call("GET", f"/v1/zones/1/decisions?{query}")
+        assert reply.status == 422 and reply.error == "invalid", (query, reply.body)
+    assert rig.hub.call("GET", "/v1/zones/9/decisions").status == 404
+    assert rig.hub.call("GET", "/v1/zones/1/decisions", token="device").status == 403
+    assert rig.hub.call("GET", "/v1/zones/1/decisions", token=None).status == 401

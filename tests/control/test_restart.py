@@ -1,0 +1,94 @@
+"""A restarted hub keeps its settings and the guard's history, counts the minimum off time
+from start-up, and never starts heating without a fresh valid reading."""
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from rpymostat.decide import FunctionState
+from rpymostat.store.schema import metadata
+from tests.control.rig import HEAT, Rig
+
+OFF = {"target": {"mode": "off"}, "until": None}
+
+
+@pytest.fixture
+def rig(tmp_path):
+    r = Rig(f"sqlite:///{tmp_path / 'hub.db'}", settings={"min_off_s": 120, "max_starts_per_hour": 2})
+    yield r
+    r.close()
+
+
+def relay_starts(rig):
+    return [when for output_id, on, when, _ in rig.relay.events if output_id == HEAT and on]
+
+
+def test_guard_history_and_settings_survive_a_restart_and_a_running_heater_keeps_its_lease(rig):
+    t0 = rig.starts[0]
+    rig.feed(18.0, until=t0 + 130)
+    assert relay_starts(rig) == [t0 + 120]
+    rig.restart()
+    assert rig.hub.call("GET", "/v1/settings").body["min_off_s"] == 120
+    heat = rig.control.equipment[1].heat
+    assert heat == FunctionState(True, t0 + 120, None, (t0 + 120,))
+    assert rig.control.equipment[1].hub_start == t0 + 130
+    rig.feed(18.0, until=t0 + 400)
+    assert rig.relay.on(HEAT) and relay_starts(rig) == [t0 + 120]  # renewed, never restarted
+    # the minimum run (300 s) still counts from the start before the restart
+    assert rig.hub.call("PUT", "/v1/zones/1/hold", {"target": {"mode": "heat", "heat_setpoint": 10},
+                                                    "until": None}).status == 200
+    rig.settle()
+    assert rig.relay.on(HEAT) and "minimum run time, 20 s left" in rig.state()["reason"]
+    rig.run_until(t0 + 420)
+    assert not rig.relay.on(HEAT)
+
+
+def test_minimum_off_time_counts_from_startup_after_a_restart(rig):
+    t0 = rig.starts[0]
+    rig.feed(18.0, until=t0 + 130)
+    assert rig.hub.call("PUT", "/v1/zones/1/hold", OFF).status == 200
+    rig.feed(18.0, until=t0 + 500)  # off since t0 + 130: its minimum off time is long over
+    rig.restart()
+    assert rig.hub.call("DELETE", "/v1/zones/1/hold").status == 204
+    restart = rig.starts[-1]
+    rig.feed(18.0, until=restart + 119)
+    assert not rig.relay.on(HEAT) and "minimum off time after start-up" in rig.state()["reason"]
+    rig.feed(18.0, until=restart + 121)
+    assert relay_starts(rig)[-1] == restart + 120
+
+
+def test_starts_in_the_last_hour_survive_a_restart(rig):
+    t0 = rig.starts[0]
+    rig.feed(18.0, until=t0 + 130)
+    for _ in range(2):
+        assert rig.hub.call("PUT", "/v1/zones/1/hold", OFF).status == 200
+        rig.feed(18.0, until=rig.clock.seconds() + 10)
+        assert rig.hub.call("DELETE", "/v1/zones/1/hold").status == 204
+        rig.feed(18.0, until=rig.clock.seconds() + 200)
+    assert len(relay_starts(rig)) == 2 and not rig.relay.on(HEAT)
+    rig.restart()
+    rig.feed(18.0, until=t0 + 3600 + 119)
+    assert len(relay_starts(rig)) == 2 and "starts in the last hour" in rig.state()["reason"]
+    rig.feed(18.0, until=t0 + 3600 + 121)
+    assert relay_starts(rig)[-1] == t0 + 120 + 3600
+
+
+def test_no_heat_after_a_restart_without_a_fresh_reading(rig):
+    t0 = rig.starts[0]
+    rig.feed(21.0, until=t0 + 200)
+    rig.restart()
+    restart = rig.starts[-1]
+    # the reading from before the restart is 30 s old: the display shows it while it is fresh
+    assert rig.state()["temperature"] == 21.0
+    rig.run_until(restart + 600)
+    assert relay_starts(rig) == []
+    state = rig.state()
+    assert state["temperature"] is None and [a["code"] for a in state["alarms"]] == ["no_temperature"]
+    rig.reading(18.0)
+    assert relay_starts(rig) == [restart + 600]
+
+
+def test_migration_0003_builds_the_tables_schema_py_declares(rig):
+    with rig.hub.raw_store.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert [d for d in differences if "switch_events" in repr(d) or "decisions" in repr(d)] == []
