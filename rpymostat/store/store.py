@@ -12,8 +12,9 @@ import secrets
 import uuid
 from typing import Any, Callable, Iterable
 
+import attrs
+
 from sqlalchemy import (
-    bindparam,
     create_engine,
     delete,
     event,
@@ -357,7 +358,15 @@ class Store(RuleStore, ControlStore):
         sent twice counts for the first request that carried it)."""
         def work(conn):
             rows = [row for _, request_rows, _ in batches for row in request_rows]
-            inserted = _insert_ignoring_duplicates(conn, rows) if rows else set()
+            cursor = conn.connection.dbapi_connection.cursor()
+            sql = _ReadingSQL.for_dialect(conn.dialect.name)
+            inserted = set()
+            for chunk in range(0, len(rows), _INSERT_CHUNK):
+                part = rows[chunk:chunk + _INSERT_CHUNK]
+                cursor.execute(sql.insert(len(part)),
+                               [v for r in part for v in (r["sensor_id"], r["time"], r["value"],
+                                                          r["received_at"])])
+                inserted.update((sensor_id, time) for sensor_id, time in cursor.fetchall())
             counts = []
             for _, request_rows, _ in batches:
                 keys = {(row["sensor_id"], row["time"]) for row in request_rows} & inserted
@@ -368,12 +377,13 @@ class Store(RuleStore, ControlStore):
                 if row["sensor_id"] not in latest or row["time"] > latest[row["sensor_id"]]["time"]:
                     latest[row["sensor_id"]] = row
             if latest:
-                conn.execute(_MOVE_LATEST, [{"b_id": sensor_id, "b_value": row["value"], "b_time": row["time"]}
-                                            for sensor_id, row in latest.items()])
+                cursor.executemany(sql.move_latest, [(row["value"], row["time"], sensor_id, row["time"])
+                                                     for sensor_id, row in latest.items()])
             seen: dict[str, float] = {}
             for node_id, _, now in batches:
                 seen[node_id] = max(now, seen.get(node_id, now))
-            conn.execute(_NODE_SEEN, [{"b_id": node_id, "b_seen": now} for node_id, now in seen.items()])
+            cursor.executemany(sql.node_seen, [(now, node_id) for node_id, now in seen.items()])
+            cursor.close()
             return counts
 
         return self._tx(work)
@@ -385,29 +395,40 @@ class Store(RuleStore, ControlStore):
             .order_by(readings.c.time))))
 
 
-# Built once: statement construction costs more than executing them on SQLite.
-_MOVE_LATEST = (
-    update(sensors)
-    .where(sensors.c.id == bindparam("b_id"),
-           sensors.c.last_time.is_(None) | (sensors.c.last_time < bindparam("b_time")))
-    .values(last_value=bindparam("b_value"), last_time=bindparam("b_time"))
-)
-_NODE_SEEN = update(nodes).where(nodes.c.id == bindparam("b_id")).values(last_seen=bindparam("b_seen"))
+_INSERT_CHUNK = 1000
 
 
-@functools.cache
-def _insert_readings(dialect: str):
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    elif dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        raise RuntimeError(f"unsupported database {dialect!r}")
-    return (dialect_insert(readings)
-            .on_conflict_do_nothing(index_elements=["sensor_id", "time"])
-            .returning(readings.c.sensor_id, readings.c.time))
+@attrs.frozen
+class _ReadingSQL:
+    """The readings path in plain SQL on the driver's cursor, inside the store's transaction.
 
+    Readings are the hub's hottest write; SQLAlchemy's execution machinery cost more than
+    the database work itself and held the GIL the reactor thread needed. Both databases take
+    the same statements; only the parameter marker differs.
+    """
 
-def _insert_ignoring_duplicates(conn: Connection, rows: list[dict]) -> set[tuple[str, float]]:
-    """Insert readings, skipping any (sensor, time) already stored; the keys that were new."""
-    return {(row.sensor_id, row.time) for row in conn.execute(_insert_readings(conn.dialect.name), rows)}
+    marker: str
+
+    @classmethod
+    @functools.cache
+    def for_dialect(cls, dialect: str) -> "_ReadingSQL":
+        if dialect not in ("sqlite", "postgresql"):
+            raise RuntimeError(f"unsupported database {dialect!r}")
+        return cls("?" if dialect == "sqlite" else "%s")
+
+    @functools.cache
+    def insert(self, count: int) -> str:
+        row = "(" + ", ".join([self.marker] * 4) + ")"
+        return ("INSERT INTO readings (sensor_id, time, value, received_at) VALUES "
+                + ", ".join([row] * count)
+                + " ON CONFLICT (sensor_id, time) DO NOTHING RETURNING sensor_id, time")
+
+    @property
+    def move_latest(self) -> str:
+        m = self.marker
+        return (f"UPDATE sensors SET last_value = {m}, last_time = {m} "
+                f"WHERE id = {m} AND (last_time IS NULL OR last_time < {m})")
+
+    @property
+    def node_seen(self) -> str:
+        return f"UPDATE nodes SET last_seen = {self.marker} WHERE id = {self.marker}"
