@@ -11,7 +11,6 @@ import hashlib
 import hmac
 
 import attrs
-from twisted.internet.defer import inlineCallbacks, succeed
 
 from rpymostat.api.http import ApiError
 from rpymostat.tokens import hash_token
@@ -86,19 +85,14 @@ class TokenBook:
         return self.enrollment_key_hash is not None and hmac.compare_digest(
             self.enrollment_key_hash, hash_token(token))
 
-    def identify(self, token: str):
-        """A Deferred of the Principal for a token, or of None."""
-        presented = hash_token(token)
-        principal = self._match(presented)
-        if principal is not None:
-            return succeed(principal)
-        return self._reload_and_match(presented)
+    def lookup(self, token: str) -> Principal | None:
+        """The principal of an active token known in memory, or None."""
+        return self._match(hash_token(token))
 
-    @inlineCallbacks
-    def _reload_and_match(self, presented: str):
-        rows = yield self._store.active_tokens()
-        self.load(rows)
-        return self._match(presented)
+    def reload(self):
+        """A Deferred that fires once the active tokens are read again from the database
+        (tokens made by ``rpymostat token create`` while the hub runs)."""
+        return self._store.active_tokens().addCallback(self.load)
 
 
 def _principal(row: dict) -> Principal:

@@ -74,8 +74,9 @@ class HubAPI(ControlAPI, ScheduleAPI):
 
     # -- auth ------------------------------------------------------------
 
-    @inlineCallbacks
     def authorize(self, request, role: str | None):
+        """The caller's Principal (None on public and enrollment routes), or a Deferred of
+        it when the token must first be looked up in the database; raises ApiError."""
         if role is None:
             return None
         token = bearer(request)
@@ -85,7 +86,14 @@ class HubAPI(ControlAPI, ScheduleAPI):
             if not self.tokens.is_enrollment_key(token):
                 raise unauthorized("the enrollment key is not valid")
             return None
-        principal = yield self.tokens.identify(token)
+        principal = self.tokens.lookup(token)
+        if principal is None:
+            return self.tokens.reload().addCallback(
+                lambda _: self._allowed(self.tokens.lookup(token), role))
+        return self._allowed(principal, role)
+
+    @staticmethod
+    def _allowed(principal: Principal | None, role: str) -> Principal:
         if principal is None:
             raise unauthorized("the token is not valid or was revoked")
         if role == "admin" and principal.role != "admin":
@@ -265,7 +273,6 @@ class HubAPI(ControlAPI, ScheduleAPI):
     @op("POST", "/v1/readings", summary="A node posts a batch of readings (at most 5000).",
         tag="sensors", role="device", body="ReadingBatch", response="ReadingsAccepted", status=202,
         max_body=READINGS_MAX_BODY)
-    @inlineCallbacks
     def post_readings(self, call):
         body = call.body
         node_id = body["node_id"]
@@ -293,13 +300,16 @@ class HubAPI(ControlAPI, ScheduleAPI):
                 rows.append({"sensor_id": reading["sensor_id"], "time": when,
                              "value": float(reading["value"]), "received_at": now})
         unique = {(row["sensor_id"], row["time"]): row for row in rows}
-        new = yield self.writer.submit(node_id, list(unique.values()), now)
-        self.live.record(rows)
-        if new:
-            self.on_change("readings")
-        return {"accepted": new, "duplicates": len(rows) - new, "rejected": len(errors),
-                     "errors": errors[:100],
-                     "settings": {"report_interval_s": self.settings["report_interval_s"]}}
+
+        def stored(new: int) -> dict:
+            self.live.record(rows)
+            if new:
+                self.on_change("readings")
+            return {"accepted": new, "duplicates": len(rows) - new, "rejected": len(errors),
+                    "errors": errors[:100],
+                    "settings": {"report_interval_s": self.settings["report_interval_s"]}}
+
+        return self.writer.submit(node_id, list(unique.values()), now).addCallback(stored)
 
     # -- outputs ---------------------------------------------------------
 

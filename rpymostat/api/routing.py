@@ -10,7 +10,7 @@ from typing import Any, Callable
 import attrs
 import fastjsonschema
 from klein import Klein
-from twisted.internet.defer import CancelledError, inlineCallbacks
+from twisted.internet.defer import CancelledError, Deferred, maybeDeferred
 from twisted.logger import Logger
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
@@ -289,9 +289,16 @@ def _query_value(param: Param, raw: str) -> Any:
     return raw
 
 
-@inlineCallbacks
 def _serve(instance, op: Operation, handler: Callable, request, params: dict):
-    principal = yield instance.authorize(request, op.role)
+    """Authorize, validate, call the handler, encode its answer. Plain callbacks rather
+    than a generator: this runs for every request, and the common path never waits."""
+    principal = instance.authorize(request, op.role)
+    if isinstance(principal, Deferred):
+        return principal.addCallback(_handle, instance, op, handler, request, params)
+    return maybeDeferred(_handle, principal, instance, op, handler, request, params)
+
+
+def _handle(principal, instance, op: Operation, handler: Callable, request, params: dict):
     for name, value in params.items():
         schema = instance.routes.path_params[name]
         if schema.get("type") != "integer" and not re.fullmatch(schema["pattern"].strip("^$"), value):
@@ -310,8 +317,14 @@ def _serve(instance, op: Operation, handler: Callable, request, params: dict):
         value = _query_value(param, values[-1].decode("utf-8", "replace"))
         instance.validators.check(param.schema, value, f"query parameter {param.name}")
         query[param.name] = value
-    call = Call(request=request, principal=principal, params=params, body=body, query=query)
-    result = yield handler(instance, call)
+    result = handler(instance, Call(request=request, principal=principal, params=params, body=body,
+                                    query=query))
+    if isinstance(result, Deferred):
+        return result.addCallback(_respond, request, op)
+    return _respond(result, request, op)
+
+
+def _respond(result, request, op: Operation) -> bytes:
     if isinstance(result, Reply):
         return json_response(request, result.payload, result.status)
     return json_response(request, result, op.status)
