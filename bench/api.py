@@ -2,10 +2,12 @@
 
 Runs a real hub (`rpymostat hub`, SQLite in a temporary home) and, as the baseline in
 the same run, a bare twisted.web resource (bench/bare_web.py), both on loopback, and
-drives them from client processes with keep-alive connections. Prints figures; never
-passes or fails on them.
+drives both the same way. The load comes from wrk (a C load generator: `apt-get install
+wrk`) when it is installed, else from Python client processes, which on a 2-core machine
+compete with the servers for CPU and flatten the difference. Prints figures; never passes
+or fails on them.
 
-    python bench/api.py [--clients 2] [--seconds 5]
+    python bench/api.py [--clients 8] [--seconds 5] [--python-clients]
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import http.client
 import json
 import multiprocessing
 import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -42,8 +46,6 @@ def start(args: list[str]) -> tuple[subprocess.Popen, str, list[str]]:
 
 def drain(proc):
     """Keep reading the server's output so it never blocks on a full pipe."""
-    import threading
-
     threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
 
 
@@ -97,6 +99,21 @@ def load(url, method, path, bodies_per_client, token, clients, seconds):
             "n": len(latencies)}
 
 
+def wrk(url, script, args, clients, seconds):
+    out = subprocess.run(["wrk", "-t1", f"-c{clients}", f"-d{seconds:g}s", "--latency", "-s",
+                          str(HERE / script), url, "--", *map(str, args)],
+                         capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out:
+        raise SystemExit(f"{url}: some requests failed:\n{out}")
+
+    def ms(label):
+        value, unit = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50_ms": ms("50"), "p99_ms": ms("99")}
+
+
 def reading_bodies(node_id, sensors, batch, count, start_time, offset):
     bodies = []
     for i in range(count):
@@ -129,9 +146,11 @@ def startup_and_rss(home: Path) -> tuple[float, float]:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=8, help="concurrent keep-alive connections")
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--python-clients", action="store_true", help="do not use wrk")
     args = parser.parse_args()
+    use_wrk = shutil.which("wrk") is not None and not args.python_clients
     home = Path(tempfile.mkdtemp(prefix="rpymostat-bench-"))
 
     first_start, first_rss = startup_and_rss(home)
@@ -158,21 +177,35 @@ def main():
         rows = []
         for label, batch, count in (("POST /v1/readings, batch 1", 1, 60000),
                                     ("POST /v1/readings, batch 100", 100, 3000)):
-            bodies = [reading_bodies("bench-node", sensors, batch, count, now, c * count)
-                      for c in range(args.clients)]
-            base = load(bare_url, "POST", "/v1/readings", bodies, None, args.clients, args.seconds)
-            real = load(url, "POST", "/v1/readings", bodies, device, args.clients, args.seconds)
+            if use_wrk:
+                start_time = int(now) - 400 * 86400 * batch
+                base = wrk(bare_url, "readings.lua", ["", start_time, batch, "/v1/readings"],
+                           args.clients, args.seconds)
+                real = wrk(url, "readings.lua", [device, start_time, batch, "/v1/readings"],
+                           args.clients, args.seconds)
+            else:
+                bodies = [reading_bodies("bench-node", sensors, batch, count, now, c * count)
+                          for c in range(args.clients)]
+                base = load(bare_url, "POST", "/v1/readings", bodies, None, args.clients, args.seconds)
+                real = load(url, "POST", "/v1/readings", bodies, device, args.clients, args.seconds)
             rows.append((label, real, base))
-        base = load(bare_url, "GET", "/v1/status", [None] * args.clients, None, args.clients, args.seconds)
-        real = load(url, "GET", "/v1/status", [None] * args.clients, admin, args.clients, args.seconds)
+        if use_wrk:
+            base = wrk(bare_url, "status.lua", ["", "/v1/status"], args.clients, args.seconds)
+            real = wrk(url, "status.lua", [admin, "/v1/status"], args.clients, args.seconds)
+        else:
+            base = load(bare_url, "GET", "/v1/status", [None] * args.clients, None, args.clients,
+                        args.seconds)
+            real = load(url, "GET", "/v1/status", [None] * args.clients, admin, args.clients,
+                        args.seconds)
         rows.append(("GET /v1/status", real, base))
     finally:
         hub.terminate()
         bare.terminate()
         hub.wait()
         bare.wait()
-    print(f"\n{args.clients} keep-alive clients, {args.seconds:g} s each; baseline = bare twisted.web "
-          f"resource parsing the same JSON\n")
+    driver = "wrk" if use_wrk else "Python client processes"
+    print(f"\n{args.clients} keep-alive connections from {driver}, {args.seconds:g} s each; baseline = "
+          f"bare twisted.web resource parsing the same JSON\n")
     print(f"{'route':32} {'hub req/s':>10} {'p50 ms':>8} {'p99 ms':>8} | {'bare req/s':>10} "
           f"{'p50 ms':>8} {'p99 ms':>8} | {'hub/bare':>8}")
     for label, real, base in rows:
