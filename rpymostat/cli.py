@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     hub.add_argument("--enrollment-key", dest="enrollment_key", help="key nodes enroll with")
     hub.add_argument("--no-zeroconf", dest="zeroconf", action="store_const", const=False,
                      help="do not advertise the hub over mDNS")
+    simulation = hub.add_argument_group("simulation (the demo)")
+    simulation.add_argument("--speed", type=float, help="run the hub's clock N times faster")
+    simulation.add_argument("--epoch", type=float, help="POSIX time the faster clock starts from")
 
     demo = commands.add_parser("demo", help="run the whole system with a simulated house")
     demo.add_argument("--port", type=int, default=8573, help="the hub's port (default 8573; 0 = free)")
@@ -59,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     home = home_dir(args.home)
     try:
         flags = {key: getattr(args, key, None) for key in
-                 ("port", "listen", "db", "system", "enrollment_key", "zeroconf")}
+                 ("port", "listen", "db", "system", "enrollment_key", "zeroconf", "speed", "epoch")}
         config = load_hub_config(home, args.config, os.environ, flags)
     except ConfigError as exc:
         print(f"rpymostat: {exc}", file=sys.stderr)

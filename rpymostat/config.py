@@ -40,6 +40,8 @@ class HubConfig:
     enrollment_key: str | None = None
     zeroconf: bool = True
     log_level: str = "info"
+    speed: float = 1.0
+    epoch: float | None = None
 
     @property
     def db_url(self) -> str:
@@ -54,6 +56,8 @@ _FIELDS = {
     "enrollment_key": str,
     "zeroconf": bool,
     "log_level": str,
+    "speed": float,
+    "epoch": float,
 }
 
 
@@ -72,6 +76,8 @@ def _coerce(key: str, value, source: str):
         raise ConfigError(f"{source}: {key} must be a {kind.__name__}, not {value!r}") from None
     if key == "port" and not 0 <= value <= 65535:
         raise ConfigError(f"{source}: port must be within 0..65535")
+    if key == "speed" and not 0 < value <= 3600:
+        raise ConfigError(f"{source}: speed must be within 0..3600")
     return value
 
 

@@ -18,6 +18,7 @@ from rpymostat.config import HubConfig
 from rpymostat.control import ControlService, attach_control
 from rpymostat.discovery import Advertiser, hub_txt
 from rpymostat.live import Live
+from rpymostat.sim.clock import clock_for
 from rpymostat.store.aio import AsyncStore, ReadingWriter, thread_runner
 from rpymostat.store.store import Store
 from rpymostat.tokens import hash_token, new_token
@@ -84,6 +85,7 @@ class HubService(MultiService):
         super().__init__()
         self.config = config
         self.reactor = reactor
+        self.clock = clock_for(reactor, config.speed, config.epoch)
         self.announce = announce
         self.pool = ThreadPool(minthreads=1, maxthreads=1 if config.db_url.startswith("sqlite") else 4,
                                name="rpymostat-db")
@@ -102,18 +104,18 @@ class HubService(MultiService):
     def _start(self):
         config = self.config
         config.home.mkdir(parents=True, exist_ok=True)
-        now = self.reactor.seconds()
+        now = self.clock.seconds()
         hub_id, hub_secret, key_hash = yield prepare_store(self.store, now, config.enrollment_key, self.announce)
         settings = yield self.store.get_settings()
         tokens = TokenBook(self.store, key_hash)
         tokens.load((yield self.store.active_tokens()))
         live = Live().load((yield self.store.list_nodes()), (yield self.store.list_sensors()))
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
-                          clock=self.reactor, hub_id=hub_id, hub_secret=hub_secret, system=config.system, settings=settings,
+                          clock=self.clock, hub_id=hub_id, hub_secret=hub_secret, system=config.system, settings=settings,
                           started_at=now)
         import treq  # here, not at the top: tools that import this module need no HTTP client
 
-        self.control = attach_control(self.api, clock=self.reactor, http=treq)
+        self.control = attach_control(self.api, clock=self.clock, http=treq)
         self.control.setServiceParent(self)
         site = QuietSite(self.api.resource())
         listener = Listener(TCP4ServerEndpoint(self.reactor, config.port, interface=config.listen), site)
