@@ -3,8 +3,9 @@
 Every process of a demo gets the same ``epoch`` (the instant scaled time starts from) and
 ``speed``, so their clocks agree: scaled time = epoch + (real time − epoch) × speed. The
 control loop, guard timers, leases, schedules and report intervals all read this clock, so
-an hour passes in a minute at speed 60 and behaviour is otherwise unchanged. Network
-time-outs keep using the real reactor.
+an hour passes in a minute at speed 60 and behaviour is otherwise unchanged. Code handed
+this clock as its reactor (the hub's relay commands) also times out in scaled time; a
+node's own hub calls keep real time.
 """
 
 from __future__ import annotations
@@ -58,6 +59,12 @@ class ScaledClock:
 
     def getDelayedCalls(self):
         return [_ScaledCall(self, call) for call in self.reactor.getDelayedCalls()]
+
+    def __getattr__(self, name: str):
+        """Everything but time is the reactor's, so the clock can be handed to code that
+        also makes connections with it (treq's ``reactor=``): its time-outs then run in
+        scaled time like every other timer of the process."""
+        return getattr(self.reactor, name)
 
 
 def clock_for(reactor: IReactorTime, speed: float | None, epoch: float | None) -> IReactorTime:

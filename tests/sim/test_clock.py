@@ -70,3 +70,12 @@ def test_speed_one_without_epoch_is_the_reactor_itself():
     assert clock_for(real, None, None) is real
     assert clock_for(real, 1, None) is real
     assert isinstance(clock_for(real, 2, None), ScaledClock)
+
+
+def test_everything_but_time_is_the_reactors():
+    class Reactor(Clock):
+        def connectTCP(self, host, port, factory):
+            return ("connected", host, port)
+
+    clock = ScaledClock(Reactor(), speed=60, epoch=0)
+    assert clock.connectTCP("127.0.0.1", 8574, None) == ("connected", "127.0.0.1", 8574)
