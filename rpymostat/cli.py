@@ -109,6 +109,8 @@ def start_logging(stream=sys.stdout) -> None:
     from twisted.logger import formatEvent
 
     def observer(event):
+        if event.get("log_namespace", "").endswith("_HTTP11ClientFactory"):
+            return  # the hub's HTTP client pool opening and closing connections to relays
         text = formatEvent(event)
         if event.get("log_failure") is not None:
             text += "\n" + event["log_failure"].getTraceback()

@@ -9,11 +9,11 @@ from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
-from twisted.web.server import Site
 
 from rpymostat import __version__
 from rpymostat.api.auth import TokenBook
 from rpymostat.api.hub import HubAPI
+from rpymostat.api.site import QuietSite
 from rpymostat.config import HubConfig
 from rpymostat.control import ControlService, attach_control
 from rpymostat.discovery import Advertiser, hub_txt
@@ -67,17 +67,6 @@ class Listener(Service):
         if self._port is not None:
             return self._port.stopListening()
         return None
-
-
-class QuietSite(Site):
-    """A site without per-request access logs: a hub answers readings many times a
-    minute, and writing a log line for each cost a third of its request time."""
-
-    displayTracebacks = False
-    noisy = False
-
-    def log(self, request):
-        pass
 
 
 class HubService(MultiService):

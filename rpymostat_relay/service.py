@@ -10,8 +10,8 @@ from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
-from twisted.web.server import Site
 
+from rpymostat.api.site import QuietSite
 from rpymostat.discovery import HubBrowser
 from rpymostat.hublink import HubLink
 from rpymostat.identity import node_id
@@ -59,7 +59,7 @@ class RelayService(Service):
         self.node = RelayNode(bank=self.bank, api=api, node_id=ident, name=config.name, port=config.port,
                               listen=config.listen, url=config.url)
         yield self.bank.boot()
-        site = Site(api.resource())
+        site = QuietSite(api.resource())
         site.displayTracebacks = False
         site.noisy = False
         self.port = yield TCP4ServerEndpoint(self.reactor, config.port, interface=config.listen).listen(site)
