@@ -13,10 +13,10 @@ $(STAMP): setup.py
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/rpymostat --home .demo hub --listen 127.0.0.1 $(ARGS)
+	$(VENV)/bin/rpymostat --home .demo demo $(ARGS)
 
 hub: $(STAMP)
-	$(VENV)/bin/rpymostat hub $(ARGS)
+	$(VENV)/bin/rpymostat --home .demo/hub hub --listen 127.0.0.1 $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
