@@ -43,9 +43,36 @@ def current_revision(connection: Connection) -> str | None:
 
 
 def upgrade(engine: Engine) -> None:
-    with engine.begin() as connection:
-        if current_revision(connection) == head_revision():
-            return
-        from alembic import command
+    """Bring the database to the newest schema.
 
+    An empty database gets the tables straight from ``schema.py`` and is stamped with the
+    newest revision (Alembic's recipe for a database built from scratch), so a hub's first
+    start does not load Alembic; a database at an older revision is migrated by Alembic.
+    A test builds a database both ways and checks they are the same.
+    """
+    with engine.begin() as connection:
+        current = current_revision(connection)
+        if current == head_revision():
+            return
+        if current is None and not inspect(connection).get_table_names():
+            _create_and_stamp(connection)
+            return
+    run_migrations(engine)
+
+
+def run_migrations(engine: Engine) -> None:
+    """Upgrade with Alembic, whatever the database holds."""
+    from alembic import command
+
+    with engine.begin() as connection:
         command.upgrade(_config(connection), "head")
+
+
+def _create_and_stamp(connection: Connection) -> None:
+    from rpymostat.store.schema import metadata
+
+    metadata.create_all(connection)
+    connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                            "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"))
+    connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"),
+                       {"head": head_revision()})
