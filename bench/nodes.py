@@ -1,6 +1,8 @@
 """Node daemons' footprint: idle RSS of rpymostat-sensor and rpymostat-relay (target
 ≤ 40 MB on a Pi) and the time from start to the first reading the hub accepted, against a
-real hub on loopback. A bare ``python -c`` process measured in the same run is the baseline.
+real hub on loopback. Two baselines are measured in the same run: a bare ``python -c``
+process, and the stack's floor (bench/stack_floor.py: the asyncio reactor, zeroconf, treq
+and twisted.web with nothing of RPyMostat).
 
     python bench/nodes.py
 
@@ -36,6 +38,11 @@ def main() -> None:
         time.sleep(0.5)
         base = rss_mb(baseline)
         baseline.stop()
+        floor_proc = Proc([sys.executable, str(Path(__file__).parent / "stack_floor.py")])
+        floor_proc.wait_for("up")
+        time.sleep(IDLE_S)
+        floor = rss_mb(floor_proc)
+        floor_proc.stop()
 
         hub, url, admin = start_hub(root / "hub", "--enrollment-key", ENROLLMENT_KEY)
         try:
@@ -61,6 +68,7 @@ def main() -> None:
             hub.stop()
 
     print(f"baseline  bare python -c               RSS {base:6.1f} MB")
+    print(f"baseline  reactor+zeroconf+treq, idle   RSS {floor:6.1f} MB  (the floor of the node stack)")
     print(f"sensor    rpymostat-sensor idle         RSS {sensor_rss:6.1f} MB  (+{sensor_rss - base:.1f} over baseline)")
     print(f"relay     rpymostat-relay idle          RSS {relay_rss:6.1f} MB  (+{relay_rss - base:.1f} over baseline)")
     print(f"hub       rpymostat hub (for scale)     RSS {hub_rss:6.1f} MB")
