@@ -59,6 +59,7 @@ log = Logger()
 LOG_EVERY_S = 600.0
 CONFIG_KINDS = frozenset({"nodes", "sensors", "outputs", "zones", "settings"})
 PLAN_KINDS = frozenset({"zones", "settings", "rules", "hold"})
+REPORT_RESOLUTION_S = 0.001
 
 
 @attrs.frozen
@@ -306,9 +307,13 @@ class ControlService(Service):
                 self.dispatcher.reported(output_id, row["state"], row["state_time"])
                 state = equipment.function(function)
                 began = state.on_since if state.on_since is not None else equipment.hub_start
-                if (state.on and row["state"] == "off" and row["state_time"] is not None
-                        and began < row["state_time"] <= now):
-                    self._switch_off(zone["id"], function, output_id, row["state_time"], "reported_off")
+                # Report times are to the millisecond: an off stamped within one of the run's
+                # start may be the newer news (a relay rebooting as it was switched on). A
+                # relay's clock may also run ahead: an off is never later than when it is heard.
+                reported = row["state_time"]
+                if state.on and row["state"] == "off" and reported is not None and reported > began - REPORT_RESOLUTION_S:
+                    self._switch_off(zone["id"], function, output_id, min(row["state_time"], now),
+                                     "reported_off")
 
     @inlineCallbacks
     def _load_schedule(self, zone_id: int, now: float):

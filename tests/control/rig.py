@@ -76,8 +76,12 @@ class FakeRelay:
 
 class Rig:
     def __init__(self, url: str, *, relay_min_off_s: float | None = None, settings: dict | None = None,
-                 zone: dict | None = None):
+                 zone: dict | None = None, tokens: tuple[str, str] | None = None):
+        """``tokens``: the database is a copy of another rig's, made before its control
+        service started (its nodes and zone exist); these are its admin and device tokens."""
         self.hub = Hub(url)
+        if tokens:
+            self.hub.admin_token, self.hub.device_token = tokens
         self.clock = self.hub.clock
         if relay_min_off_s is None:  # what the relay learns when it registers
             relay_min_off_s = (settings or {}).get("min_off_s", 300)
@@ -86,11 +90,12 @@ class Rig:
         self.partitioned = False
         if settings:
             assert self.hub.call("PATCH", "/v1/settings", settings).status == 200
-        sensor_node(self.hub, sensors=(SENSOR,))
-        relay_node(self.hub, outputs=(HEAT, COOL))
-        body = {"name": "Living", "sensors": [SENSOR], "outputs": {"heat": HEAT, "cool": COOL},
-                "default_target": {"mode": "heat", "heat_setpoint": 20}, **(zone or {})}
-        assert self.hub.call("POST", "/v1/zones", body).status == 201
+        if not tokens:
+            sensor_node(self.hub, sensors=(SENSOR,))
+            relay_node(self.hub, outputs=(HEAT, COOL))
+            body = {"name": "Living", "sensors": [SENSOR], "outputs": {"heat": HEAT, "cool": COOL},
+                    "default_target": {"mode": "heat", "heat_setpoint": 20}, **(zone or {})}
+            assert self.hub.call("POST", "/v1/zones", body).status == 201
         self.starts = [self.clock.seconds()]
         self.control = self._attach()
         self.settle()
