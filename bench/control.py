@@ -1,5 +1,7 @@
 """What one control decision costs: aggregation, decide() and the guard, for 1, 10 and 100
-zones, beside an empty function call measured in the same loop as the baseline.
+zones, beside an empty function call measured in the same loop as the baseline; and what
+one full tick of the control *service* costs (in memory: the real API, SQLite store called
+inline, Live readings, schedule, decide, dispatch to a relay answering at once).
 
 Prints figures; never passes or fails. The target is at most 2 ms per zone (a Raspberry Pi
 hub with a few zones must spend almost nothing on deciding). To measure something more,
@@ -14,6 +16,7 @@ from __future__ import annotations
 import platform
 import sys
 import time
+from pathlib import Path
 
 from rpymostat.aggregation import Mean
 from rpymostat.decide import Equipment, FunctionState, Inputs, Settings, decide
@@ -92,6 +95,70 @@ def seconds_per_tick(call, zones) -> float:
     return best
 
 
+def service_hub(count: int, folder: str):
+    """An in-memory hub (SQLite file, store called inline) with ``count`` zones, each with
+    a sensor and a heat output on one relay node, and its control service attached; the
+    relay answers every command at once."""
+    from treq.testing import StubTreq
+    from twisted.web.resource import Resource
+
+    from rpymostat.control import attach_control
+    from rpymostat.timeutil import format_time
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the in-memory hub of the tests
+    from tests.hubkit import Hub, relay_node, sensor_node
+
+    class Relay(Resource):
+        isLeaf = True
+
+        def render_PUT(self, request):
+            request.setHeader(b"content-type", b"application/json")
+            return b'{"state": "on"}'
+
+    hub = Hub(f"sqlite:///{folder}/hub.db")
+    sensors = [f"28-{i:012d}" for i in range(count)]
+    outputs = [f"gpio{i}" for i in range(count)]
+    now = hub.clock.seconds()
+    for first in range(0, count, 50):  # a node lists at most 64 sensors or outputs
+        node = f"node-{first}"
+        sensor_node(hub, node_id=node, sensors=sensors[first:first + 50])
+        relay_node(hub, node_id=f"relay-{first}", outputs=outputs[first:first + 50])
+        hub.call("POST", "/v1/readings", {"node_id": node, "readings": [
+            {"sensor_id": s, "time": format_time(now), "value": 18.0 + (i % 7) * 0.5}
+            for i, s in enumerate(sensors[first:first + 50])]}, token="device")
+    for i in range(count):
+        reply = hub.call("POST", "/v1/zones", {"name": f"zone {i}", "sensors": [sensors[i]],
+                                               "outputs": {"heat": outputs[i]},
+                                               "default_target": {"mode": "heat", "heat_setpoint": 20}})
+        assert reply.status == 201, reply.body
+    http = StubTreq(Relay())
+    control = attach_control(hub.api, clock=hub.clock, http=http)
+    control.startService()
+    hub.clock.advance(0)
+    http.flush()
+    assert len(control.views) == count
+    return hub, control, http
+
+
+def service_tick_seconds(count: int) -> float:
+    """Best of REPEATS: one control-service tick for ``count`` zones, steady state (the
+    configuration and schedules loaded; no decision to log)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        hub, control, http = service_hub(count, folder)
+        best = float("inf")
+        for _ in range(REPEATS):
+            rounds = 20
+            start = time.perf_counter()
+            for _ in range(rounds):
+                control.tick()
+                http.flush()
+            best = min(best, (time.perf_counter() - start) / rounds)
+        control.stopService()
+        hub.close()
+    return best
+
+
 def main() -> None:
     print(f"control core cost, Python {sys.version.split()[0]} on {platform.machine()}, "
           f"best of {REPEATS}; target <= 2000 us per zone")
@@ -101,6 +168,10 @@ def main() -> None:
             zones = [make_zone(i) for i in range(count)]
             tick = seconds_per_tick(call, zones)
             print(f"{label:42} {count:5d} {tick * 1e3:9.3f} ms {tick / count * 1e6:9.2f} us")
+    for count in ZONE_COUNTS:
+        tick = service_tick_seconds(count)
+        print(f"{'control service tick (in memory)':42} {count:5d} {tick * 1e3:9.3f} ms "
+              f"{tick / count * 1e6:9.2f} us")
 
 
 if __name__ == "__main__":
