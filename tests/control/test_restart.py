@@ -8,13 +8,20 @@ from alembic.migration import MigrationContext
 from rpymostat.decide import FunctionState
 from rpymostat.store.schema import metadata
 from tests.control.rig import HEAT, Rig
+from tests.hubkit import POSTGRES_URL, reset_postgres
 
 OFF = {"target": {"mode": "off"}, "until": None}
 
 
-@pytest.fixture
-def rig(tmp_path):
-    r = Rig(f"sqlite:///{tmp_path / 'hub.db'}", settings={"min_off_s": 120, "max_starts_per_hour": 2})
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
+    not POSTGRES_URL, reason="RPYMOSTAT_TEST_POSTGRES_URL is not set"))])
+def rig(request, tmp_path):
+    if request.param == "postgres":
+        reset_postgres(POSTGRES_URL)
+        url = POSTGRES_URL
+    else:
+        url = f"sqlite:///{tmp_path / 'hub.db'}"
+    r = Rig(url, settings={"min_off_s": 120, "max_starts_per_hour": 2})
     yield r
     r.close()
 
