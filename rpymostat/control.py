@@ -33,8 +33,6 @@ therefore logged with its reason, and a zone writes at most 144 quiet rows a day
 
 from __future__ import annotations
 
-from typing import Optional
-
 import attrs
 from twisted.application.service import Service
 from twisted.internet.defer import inlineCallbacks
@@ -88,19 +86,18 @@ class ZoneView:
     decision: Decision
     aggregate: Aggregate
     target: Target
-    rule_id: object
     alarms: tuple[Alarm, ...]
     decided_at: float
-    next_check: Optional[float]
+    next_check: float | None
 
 
 @attrs.frozen
 class _Schedule:
     target: Target
     rule_id: object
-    rule_name: Optional[str]
+    rule_name: str | None
     why: str
-    until: Optional[float]
+    until: float | None
 
 
 class _MissingPlugin:
@@ -116,7 +113,7 @@ class _MissingPlugin:
         raise LookupError(f"no decision plugin {self.name!r} is installed")
 
 
-def attach_control(api, *, clock, http, **plugins) -> "ControlService":
+def attach_control(api, *, clock, http, **plugins) -> ControlService:
     """A control service for a running API, with the API wired to it: every change the
     API reports ticks the loop, and the status and zone state routes show its view."""
     service = ControlService(api=api, clock=clock, http=http, **plugins)
@@ -160,7 +157,7 @@ class ControlService(Service):
                                      lease_s=lambda: api.settings["lease_s"], on_lost=self.relay_lost)
         self.decision_plugins = decision_plugins if decision_plugins is not None else load_all(GROUPS["decision"])
         self.aggregators = aggregators if aggregators is not None else load_all(GROUPS["aggregation"])
-        self.started_at: Optional[float] = None
+        self.started_at: float | None = None
         self.equipment: dict[int, Equipment] = {}
         self.views: dict[int, ZoneView] = {}
         self.zones: list[dict] = []
@@ -177,7 +174,6 @@ class ControlService(Service):
         self._wakeup = None
         self._running = False
         self._again = False
-        self.ticks = 0
 
     # -- life cycle ------------------------------------------------------------
 
@@ -264,7 +260,6 @@ class ControlService(Service):
 
     @inlineCallbacks
     def tick(self):
-        self.ticks += 1
         store = self.api.store
         if self._config_dirty:
             self._config_dirty = False
@@ -383,7 +378,7 @@ class ControlService(Service):
         alarms = decision.alarms + tuple(notes)
         next_check = min([t for t in (decision.recheck_at, schedule.until) if t is not None and t > now],
                          default=None)
-        self.views[zone_id] = ZoneView(zone_id, decision, aggregate, target, schedule.rule_id, alarms,
+        self.views[zone_id] = ZoneView(zone_id, decision, aggregate, target, alarms,
                                        now, next_check)
         self._log(zone, decision, aggregate, schedule, alarms, lost, now)
 
@@ -417,7 +412,7 @@ class ControlService(Service):
 
     # -- views for the API -------------------------------------------------------
 
-    def zone_runtime(self, zone_id: int) -> Optional[dict]:
+    def zone_runtime(self, zone_id: int) -> dict | None:
         view = self.views.get(zone_id)
         if view is None:
             return None
@@ -456,5 +451,5 @@ class ControlService(Service):
                 "alarms": [f"zone {zone['name']}: {a.message}" for a in view.alarms]}
 
 
-def _time(value: Optional[float]) -> Optional[str]:
+def _time(value: float | None) -> str | None:
     return None if value is None else format_time(value)

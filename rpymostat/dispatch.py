@@ -30,7 +30,7 @@ alarm in the zone's state and the hub status until a command to it succeeds agai
 from __future__ import annotations
 
 import json
-from typing import Callable, Optional
+from collections.abc import Callable
 from urllib.parse import quote
 
 import attrs
@@ -56,16 +56,16 @@ class _Output:
 
     def __init__(self, output_id: str):
         self.output_id = output_id
-        self.node_id: Optional[str] = None
-        self.url: Optional[str] = None
-        self.desired: Optional[bool] = None  # None: wait for the control service's next word
-        self.confirmed: Optional[bool] = None  # what the relay last confirmed; None: unknown
-        self.confirmed_at: Optional[float] = None
-        self.lease_until: Optional[float] = None  # end of the last confirmed lease
-        self.possibly_on_until: Optional[float] = None  # latest end of any lease sent
+        self.node_id: str | None = None
+        self.url: str | None = None
+        self.desired: bool | None = None  # None: wait for the control service's next word
+        self.confirmed: bool | None = None  # what the relay last confirmed; None: unknown
+        self.confirmed_at: float | None = None
+        self.lease_until: float | None = None  # end of the last confirmed lease
+        self.possibly_on_until: float | None = None  # latest end of any lease sent
         self.sending = False
         self.timer = None
-        self.problem: Optional[Problem] = None
+        self.problem: Problem | None = None
 
 
 class Dispatcher:
@@ -84,7 +84,7 @@ class Dispatcher:
 
     # -- what the control service says ---------------------------------------
 
-    def set(self, output_id: str, node_id: Optional[str], url: Optional[str], on: bool) -> None:
+    def set(self, output_id: str, node_id: str | None, url: str | None, on: bool) -> None:
         out = self.outputs.get(output_id) or self.outputs.setdefault(output_id, _Output(output_id))
         out.node_id, out.url, out.desired = node_id, url, on
         self._pump(out)
@@ -96,7 +96,7 @@ class Dispatcher:
                 out.desired = False
                 self._pump(out)
 
-    def reported(self, output_id: str, state: str, when: Optional[float]) -> None:
+    def reported(self, output_id: str, state: str, when: float | None) -> None:
         """A relay's own report of an output (the outputs table). A report older than
         the last confirmation says nothing new."""
         out = self.outputs.get(output_id)

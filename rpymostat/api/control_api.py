@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from twisted.internet.defer import inlineCallbacks
 
-from rpymostat.api.hubroutes import op
 from rpymostat.api.http import unprocessable
+from rpymostat.api.hubroutes import op
 from rpymostat.api.routing import Param
 from rpymostat.api.schedule_api import _TIME_QUERY, _query_time
 from rpymostat.api.schemas import ZONE_ID_MAX, add_schemas, obj, ref

@@ -4,7 +4,6 @@ log explaining each step, alarms in the status and the zone state."""
 import pytest
 
 from rpymostat.timeutil import parse_time
-
 from tests.control.rig import COOL, HEAT, Rig
 
 START_OFF_S = 300  # the start-up minimum off time, with the default min_off_s

@@ -14,9 +14,11 @@ import shutil
 import sqlite3
 
 import pytest
-from hypothesis import Phase, settings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, \
-    run_state_machine_as_test
+from hypothesis import Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test,
+)
 
 from rpymostat.readings import invalid_reason
 from rpymostat.timeutil import format_time, parse_time
