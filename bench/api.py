@@ -146,11 +146,15 @@ def startup_and_rss(home: Path) -> tuple[float, float]:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=8, help="concurrent keep-alive connections")
+    parser.add_argument("--clients", type=int, default=16,
+                        help="concurrent keep-alive connections, as from many nodes (at most 4 "
+                             "with Python clients)")
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--python-clients", action="store_true", help="do not use wrk")
     args = parser.parse_args()
     use_wrk = shutil.which("wrk") is not None and not args.python_clients
+    if not use_wrk:
+        args.clients = min(args.clients, 4)  # Python client processes: more only steal CPU
     home = Path(tempfile.mkdtemp(prefix="rpymostat-bench-"))
 
     first_start, first_rss = startup_and_rss(home)
