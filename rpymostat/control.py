@@ -74,7 +74,9 @@ class Lost:
                  "start_failed": "the relay did not confirm the start",
                  "refused": "the relay refused (its own minimum off time)",
                  "no_node": "the output has no relay node",
-                 "reported_off": "the relay reported it off"}.get(self.why, self.why)
+                 "reported_off": "the relay reported it off",
+                 "stop_unconfirmed": "the relay did not confirm the stop; counted off from "
+                                     "the end of its lease"}.get(self.why, self.why)
         return f"{self.function} ({self.output_id}) off: {words}"
 
 
@@ -223,9 +225,12 @@ class ControlService(Service):
 
     def _switch_off(self, zone_id: int, function: str, output_id: str, when: float, why: str) -> None:
         equipment = self.equipment.get(zone_id)
-        if equipment is None or not equipment.function(function).on:
+        if equipment is None:
             return
-        self.equipment[zone_id] = switched_off(equipment, function, when)
+        changed = switched_off(equipment, function, when)
+        if changed == equipment:
+            return
+        self.equipment[zone_id] = changed
         self._switches.append({"zone_id": zone_id, "function": function, "state": "off", "time": when,
                                "reason": f"relay_{why}"[:32]})
         self._lost.setdefault(zone_id, []).append(Lost(function, output_id, when, why))
@@ -301,6 +306,11 @@ class ControlService(Service):
                     continue
                 self.dispatcher.reported(output_id, row["state"], row["state_time"])
                 state = equipment.function(function)
+                if state.on and output_id not in self.dispatcher.outputs:
+                    # Running by the history, and not commanded by this hub yet: a hub before
+                    # a restart may have renewed its lease up to the moment it stopped.
+                    self.dispatcher.may_be_on_until(
+                        output_id, self.started_at + self.api.settings["lease_s"] + self.dispatcher.timeout_s)
                 began = state.on_since if state.on_since is not None else equipment.hub_start
                 # Report times are to the millisecond: an off stamped within one of the run's
                 # start may be the newer news (a relay rebooting as it was switched on). A
@@ -448,7 +458,7 @@ class ControlService(Service):
         return {"id": zone["id"], "name": zone["name"], "temperature": view.aggregate.temperature,
                 "sensors_used": list(view.aggregate.used), "target": view.target.to_json(),
                 "action": view.decision.action, "reason": view.decision.reason,
-                "alarms": [f"zone {zone['name']}: {a.message}" for a in view.alarms]}
+                "alarms": [a.to_json() for a in view.alarms]}
 
 
 def _time(value: float | None) -> str | None:

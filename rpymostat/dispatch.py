@@ -63,6 +63,7 @@ class _Output:
         self.confirmed_at: float | None = None
         self.lease_until: float | None = None  # end of the last confirmed lease
         self.possibly_on_until: float | None = None  # latest end of any lease sent
+        self.stop_unconfirmed_until: float | None = None  # the lease end last reported lost
         self.sending = False
         self.timer = None
         self.problem: Problem | None = None
@@ -108,6 +109,12 @@ class Dispatcher:
         elif state == "on" and out.desired is False and out.confirmed is not None:
             out.confirmed = None
             self._pump(out)
+
+    def may_be_on_until(self, output_id: str, until: float) -> None:
+        """What the hub knows of an output it has not commanded yet: the relay may keep it
+        on until ``until`` (a lease the hub gave before it restarted)."""
+        out = self.outputs.setdefault(output_id, _Output(output_id))
+        out.possibly_on_until = max(out.possibly_on_until or until, until)
 
     def problems(self) -> dict[str, Problem]:
         return {o.output_id: o.problem for o in self.outputs.values() if o.problem is not None}
@@ -212,6 +219,13 @@ class Dispatcher:
             self._plan_renewal(out)
         else:
             out.confirmed = None
+            until = out.possibly_on_until
+            if until is not None and until > sent_at and until != out.stop_unconfirmed_until:
+                # The stop did not arrive: the relay may keep the output on until its lease
+                # ends, and the minimum off time must count from then (said once per lease).
+                # The stop is retried.
+                out.stop_unconfirmed_until = until
+                self.on_lost(out.output_id, until, "stop_unconfirmed")
             self._later(out, self.lease_s() / RENEWALS_PER_LEASE, self._retry)
 
     def _plan_renewal(self, out: _Output) -> None:

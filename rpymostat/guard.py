@@ -357,11 +357,16 @@ def apply(equipment: Equipment, commands: Commands, now: float) -> Equipment:
 
 
 def switched_off(equipment: Equipment, name: str, when: float) -> Equipment:
-    """The history once a relay turned ``name`` off by itself (its lease ran out) at ``when``."""
+    """The history once ``name`` is off from ``when`` on: a relay turned it off by itself
+    (its lease ran out), or it may have stayed on until then (a stop the relay did not
+    confirm). An off time only ever moves later, so the minimum off time counts from the
+    last instant the equipment may have run."""
     state = equipment.function(name)
-    if not state.on:
-        return equipment
-    return attrs.evolve(equipment, **{name: attrs.evolve(state, on=False, on_since=None, last_off=when)})
+    if state.on:
+        return attrs.evolve(equipment, **{name: attrs.evolve(state, on=False, on_since=None, last_off=when)})
+    if state.last_off is not None and when > state.last_off:
+        return attrs.evolve(equipment, **{name: attrs.evolve(state, last_off=when)})
+    return equipment
 
 
 def restarted(equipment: Equipment, now: float) -> Equipment:

@@ -129,7 +129,8 @@ class HubAPI(ControlAPI, ScheduleAPI):
             "time": format_time(now),
             "uptime_s": round(now - self.started_at, 3),
             "zones": zone_states,
-            "alarms": sorted({alarm for state in zone_states for alarm in state["alarms"]}),
+            "alarms": [{**alarm, "zone_id": state["id"]} for state in zone_states
+                       for alarm in state["alarms"]],
             "counts": {"nodes": len(nodes), "sensors": len(sensors), "outputs": len(outputs),
                        "zones": len(zones)},
         }
@@ -491,7 +492,8 @@ def basic_zone_status(zone: dict, sensors: list[dict], settings: dict, now: floa
             continue
         values.append((sensor["id"], sensor["last_value"]))
     temperature = round(sum(v for _, v in values) / len(values), 3) if values else None
-    alarms = [] if values or not zone["sensors"] else [f"zone {zone['name']}: no fresh valid temperature"]
+    alarms = [] if values or not zone["sensors"] else [
+        {"code": "no_temperature", "message": "no valid fresh temperature"}]
     return {"id": zone["id"], "name": zone["name"], "temperature": temperature,
             "sensors_used": [s for s, _ in values], "target": zone["default_target"],
             "action": "idle", "reason": "no control loop in this hub", "alarms": alarms}

@@ -61,8 +61,10 @@ def test_dead_sensor_stops_the_heat_at_once_with_an_alarm_and_the_log_explains_i
     assert state["sensors_dropped"] == [{"sensor_id": "28-000000000001", "reason": "stale"}]
     status = rig.hub.call("GET", "/v1/status").body
     assert status["zones"][0]["action"] == "idle"
-    assert status["alarms"] == ["zone Living: no valid fresh temperature (no_temperature): "
-                                "heating and cooling stopped"]
+    assert status["alarms"] == [{"zone_id": 1, "code": "no_temperature", "message":
+                                 "no valid fresh temperature (no_temperature): heating and cooling stopped"}]
+    assert status["zones"][0]["alarms"] == [{k: v for k, v in a.items() if k != "zone_id"}
+                                            for a in status["alarms"]]
     log = rig.decisions()
     steps = [(d["action"], d["reason"]) for d in log]
     assert steps[0] == ("idle", "idle: no temperature; guard: ok")  # started before any reading
@@ -130,7 +132,8 @@ def test_relay_that_does_not_answer_raises_an_alarm_and_a_lapsed_lease_is_counte
     alarms = rig.state()["alarms"]
     assert [a["code"] for a in alarms] == ["relay_unreachable"]
     assert "relay node relay-1 does not answer (output gpio17)" in alarms[0]["message"]
-    assert any("does not answer" in a for a in rig.hub.call("GET", "/v1/status").body["alarms"])
+    assert any("does not answer" in a["message"] and a["code"] == "relay_unreachable"
+               for a in rig.hub.call("GET", "/v1/status").body["alarms"])
     rig.feed(18.0, until=t0 + 300 + 120)
     assert not rig.relay.on(HEAT)  # the relay's own lease ran out at t0 + 300 + 90 ... renewed at 330
     rig.partition(False)
@@ -183,3 +186,52 @@ def test_decision_log_queries(rig):
     assert rig.hub.call("GET", "/v1/zones/9/decisions").status == 404
     assert rig.hub.call("GET", "/v1/zones/1/decisions", token="device").status == 403
     assert rig.hub.call("GET", "/v1/zones/1/decisions", token=None).status == 401
+
+
+def test_a_stop_the_relay_does_not_confirm_counts_off_from_the_end_of_its_lease(rig):
+    """Heat on, then the split comes and the user turns it off: the relay keeps heating until
+    its lease runs out, so the minimum off time counts from then, not from the decision."""
+    t0 = rig.starts[0]
+    rig.feed(18.0, until=t0 + 350)
+    assert rig.relay.on(HEAT)
+    rig.partition(True)
+    stop_at = rig.clock.seconds()
+    assert rig.hub.call("PATCH", "/v1/zones/1", {"default_target": {"mode": "off"}}).status == 200
+    rig.feed(18.0, until=stop_at + 120)
+    assert not rig.relay.on(HEAT)
+    relay_off = [when for output_id, on, when, _ in rig.relay.events if output_id == HEAT and not on][-1]
+    assert relay_off == t0 + 330 + 90, "the relay heated on to the end of its last lease"
+    rig.partition(False)
+    assert rig.hub.call("PATCH", "/v1/zones/1", {"default_target": {"mode": "heat", "heat_setpoint": 20}}
+                        ).status == 200
+    rig.feed(18.0, until=relay_off + 300 + 60)
+    restarts = [when for output_id, on, when, _ in rig.relay.events if output_id == HEAT and on
+                and when > relay_off]
+    assert restarts == [relay_off + 300], (relay_off, restarts)
+    reasons = " ".join(d["reason"] for d in rig.decisions())
+    assert "the relay did not confirm the stop" in reasons
+
+
+def test_after_a_restart_the_previous_hubs_lease_counts_until_a_stop_is_confirmed(tmp_path):
+    rig = Rig(f"sqlite:///{tmp_path / 'hub.db'}", relay_min_off_s=0,
+              settings={"min_off_s": 60, "min_run_s": 60, "lease_s": 30})
+    try:
+        t0 = rig.starts[0]
+        rig.feed(18.0, until=t0 + 70, every=5)
+        assert rig.relay.on(HEAT)
+        rig.restart()
+        rig.partition(True)
+        assert rig.hub.call("PATCH", "/v1/zones/1", {"default_target": {"mode": "off"}}).status == 200
+        rig.feed(18.0, until=rig.starts[1] + 5, every=5)
+        rig.feed(18.0, until=rig.starts[1] + 60, every=5)
+        assert not rig.relay.on(HEAT)
+        relay_off = [when for output_id, on, when, _ in rig.relay.events if output_id == HEAT and not on][-1]
+        rig.partition(False)
+        assert rig.hub.call("PATCH", "/v1/zones/1", {"default_target": {"mode": "heat", "heat_setpoint": 20}}
+                            ).status == 200
+        rig.feed(18.0, until=relay_off + 150, every=5)
+        restarts = [when for output_id, on, when, _ in rig.relay.events if output_id == HEAT and on
+                    and when > relay_off]
+        assert restarts and restarts[0] >= relay_off + 60, (relay_off, restarts)
+    finally:
+        rig.close()
