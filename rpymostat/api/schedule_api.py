@@ -47,6 +47,31 @@ _PLUGIN_NAME = {"type": "string", "pattern": ID_PATTERN, "maxLength": 128}
 _Time = {"type": "string", "format": "date-time", "maxLength": 64}
 _RuleId = {"type": ["integer", "string", "null"]}
 
+_ON_OFF = {"type": "string", "enum": ["on", "off"]}
+_RUNTIME = {
+    "temperature": {"type": ["number", "null"], "description": "°C, from the sensors used; null: none usable."},
+    "temperature_time": {"type": ["string", "null"], "format": "date-time"},
+    "sensors_used": {"type": "array", "items": {"type": "string"}},
+    "sensors_dropped": {"type": "array", "items": obj({"sensor_id": {"type": "string"},
+                                                       "reason": {"type": "string"}})},
+    "action": {"type": "string", "enum": ["idle", "heating", "cooling", "fan"]},
+    "commands": obj({f: _ON_OFF for f in ("heat", "aux", "cool", "fan")}),
+    "reason": {"type": "string", "description": "Why, in words: plugin, rule, guard, relay events."},
+    "alarms": {"type": "array", "items": ref("Alarm")},
+    "decided_at": {"type": ["string", "null"], "format": "date-time"},
+    "next_recheck": {"type": ["string", "null"], "format": "date-time",
+                     "description": "When a guard timer runs out and the loop decides again."},
+    "outputs": {"type": "object", "description": "Per function: the output id, what the relay "
+                "reported, what the hub commanded and the lease it runs on.",
+                "additionalProperties": obj({"id": {"type": "string"},
+                                             "reported": {"type": ["string", "null"]},
+                                             "commanded": {"type": ["string", "null"]},
+                                             "lease_until": {"type": ["string", "null"],
+                                                             "format": "date-time"}})},
+    "preheat": {"type": "null", "description": "Optimal start: not yet."},
+}
+
+
 add_schemas({
     "RuleList": obj({"rules": {"type": "array", "items": ref("Rule")}}, required=["rules"]),
     "ZoneState": {
@@ -60,13 +85,13 @@ add_schemas({
              "next_change": {"type": ["string", "null"], "format": "date-time",
                              "description": "When the schedule next changes; null: not "
                                             "within 400 days."},
-             "warnings": {"type": "array", "items": {"type": "string"}}},
+             "warnings": {"type": "array", "items": {"type": "string"}},
+             **_RUNTIME},
             required=["zone_id", "time", "target", "rule_id", "why", "shadowed", "since",
                       "next_change", "warnings"],
         ),
-        "additionalProperties": True,
-        "description": "What the schedule asks of the zone now. The control loop adds its "
-                       "own fields (temperature, action, reason, ...) when it runs.",
+        "description": "What the schedule asks of the zone now and, once the control loop has "
+                       "decided for the zone, what it does about it (temperature ... preheat).",
     },
     "SchedulePluginUse": obj(
         {"name": _PLUGIN_NAME,

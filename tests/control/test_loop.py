@@ -235,3 +235,18 @@ def test_after_a_restart_the_previous_hubs_lease_counts_until_a_stop_is_confirme
         assert restarts and restarts[0] >= relay_off + 60, (relay_off, restarts)
     finally:
         rig.close()
+
+
+def test_zone_state_and_status_match_their_documented_schemas(rig):
+    from rpymostat.api.routing import Validators
+
+    validators = Validators(rig.hub.api.document)
+    t0 = rig.starts[0]
+    rig.feed(18.0, until=t0 + 310)
+    rig.partition(True)
+    rig.feed(18.0, until=t0 + 345)
+    state, status = rig.state(), rig.hub.call("GET", "/v1/status").body
+    assert state["action"] == "heating" and state["alarms"]
+    for name, body in (("ZoneState", state), ("Status", status)):
+        errors = [e.message for e in validators.for_schema(name).iter_errors(body)]
+        assert errors == [], (name, errors)
