@@ -18,8 +18,10 @@ demo: $(STAMP)
 hub: $(STAMP)
 	$(VENV)/bin/rpymostat --home .demo/hub hub --listen 127.0.0.1 $(ARGS)
 
+# pytest exits 5 when it collected no tests: that is a failure here, said in words.
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; fi; exit $$rc
 
 docs: $(STAMP)
 	$(PY) -m sphinx -W -b html docs docs/_build/html
