@@ -20,7 +20,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.integration.procs import (ENROLLMENT_KEY, BIN, Proc, http, start_hub,  # noqa: E402
+from tests.integration.procs import (ENROLLMENT_KEY, Proc, http, start_hub,  # noqa: E402
                                      start_node, wait_until)
 
 IDLE_S = 3.0

@@ -9,7 +9,6 @@ schedule; prints the URL and an admin token; and on Ctrl-C stops everything, out
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import shutil

@@ -3,7 +3,6 @@ the hub's interval, the queue across outages and restarts, what is dropped and w
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
