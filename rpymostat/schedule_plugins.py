@@ -22,7 +22,6 @@ from __future__ import annotations
 from typing import Any, Mapping, Protocol, runtime_checkable
 
 import attrs
-import jsonschema
 
 from rpymostat.plugins import GROUPS, load_all
 
@@ -42,7 +41,10 @@ class PluginUse:
 
 
 def settings_problems(plugin: SchedulePlugin, settings: Mapping) -> list[str]:
-    """Why ``settings`` do not fit the plugin's schema; empty when they do."""
+    """Why ``settings`` do not fit the plugin's schema; empty when they do. (jsonschema
+    is imported here, when a zone's plugins are set or used, not with the hub.)"""
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(plugin.settings_schema)
     return [
         f"{'/'.join(map(str, error.absolute_path)) or 'settings'}: {error.message}"
