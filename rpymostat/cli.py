@@ -124,17 +124,10 @@ def start_logging(stream=sys.stdout) -> None:
                                      redirectStandardIO=False)
 
 
-def install_reactor():
-    from twisted.internet import asyncioreactor
-
-    asyncioreactor.install()
-    from twisted.internet import reactor
-
-    return reactor
-
-
 def run_hub(config) -> int:
-    reactor = install_reactor()
+    from rpymostat.nodeproc import install_reactor
+
+    reactor = install_reactor(tls=False)  # the hub speaks plain HTTP, to clients and to relays
     start_logging()
     from twisted.logger import Logger
 

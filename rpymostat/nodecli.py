@@ -57,7 +57,7 @@ def run_daemon(prog: str, args, load: Callable, build: Callable, flags: tuple[st
     from rpymostat.nodeproc import install_reactor, run_service, start_logging
     from rpymostat.sim.clock import clock_for
 
-    reactor = install_reactor()
+    reactor = install_reactor(tls=(config.hub or "").startswith("https:"))
     start_logging(config.log_level)
     clock = clock_for(reactor, args.speed, args.epoch)
     return run_service(reactor, build(config, reactor, clock), prog)

@@ -11,7 +11,12 @@ from typing import Callable
 from rpymostat.sdnotify import notify
 
 
-def install_reactor():
+def install_reactor(tls: bool = True):
+    """The asyncio reactor. ``tls=False`` keeps Twisted from loading pyOpenSSL, which it
+    does whenever the package is installed (treq requires it) and which costs a node about
+    13 MB of a Pi's memory; a node that speaks plain HTTP on the LAN never needs it."""
+    if not tls and "twisted.internet.tcp" not in sys.modules:
+        sys.modules.setdefault("OpenSSL", None)
     from twisted.internet import asyncioreactor
 
     asyncioreactor.install()

@@ -77,8 +77,9 @@ SCHEMAS: dict[str, dict] = {
             "node_id": Id,
             "kind": {"type": "string", "enum": ["sensor", "relay"]},
             "name": Name,
-            "url": {"type": "string", "pattern": r"^https?://", "maxLength": 500,
-                    "description": "Where a relay node's API answers."},
+            "url": {"type": "string", "pattern": r"^http://", "maxLength": 500,
+                    "description": "Where a relay node's API answers, in plain HTTP on the LAN "
+                                   "(the hub's command token authenticates the hub)."},
             "version": {"type": "string", "maxLength": 50},
             "sensors": {"type": "array", "maxItems": 64, "items": ref("SensorInfo")},
             "outputs": {"type": "array", "maxItems": 64, "items": ref("OutputInfo")},
