@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulation = hub.add_argument_group("simulation (the demo)")
     simulation.add_argument("--speed", type=float, help="run the hub's clock N times faster")
     simulation.add_argument("--epoch", type=float, help="POSIX time the faster clock starts from")
+    simulation.add_argument("--clock-start", dest="clock_start", type=float,
+                            help="what the clock reads at the epoch (default: the epoch)")
 
     demo = commands.add_parser("demo", help="run the whole system with a simulated house")
     demo.add_argument("--port", type=int, default=8573, help="the hub's port (default 8573; 0 = free)")
@@ -62,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     home = home_dir(args.home)
     try:
         flags = {key: getattr(args, key, None) for key in
-                 ("port", "listen", "db", "system", "enrollment_key", "zeroconf", "speed", "epoch")}
+                 ("port", "listen", "db", "system", "enrollment_key", "zeroconf", "speed", "epoch",
+                                 "clock_start")}
         config = load_hub_config(home, args.config, os.environ, flags)
     except ConfigError as exc:
         print(f"rpymostat: {exc}", file=sys.stderr)

@@ -42,6 +42,7 @@ class HubConfig:
     log_level: str = "info"
     speed: float = 1.0
     epoch: float | None = None
+    clock_start: float | None = None
 
     @property
     def db_url(self) -> str:
@@ -58,6 +59,7 @@ _FIELDS = {
     "log_level": str,
     "speed": float,
     "epoch": float,
+    "clock_start": float,
 }
 
 

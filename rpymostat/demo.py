@@ -153,8 +153,12 @@ def run_demo(home: Path | None, port: int, speed: float, weather: str, echo: boo
         key_file.write_text(secrets.token_urlsafe(24))
     key = key_file.read_text().strip()
     system = f"demo-{secrets.token_hex(3)}"
-    epoch = f"{time.time():.3f}"
-    clock = ["--speed", str(speed), "--epoch", epoch]
+    epoch = time.time()
+    # A faster run leaves readings and switches stamped ahead of real time; the next run in
+    # the same home continues from where that clock stopped, so time never runs backwards.
+    clock_file = home / "clock"
+    start = max(epoch, float(clock_file.read_text()) if clock_file.exists() else epoch)
+    clock = ["--speed", str(speed), "--epoch", f"{epoch:.3f}", "--clock-start", f"{start:.3f}"]
     children: list[Child] = []
 
     def on_signal(signum, frame):
@@ -199,6 +203,7 @@ def run_demo(home: Path | None, port: int, speed: float, weather: str, echo: boo
     finally:
         for child in reversed(children):
             child.stop()
+        clock_file.write_text(f"{start + (time.time() - epoch) * speed:.3f}")
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         if temporary:

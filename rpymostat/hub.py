@@ -74,7 +74,7 @@ class HubService(MultiService):
         super().__init__()
         self.config = config
         self.reactor = reactor
-        self.clock = clock_for(reactor, config.speed, config.epoch)
+        self.clock = clock_for(reactor, config.speed, config.epoch, config.clock_start)
         self.announce = announce
         self.pool = ThreadPool(minthreads=1, maxthreads=1 if config.db_url.startswith("sqlite") else 4,
                                name="rpymostat-db")

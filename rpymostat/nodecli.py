@@ -33,6 +33,8 @@ def node_parser(prog: str, description: str) -> argparse.ArgumentParser:
     simulation = parser.add_argument_group("simulation (the demo)")
     simulation.add_argument("--speed", type=float, help="run the node's clock N times faster")
     simulation.add_argument("--epoch", type=float, help="POSIX time the faster clock starts from")
+    simulation.add_argument("--clock-start", dest="clock_start", type=float,
+                            help="what the clock reads at the epoch (default: the epoch)")
     return parser
 
 
@@ -59,5 +61,5 @@ def run_daemon(prog: str, args, load: Callable, build: Callable, flags: tuple[st
 
     reactor = install_reactor(tls=(config.hub or "").startswith("https:"))
     start_logging(config.log_level)
-    clock = clock_for(reactor, args.speed, args.epoch)
+    clock = clock_for(reactor, args.speed, args.epoch, args.clock_start)
     return run_service(reactor, build(config, reactor, clock), prog)

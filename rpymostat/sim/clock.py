@@ -1,7 +1,8 @@
 """A clock that runs N times faster than the reactor's, for the demo and simulations.
 
-Every process of a demo gets the same ``epoch`` (the instant scaled time starts from) and
-``speed``, so their clocks agree: scaled time = epoch + (real time − epoch) × speed. The
+Every process of a demo gets the same ``epoch`` (a real instant), ``start`` (what the
+clock reads then; the epoch itself unless a demo continues where its last run stopped)
+and ``speed``, so their clocks agree: scaled time = start + (real time − epoch) × speed. The
 control loop, guard timers, leases, schedules and report intervals all read this clock, so
 an hour passes in a minute at speed 60 and behaviour is otherwise unchanged. Code handed
 this clock as its reactor (the hub's relay commands) also times out in scaled time; a
@@ -40,15 +41,17 @@ class _ScaledCall:
 
 @implementer(IReactorTime)
 class ScaledClock:
-    def __init__(self, reactor: IReactorTime, speed: float = 1.0, epoch: float | None = None):
+    def __init__(self, reactor: IReactorTime, speed: float = 1.0, epoch: float | None = None,
+                 start: float | None = None):
         if not speed > 0:
             raise ValueError("speed must be positive")
         self.reactor = reactor
         self.speed = float(speed)
         self.epoch = reactor.seconds() if epoch is None else float(epoch)
+        self.start = self.epoch if start is None else float(start)
 
     def scaled(self, real: float) -> float:
-        return self.epoch + (real - self.epoch) * self.speed
+        return self.start + (real - self.epoch) * self.speed
 
     def seconds(self) -> float:
         return self.scaled(self.reactor.seconds())
@@ -67,8 +70,9 @@ class ScaledClock:
         return getattr(self.reactor, name)
 
 
-def clock_for(reactor: IReactorTime, speed: float | None, epoch: float | None) -> IReactorTime:
-    """The reactor itself at speed 1 with no epoch; a ScaledClock otherwise."""
-    if (speed is None or speed == 1) and epoch is None:
+def clock_for(reactor: IReactorTime, speed: float | None, epoch: float | None,
+              start: float | None = None) -> IReactorTime:
+    """The reactor itself at speed 1 with no epoch or start; a ScaledClock otherwise."""
+    if (speed is None or speed == 1) and epoch is None and start is None:
         return reactor
-    return ScaledClock(reactor, speed or 1.0, epoch)
+    return ScaledClock(reactor, speed or 1.0, epoch, start)

@@ -79,3 +79,13 @@ def test_everything_but_time_is_the_reactors():
 
     clock = ScaledClock(Reactor(), speed=60, epoch=0)
     assert clock.connectTCP("127.0.0.1", 8574, None) == ("connected", "127.0.0.1", 8574)
+
+
+def test_a_clock_can_continue_from_a_later_start():
+    real = Clock()
+    real.advance(1000)
+    clock = ScaledClock(real, speed=10, epoch=1000, start=5000)
+    assert clock.seconds() == 5000
+    real.advance(1)
+    assert clock.seconds() == 5010
+    assert clock_for(real, None, None, 5000).seconds() == 5000  # from now, at speed 1
