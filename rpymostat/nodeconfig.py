@@ -15,6 +15,8 @@ import tomllib
 from pathlib import Path
 from typing import Any, Mapping
 
+import attrs
+
 from rpymostat.config import ConfigError, home_dir
 
 # Settings every node has: name -> type. The daemons add their own.
@@ -103,3 +105,19 @@ def load_node_settings(kind: str, fields: Mapping[str, type], defaults: Mapping[
     if not values.get("name"):
         values["name"] = f"{socket.gethostname().split('.')[0] or 'node'} {kind}"
     return values
+
+
+@attrs.frozen
+class NodeConfig:
+    """What both node daemons are configured with; each adds its own fields."""
+
+    data_dir: Path
+    name: str
+    driver: str
+    driver_settings: dict = attrs.field(factory=dict)
+    hub: str | None = None
+    enrollment_key: str | None = None
+    token: str | None = attrs.field(default=None, repr=False)
+    system: str | None = None
+    zeroconf_interfaces: tuple[str, ...] = ()
+    log_level: str = "info"

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 import attrs
 
 from rpymostat.config import ConfigError
-from rpymostat.nodeconfig import COMMON_FIELDS, load_node_settings
+from rpymostat.nodeconfig import COMMON_FIELDS, NodeConfig, load_node_settings
 DEFAULT_PORT = 8574
 
 FIELDS = {**COMMON_FIELDS, "listen": str, "port": int, "url": str}
@@ -18,20 +18,10 @@ DEFAULTS = {"driver": "gpio", "driver_settings": {}, "zeroconf_interfaces": [], 
 
 
 @attrs.frozen
-class RelayConfig:
-    data_dir: Path
-    name: str
-    driver: str
-    driver_settings: dict = attrs.field(factory=dict)
-    hub: str | None = None
-    enrollment_key: str | None = None
-    token: str | None = attrs.field(default=None, repr=False)
-    system: str | None = None
-    zeroconf_interfaces: tuple[str, ...] = ()
+class RelayConfig(NodeConfig):
     listen: str = "0.0.0.0"
     port: int = DEFAULT_PORT
     url: str | None = None
-    log_level: str = "info"
 
 
 def load_relay_config(config_file: str | None = None, environ: Mapping[str, str] = os.environ,

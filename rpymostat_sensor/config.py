@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 import attrs
 
-from rpymostat.nodeconfig import COMMON_FIELDS, load_node_settings
+from rpymostat.nodeconfig import COMMON_FIELDS, NodeConfig, load_node_settings
 from rpymostat_sensor.queue import DEFAULT_MAX_ENTRIES
 
 FIELDS = {**COMMON_FIELDS, "report_interval_s": int, "retention_days": float, "max_queued": int}
@@ -17,20 +17,10 @@ DEFAULTS = {"driver": "w1", "driver_settings": {}, "zeroconf_interfaces": [], "r
 
 
 @attrs.frozen
-class SensorConfig:
-    data_dir: Path
-    name: str
-    driver: str
-    driver_settings: dict = attrs.field(factory=dict)
-    hub: str | None = None
-    enrollment_key: str | None = None
-    token: str | None = attrs.field(default=None, repr=False)
-    system: str | None = None
-    zeroconf_interfaces: tuple[str, ...] = ()
+class SensorConfig(NodeConfig):
     report_interval_s: int = 30
     retention_days: float = 7.0
     max_queued: int = DEFAULT_MAX_ENTRIES
-    log_level: str = "info"
 
 
 def load_sensor_config(config_file: str | None = None, environ: Mapping[str, str] = os.environ,
