@@ -3,29 +3,13 @@ the hub's interval, the queue across outages and restarts, what is dropped and w
 
 from __future__ import annotations
 
-
 import pytest
 
 from rpymostat.credentials import load_credentials
 from rpymostat.hublink import HubLink
 from rpymostat.timeutil import format_time
-from rpymostat_sensor.daemon import SensorNode
-from rpymostat_sensor.drivers.sim import SimDriver
-from rpymostat_sensor.queue import ReadingQueue
-from tests.hubkit import ENROLLMENT_KEY, Hub
-from tests.sensor.nodekit import FlakyHttp, inline
-
-SENSORS = {"sensors": [{"id": "28-000000000001"}, {"id": "28-000000000002"}]}
-
-
-class Source:
-    """Simulated temperatures; a sensor listed in ``broken`` gives no value."""
-
-    def __init__(self):
-        self.broken: set[str] = set()
-
-    def temperature(self, sensor_id, now):
-        return None if sensor_id in self.broken else 20.0 + (now % 100) / 100
+from tests.hubkit import Hub
+from tests.sensor.sensorkit import Node, stored
 
 
 @pytest.fixture
@@ -33,53 +17,6 @@ def hub(tmp_path):
     hub = Hub(f"sqlite:///{tmp_path / 'hub.db'}")
     yield hub
     hub.close()
-
-
-class Node:
-    """A sensor node wired to the hub through a FlakyHttp, with helpers to move time."""
-
-    def __init__(self, hub: Hub, data_dir, http: FlakyHttp | None = None, **link_args):
-        self.hub = hub
-        self.http = http or FlakyHttp(hub.client)
-        self.source = Source()
-        self.driver = SimDriver(SENSORS, clock=hub.clock.seconds, source=self.source)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self.queue = ReadingQueue(data_dir / "queue.sqlite3")
-        self.node = SensorNode(clock=hub.clock, driver=self.driver, queue=self.queue, node_id="pi-1",
-                               name="Pi 1", run=inline)
-        args = {"hub_url": "http://hub", "enrollment_key": ENROLLMENT_KEY, **link_args}
-        self.node.link = HubLink(clock=hub.clock, http=self.http, data_dir=data_dir, node_id="pi-1",
-                                 name="Pi 1", registration=self.node.registration,
-                                 on_registered=self.node.registered, **args)
-
-    def start(self):
-        self.node.start()
-        self.flush()
-        self.hub.clock.advance(0)
-        self.flush()
-
-    def flush(self):
-        for _ in range(5):
-            self.hub.client.flush()
-
-    def advance(self, seconds: float, step: float = 1.0):
-        while seconds > 1e-9:
-            self.hub.clock.advance(min(step, seconds))
-            seconds -= step
-            self.flush()
-
-    def stop(self):
-        self.node.stop()
-        self.queue.close()
-
-
-def stored(hub: Hub) -> list[tuple[str, float]]:
-    """(sensor_id, time) of every reading the hub stored, in order."""
-    with hub.raw_store.engine.connect() as conn:
-        from rpymostat.store.schema import readings
-
-        rows = conn.execute(readings.select().order_by(readings.c.time, readings.c.sensor_id)).all()
-    return [(row.sensor_id, row.time) for row in rows]
 
 
 def test_enrolls_registers_and_reports_at_once_then_every_interval(hub, tmp_path):
