@@ -85,10 +85,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def token_command(args, config) -> int:
+    from rpymostat.hub import private_home
+    from rpymostat.private import NotPrivate
     from rpymostat.store.store import Store
     from rpymostat.timeutil import format_time
 
-    config.home.mkdir(parents=True, exist_ok=True)
+    start_logging(sys.stderr)  # a warning (a file tightened) goes to stderr: stdout carries the token alone
+    try:
+        private_home(config)
+    except NotPrivate as exc:
+        print(f"rpymostat: {exc}", file=sys.stderr)
+        return 1
     store = Store(config.db_url)
     try:
         store.open(time.time())
@@ -135,6 +142,7 @@ def run_hub(config) -> int:
     from twisted.logger import Logger
 
     from rpymostat.hub import HubService
+    from rpymostat.private import NotPrivate
     from rpymostat.sdnotify import notify
 
     log = Logger(namespace="rpymostat.hub")
@@ -142,7 +150,10 @@ def run_hub(config) -> int:
     outcome = {"code": 0}
 
     def failed(failure):
-        log.failure("the hub could not start", failure)
+        if failure.check(NotPrivate):
+            log.critical("the hub cannot start: {why}", why=failure.value)
+        else:
+            log.failure("the hub could not start", failure)
         outcome["code"] = 1
         reactor.stop()
 

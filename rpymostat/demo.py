@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from rpymostat.private import write_private
 from rpymostat.settings import system_timezone
 
 BIN = Path(sys.executable).parent
@@ -150,7 +151,7 @@ def run_demo(home: Path | None, port: int, speed: float, weather: str, echo: boo
     stop = stop or threading.Event()
     key_file = home / "enrollment-key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(24))
+        write_private(key_file, secrets.token_urlsafe(24))
     key = key_file.read_text().strip()
     system = f"demo-{secrets.token_hex(3)}"
     epoch = time.time()

@@ -18,12 +18,22 @@ from rpymostat.config import HubConfig
 from rpymostat.control import ControlService, attach_control
 from rpymostat.discovery import Advertiser, hub_txt
 from rpymostat.live import Live
+from rpymostat.private import private_dir, private_sqlite
 from rpymostat.sim.clock import clock_for
 from rpymostat.store.aio import AsyncStore, ReadingWriter, thread_runner
-from rpymostat.store.store import Store
+from rpymostat.store.store import Store, sqlite_file
 from rpymostat.tokens import hash_token, new_token
 
 log = Logger()
+
+
+def private_home(config: HubConfig) -> None:
+    """The home 0700 and a SQLite database 0600, made so or checked (see
+    :mod:`rpymostat.private`): the database holds the hub's secret and token hashes."""
+    private_dir(config.home)
+    database = sqlite_file(config.db_url)
+    if database is not None:
+        private_sqlite(database)
 
 
 @inlineCallbacks
@@ -92,7 +102,7 @@ class HubService(MultiService):
     @inlineCallbacks
     def _start(self):
         config = self.config
-        config.home.mkdir(parents=True, exist_ok=True)
+        private_home(config)
         now = self.clock.seconds()
         hub_id, hub_secret, key_hash = yield prepare_store(self.store, now, config.enrollment_key, self.announce)
         settings = yield self.store.get_settings()

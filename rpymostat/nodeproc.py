@@ -54,8 +54,15 @@ def thread_runner(reactor, pool) -> Callable:
 
 
 def run_service(reactor, service, what: str) -> int:
-    """Run ``service`` (it has a ``ready`` Deferred) until a signal; 0 on a clean stop."""
+    """Run ``service`` until a signal; 0 on a clean stop.
+
+    ``service.ready`` fires once it runs. A service may also have ``crashed``, a Deferred
+    that fails when it can no longer do its work: the process then ends with status 1, so
+    that systemd restarts it.
+    """
     from twisted.logger import Logger
+
+    from rpymostat.private import NotPrivate
 
     log = Logger(namespace=what)
     outcome = {"code": 0}
@@ -65,7 +72,15 @@ def run_service(reactor, service, what: str) -> int:
         return _
 
     def failed(failure):
-        log.failure(f"{what} could not start", failure)
+        if failure.check(NotPrivate):
+            log.critical("{what} cannot start: {why}", what=what, why=failure.value)
+        else:
+            log.failure(f"{what} could not start", failure)
+        outcome["code"] = 1
+        reactor.stop()
+
+    def crashed(failure):
+        log.failure(f"{what} stopped on an unexpected error", failure)
         outcome["code"] = 1
         reactor.stop()
 
@@ -76,6 +91,8 @@ def run_service(reactor, service, what: str) -> int:
     def start():
         service.startService()
         service.ready.addCallbacks(started, failed)
+        if getattr(service, "crashed", None) is not None:
+            service.crashed.addErrback(crashed)
 
     reactor.callWhenRunning(start)
     reactor.addSystemEventTrigger("before", "shutdown", stopping)

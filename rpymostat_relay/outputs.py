@@ -19,7 +19,6 @@ in tests); commands are serialised so that an "off" and an "on" cannot overtake 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Callable
 
@@ -27,10 +26,12 @@ import attrs
 from twisted.internet.defer import DeferredLock, inlineCallbacks
 from twisted.logger import Logger
 
+from rpymostat.private import write_private
 from rpymostat_relay.drivers import RelayError, UnknownOutput
 
 log = Logger(namespace="rpymostat.relay")
 RETRY_OFF_S = 1.0
+JOURNAL_FILE = "outputs.json"
 
 
 class TooSoon(Exception):
@@ -53,7 +54,8 @@ class OutputState:
 
 
 class Journal:
-    """When each output last went off (a time), or ``"on"`` while it is on; a JSON file."""
+    """When each output last went off (a time), or ``"on"`` while it is on; a JSON file,
+    readable by its owner only (it tells when the house is heated)."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -66,9 +68,7 @@ class Journal:
         return data if isinstance(data, dict) else {}
 
     def save(self, entries: dict) -> None:
-        scratch = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-        scratch.write_text(json.dumps(entries))
-        os.replace(scratch, self.path)
+        write_private(self.path, json.dumps(entries))
 
 
 class MemoryJournal:

@@ -12,15 +12,17 @@ from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
 from rpymostat.api.site import QuietSite
+from rpymostat.credentials import FILE as CREDENTIALS_FILE
 from rpymostat.discovery import HubBrowser
 from rpymostat.hublink import HubLink
 from rpymostat.identity import node_id
 from rpymostat.nodeproc import thread_runner
 from rpymostat.plugins import load_class, with_clock
+from rpymostat.private import keep_private_if_present, private_dir
 from rpymostat_relay.api import RelayAPI
 from rpymostat_relay.config import RelayConfig
 from rpymostat_relay.daemon import RelayNode
-from rpymostat_relay.outputs import Journal, OutputBank
+from rpymostat_relay.outputs import JOURNAL_FILE, Journal, OutputBank
 
 log = Logger(namespace="rpymostat.relay")
 STOP_REPORT_S = 2.0
@@ -47,13 +49,14 @@ class RelayService(Service):
     @inlineCallbacks
     def _start(self):
         config = self.config
+        private_dir(config.data_dir)
+        keep_private_if_present(config.data_dir / CREDENTIALS_FILE, config.data_dir / JOURNAL_FILE)
         run = thread_runner(self.reactor, self.pool)
-        config.data_dir.mkdir(parents=True, exist_ok=True)
         driver = yield run(with_clock(load_class("rpymostat_relay.drivers", config.driver), self.clock),
                            config.driver_settings)
         ident = node_id(config.data_dir, kind="relay")
         self.bank = OutputBank(clock=self.clock, driver=driver, run=run,
-                               journal=Journal(config.data_dir / "outputs.json"),
+                               journal=Journal(config.data_dir / JOURNAL_FILE),
                                on_change=lambda *change: self.node.output_changed(*change))
         api = RelayAPI(bank=self.bank, node_id=ident, clock=self.clock)
         self.node = RelayNode(bank=self.bank, api=api, node_id=ident, name=config.name, port=config.port,

@@ -12,6 +12,9 @@ so that two spellings of one instant are one reading.
 Bounds: ``prune(now)`` drops readings older than ``retention_s`` (default 7 days); the
 queue never holds more than ``max_entries`` (the oldest go first), checked on every append.
 
+The file is created 0600 and checked at every open (:mod:`rpymostat.private`): readings
+are the household's business.
+
 Threads: one SQLite connection guarded by a lock, so any thread of the daemon's pool can
 call any method. WAL journal with ``synchronous=NORMAL``: a crashed process loses nothing
 committed; a power cut may lose the last few appends but never corrupts the file.
@@ -26,6 +29,7 @@ from typing import Iterable
 
 import attrs
 
+from rpymostat.private import private_sqlite
 from rpymostat.timeutil import format_time, is_finite_number, parse_time, to_timestamp
 
 DEFAULT_RETENTION_S = 7 * 24 * 3600.0
@@ -75,6 +79,7 @@ class ReadingQueue:
         self.max_entries = max_entries
         self.retention_s = retention_s
         self._lock = threading.Lock()
+        private_sqlite(path)
         self._db = sqlite3.connect(str(path), check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")

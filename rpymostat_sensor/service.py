@@ -1,5 +1,6 @@
 """The sensor node as a Twisted service: thread pool, driver, queue, hub link and node,
-built once the reactor runs (zeroconf must not be created before) and torn down in order."""
+built once the reactor runs (zeroconf must not be created before) and torn down in order.
+``crashed`` fails when the node stopped on an unexpected error."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
+from rpymostat.credentials import FILE as CREDENTIALS_FILE
 from rpymostat.discovery import HubBrowser
 from rpymostat.hublink import HubLink
 from rpymostat.identity import node_id
 from rpymostat.nodeproc import thread_runner
 from rpymostat.plugins import load_class, with_clock
+from rpymostat.private import keep_private_if_present, private_dir
 from rpymostat_sensor.config import SensorConfig
 from rpymostat_sensor.daemon import SensorNode
 from rpymostat_sensor.queue import ReadingQueue
@@ -28,6 +31,7 @@ class SensorService(Service):
         self.reactor = reactor
         self.clock = clock or reactor
         self.ready: Deferred = Deferred()
+        self.crashed: Deferred = Deferred()
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="rpymostat-sensor")
         self.node: SensorNode | None = None
         self.browser: HubBrowser | None = None
@@ -41,10 +45,11 @@ class SensorService(Service):
     @inlineCallbacks
     def _start(self):
         config = self.config
+        private_dir(config.data_dir)
+        keep_private_if_present(config.data_dir / CREDENTIALS_FILE)
         run = thread_runner(self.reactor, self.pool)
         driver = with_clock(load_class("rpymostat_sensor.drivers", config.driver), self.clock)(
             config.driver_settings)
-        config.data_dir.mkdir(parents=True, exist_ok=True)
         self.queue = yield run(lambda: ReadingQueue(config.data_dir / "queue.sqlite3",
                                                     max_entries=config.max_queued,
                                                     retention_s=config.retention_days * 86400))
@@ -54,6 +59,7 @@ class SensorService(Service):
                  hub=config.hub or "found over mDNS")
         self.node = SensorNode(clock=self.clock, driver=driver, queue=self.queue, node_id=ident,
                                name=config.name, run=run, report_interval_s=config.report_interval_s)
+        self.node.crashed.chainDeferred(self.crashed)
         if not config.hub:
             self.browser = HubBrowser(self.reactor, config.zeroconf_interfaces)
         self.node.link = HubLink(
@@ -68,7 +74,7 @@ class SensorService(Service):
     def stopService(self):
         super().stopService()
         if self.node is not None:
-            self.node.stop()
+            yield self.node.stop()
         if self.browser is not None:
             yield self.browser.close()
         self.pool.stop()

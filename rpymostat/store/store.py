@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import secrets
 import uuid
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import attrs
@@ -23,7 +24,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from rpymostat.store import migrate
 from rpymostat.store.control_store import ControlStore
@@ -57,6 +58,14 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for another database or one in memory."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 def _rows(result) -> list[dict]:

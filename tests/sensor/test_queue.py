@@ -160,3 +160,28 @@ def test_matches_a_simple_model(tmp_path_factory, events):
                     sorted(model, key=lambda k: (k[1], model[k]))]
         assert q.peek(100) == expected
     q.close()
+
+
+def test_the_queue_file_is_private_whatever_the_umask_and_an_open_one_is_tightened(tmp_path):
+    import os
+    import stat
+
+    from twisted.logger import capturedLogs
+
+    def modes():
+        return {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+
+    previous = os.umask(0o022)
+    try:
+        q = ReadingQueue(tmp_path / "queue.sqlite3")
+        q.append([r("a", 1)])
+        assert modes() == {"queue.sqlite3": 0o600, "queue.sqlite3-wal": 0o600, "queue.sqlite3-shm": 0o600}
+        q.close()
+        os.chmod(tmp_path / "queue.sqlite3", 0o644)
+        with capturedLogs() as events:
+            again = ReadingQueue(tmp_path / "queue.sqlite3")
+        assert modes()["queue.sqlite3"] == 0o600 and len(again) == 1
+        assert [e for e in events if e["log_level"].name == "warn" and "queue.sqlite3" in e["path"]]
+        again.close()
+    finally:
+        os.umask(previous)
