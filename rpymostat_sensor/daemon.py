@@ -149,7 +149,7 @@ DELIVERY = {
     (D.BACKING_OFF, DE.QUEUED): (D.BACKING_OFF, None),  # new readings do not cut a backoff short
     (D.BACKING_OFF, DE.LINKED): (D.SENDING, "send"),
     (D.BACKING_OFF, DE.RETRY): (D.SENDING, "send"),
-    **{(state, DE.STOP): (D.STOPPED, "halt") for state in D},
+    **{(state, DE.STOP): (D.STOPPED, "halt") for state in D if state is not D.STOPPED},
     # What a step or the link reports after a stop changes nothing.
     **{(D.STOPPED, event): (D.STOPPED, None) for event in DE if event is not DE.START},
 }
@@ -166,7 +166,8 @@ class Machine:
     itself; an event the table does not list for the current state raises.
     """
 
-    def __init__(self, name: str, table: Mapping, state: enum.Enum, actions: Mapping[str, Callable[[], None]]):
+    def __init__(self, name: str, table: Mapping, state: enum.Enum,
+                 actions: Mapping[str, Callable[[], None]]):
         unknown = {action for _, action in table.values() if action is not None} - set(actions)
         if unknown:
             raise ValueError(f"{name}: no action {', '.join(sorted(unknown))}")

@@ -106,4 +106,5 @@ def test_relay_data_dir_and_journal_are_private_and_tightened_at_start(tmp_path)
     relay = start_node("relay", data, "--listen", "127.0.0.1", "--port", "0", hub=NO_HUB)
     relay.wait_for(r"API on http://")
     assert relay.stop(signal.SIGTERM) == 0
-    assert mode(data / "outputs.json") == 0o600 and warned(relay, data / "outputs.json"), "\n".join(relay.lines)
+    journal = data / "outputs.json"
+    assert mode(journal) == 0o600 and warned(relay, journal), "\n".join(relay.lines)
