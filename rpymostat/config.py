@@ -20,6 +20,42 @@ class ConfigError(ValueError):
     pass
 
 
+@attrs.frozen
+class ConnectionLimits:
+    """What an API server (the hub's, a relay node's) allows its clients. A household has a
+    few nodes and browsers, so the defaults leave room for a Raspberry Pi's memory and file
+    descriptors while a flood of idle or slow connections cannot starve them."""
+
+    max_connections: int = 512
+    idle_timeout_s: float = 60.0
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+
+
+DEFAULT_LIMITS = ConnectionLimits()
+
+# The connection settings of the hub and the relay node: key -> (type, lowest, highest).
+LIMIT_FIELDS: dict[str, tuple[type, float, float]] = {
+    "max_connections": (int, 4, 100_000),
+    "idle_timeout_s": (float, 1, 86_400),
+    "header_timeout_s": (float, 1, 3600),
+    "body_timeout_s": (float, 1, 3600),
+}
+
+
+def check_limit(key: str, value, source: str):
+    """``value`` if it lies within the bounds of ``LIMIT_FIELDS[key]`` (NaN does not)."""
+    _, lowest, highest = LIMIT_FIELDS[key]
+    if not lowest <= value <= highest:
+        raise ConfigError(f"{source}: {key} must be within {lowest}..{highest}, not {value!r}")
+    return value
+
+
+def connection_limits(config) -> ConnectionLimits:
+    """The :class:`ConnectionLimits` of a hub or relay config, which carry them as flat keys."""
+    return ConnectionLimits(**{key: getattr(config, key) for key in LIMIT_FIELDS})
+
+
 def home_dir(flag: str | None, environ: Mapping[str, str] = os.environ) -> Path:
     """``--home``, else ``$RPYMOSTAT_HOME``, else the XDG data dir."""
     if flag:
@@ -43,6 +79,10 @@ class HubConfig:
     speed: float = 1.0
     epoch: float | None = None
     clock_start: float | None = None
+    max_connections: int = DEFAULT_LIMITS.max_connections
+    idle_timeout_s: float = DEFAULT_LIMITS.idle_timeout_s
+    header_timeout_s: float = DEFAULT_LIMITS.header_timeout_s
+    body_timeout_s: float = DEFAULT_LIMITS.body_timeout_s
 
     @property
     def db_url(self) -> str:
@@ -60,6 +100,7 @@ _FIELDS = {
     "speed": float,
     "epoch": float,
     "clock_start": float,
+    **{key: kind for key, (kind, _, _) in LIMIT_FIELDS.items()},
 }
 
 
@@ -80,6 +121,8 @@ def _coerce(key: str, value, source: str):
         raise ConfigError(f"{source}: port must be within 0..65535")
     if key == "speed" and not 0 < value <= 3600:
         raise ConfigError(f"{source}: speed must be within 0..3600")
+    if key in LIMIT_FIELDS:
+        check_limit(key, value, source)
     return value
 
 

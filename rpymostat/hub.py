@@ -13,8 +13,8 @@ from twisted.python.threadpool import ThreadPool
 from rpymostat import __version__
 from rpymostat.api.auth import TokenBook
 from rpymostat.api.hub import HubAPI
-from rpymostat.api.site import QuietSite
-from rpymostat.config import HubConfig
+from rpymostat.api.site import LISTEN_BACKLOG, QuietSite, fit_descriptors
+from rpymostat.config import HubConfig, connection_limits
 from rpymostat.control import ControlService, attach_control
 from rpymostat.discovery import Advertiser, hub_txt
 from rpymostat.live import Live
@@ -116,8 +116,9 @@ class HubService(MultiService):
 
         self.control = attach_control(self.api, clock=self.clock, http=treq)
         self.control.setServiceParent(self)
-        site = QuietSite(self.api.resource())
-        listener = Listener(TCP4ServerEndpoint(self.reactor, config.port, interface=config.listen), site)
+        site = QuietSite(self.api.resource(), fit_descriptors(connection_limits(config)), reactor=self.reactor)
+        listener = Listener(TCP4ServerEndpoint(self.reactor, config.port, backlog=LISTEN_BACKLOG,
+                                                interface=config.listen), site)
         listener.setServiceParent(self)
         port = yield listener.listening
         bound = port.getHost()

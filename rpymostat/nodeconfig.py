@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 import attrs
 
-from rpymostat.config import ConfigError, home_dir
+from rpymostat.config import LIMIT_FIELDS, ConfigError, check_limit, home_dir
 
 # Settings every node has: name -> type. The daemons add their own.
 COMMON_FIELDS: dict[str, type] = {
@@ -36,6 +36,11 @@ LOG_LEVELS = ("debug", "info", "warn", "error")
 
 
 def _coerce(key: str, kind: type, value: Any, source: str) -> Any:
+    value = _coerce_kind(key, kind, value, source)
+    return check_limit(key, value, source) if key in LIMIT_FIELDS else value
+
+
+def _coerce_kind(key: str, kind: type, value: Any, source: str) -> Any:
     if kind is list:
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]

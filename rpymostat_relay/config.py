@@ -8,13 +8,16 @@ from typing import Any, Mapping
 
 import attrs
 
-from rpymostat.config import ConfigError
+from rpymostat.config import DEFAULT_LIMITS, LIMIT_FIELDS, ConfigError
 from rpymostat.nodeconfig import COMMON_FIELDS, NodeConfig, load_node_settings
 DEFAULT_PORT = 8574
+# Only the hub, and now and then a person, talks to a relay node.
+DEFAULT_MAX_CONNECTIONS = 64
 
-FIELDS = {**COMMON_FIELDS, "listen": str, "port": int, "url": str}
+FIELDS = {**COMMON_FIELDS, "listen": str, "port": int, "url": str,
+          **{key: kind for key, (kind, _, _) in LIMIT_FIELDS.items()}}
 DEFAULTS = {"driver": "gpio", "driver_settings": {}, "zeroconf_interfaces": [], "listen": "0.0.0.0",
-            "port": DEFAULT_PORT, "log_level": "info"}
+            "port": DEFAULT_PORT, "log_level": "info", "max_connections": DEFAULT_MAX_CONNECTIONS}
 
 
 @attrs.frozen
@@ -22,6 +25,10 @@ class RelayConfig(NodeConfig):
     listen: str = "0.0.0.0"
     port: int = DEFAULT_PORT
     url: str | None = None
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    idle_timeout_s: float = DEFAULT_LIMITS.idle_timeout_s
+    header_timeout_s: float = DEFAULT_LIMITS.header_timeout_s
+    body_timeout_s: float = DEFAULT_LIMITS.body_timeout_s
 
 
 def load_relay_config(config_file: str | None = None, environ: Mapping[str, str] = os.environ,

@@ -11,7 +11,8 @@ from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
-from rpymostat.api.site import QuietSite
+from rpymostat.api.site import LISTEN_BACKLOG, QuietSite, fit_descriptors
+from rpymostat.config import connection_limits
 from rpymostat.credentials import FILE as CREDENTIALS_FILE
 from rpymostat.discovery import HubBrowser
 from rpymostat.hublink import HubLink
@@ -62,10 +63,10 @@ class RelayService(Service):
         self.node = RelayNode(bank=self.bank, api=api, node_id=ident, name=config.name, port=config.port,
                               listen=config.listen, url=config.url)
         yield self.bank.boot()
-        site = QuietSite(api.resource())
-        site.displayTracebacks = False
-        site.noisy = False
-        self.port = yield TCP4ServerEndpoint(self.reactor, config.port, interface=config.listen).listen(site)
+        # Connection timeouts keep real time, also under the demo's faster clock.
+        site = QuietSite(api.resource(), fit_descriptors(connection_limits(config)), reactor=self.reactor)
+        self.port = yield TCP4ServerEndpoint(self.reactor, config.port, backlog=LISTEN_BACKLOG,
+                                            interface=config.listen).listen(site)
         self.node.port = self.port.getHost().port
         log.info("relay node {ident} ({name}), driver {driver}, API on http://{host}:{port}/, hub: {hub}",
                  ident=ident, name=config.name, driver=config.driver, host=config.listen,

@@ -20,13 +20,14 @@ BIN = Path(sys.executable).parent
 
 
 class Proc:
-    def __init__(self, args: list[str], env: dict | None = None, cwd: str | None = None):
+    def __init__(self, args: list[str], env: dict | None = None, cwd: str | None = None,
+                 preexec_fn=None):
         self.args = args
         self.lines: list[str] = []
         self._queue: queue.Queue[str] = queue.Queue()
         self.popen = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, **(env or {})}, cwd=cwd, text=True, bufsize=1)
+            env={**os.environ, **(env or {})}, cwd=cwd, text=True, bufsize=1, preexec_fn=preexec_fn)
         threading.Thread(target=self._pump, daemon=True).start()
 
     def _pump(self):
@@ -82,10 +83,12 @@ def http(method: str, url: str, body=None, token: str | None = None, timeout: fl
         return error.code, (json.loads(raw) if raw else None)
 
 
-def start_hub(home: Path, *extra: str, env: dict | None = None) -> tuple[Proc, str, str | None]:
-    """A hub on a free loopback port: (process, base URL, admin token if first start)."""
+def start_hub(home: Path, *extra: str, env: dict | None = None,
+              preexec_fn=None) -> tuple[Proc, str, str | None]:
+    """A hub on a free loopback port: (process, base URL, admin token if first start).
+    ``preexec_fn`` runs in the child before the hub starts (e.g. to set its limits)."""
     proc = Proc([str(BIN / "rpymostat"), "--home", str(home), "hub", "--port", "0",
-                 "--listen", "127.0.0.1", *extra], env=env)
+                 "--listen", "127.0.0.1", *extra], env=env, preexec_fn=preexec_fn)
     url = proc.wait_for(r"listening on (http://127\.0\.0\.1:\d+/)").group(1)
     token = None
     for line in proc.lines:
@@ -141,14 +144,14 @@ ENROLLMENT_KEY = "integration-enrollment-key"
 
 
 def start_node(kind: str, data_dir: Path, *extra: str, hub: str | None = None,
-               prefix: tuple[str, ...] = (), zeroconf: str = "127.0.0.1") -> Proc:
+               prefix: tuple[str, ...] = (), zeroconf: str = "127.0.0.1", env: dict | None = None) -> Proc:
     """``rpymostat-sensor`` or ``rpymostat-relay`` with the sim driver, enrolling with
     ENROLLMENT_KEY; mDNS only on ``zeroconf`` (loopback unless a namespace address)."""
     args = [*prefix, str(BIN / f"rpymostat-{kind}"), "--data-dir", str(data_dir), "--driver", "sim",
             "--enrollment-key", ENROLLMENT_KEY, "--zeroconf-interface", zeroconf, *extra]
     if hub:
         args += ["--hub", hub]
-    return Proc(args)
+    return Proc(args, env=env)
 
 
 def relay_api_url(proc: Proc, timeout: float = 20.0) -> str:
