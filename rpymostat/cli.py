@@ -1,6 +1,6 @@
 """``rpymostat``: the hub and its tools.
 
-    rpymostat [--home DIR] hub [--port N] [--db URL] [--listen ADDR] [--config FILE]
+    rpymostat [--home DIR] hub [--port N] [--db URL] [--listen ADDR] [--config FILE] [--no-tls]
     rpymostat [--home DIR] token create --role admin|device [--name NAME] [--node-id ID]
     rpymostat [--home DIR] token list
     rpymostat [--home DIR] demo [--port N] [--speed N] [--weather NAME]
@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     hub.add_argument("--enrollment-key", dest="enrollment_key", help="key nodes enroll with")
     hub.add_argument("--no-zeroconf", dest="zeroconf", action="store_const", const=False,
                      help="do not advertise the hub over mDNS")
+    hub.add_argument("--no-tls", dest="tls", action="store_const", const=False,
+                     help="serve plain HTTP instead of HTTPS with the hub's self-signed certificate")
     simulation = hub.add_argument_group("simulation (the demo)")
     simulation.add_argument("--speed", type=float, help="run the hub's clock N times faster")
     simulation.add_argument("--epoch", type=float, help="POSIX time the faster clock starts from")
@@ -64,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     home = home_dir(args.home)
     try:
         flags = {key: getattr(args, key, None) for key in
-                 ("port", "listen", "db", "system", "enrollment_key", "zeroconf", "speed", "epoch",
-                                 "clock_start")}
+                 ("port", "listen", "db", "system", "enrollment_key", "zeroconf", "tls", "speed",
+                  "epoch", "clock_start")}
         config = load_hub_config(home, args.config, os.environ, flags)
     except ConfigError as exc:
         print(f"rpymostat: {exc}", file=sys.stderr)
@@ -137,20 +139,21 @@ def start_logging(stream=sys.stdout) -> None:
 def run_hub(config) -> int:
     from rpymostat.nodeproc import install_reactor
 
-    reactor = install_reactor(tls=False)  # the hub speaks plain HTTP, to clients and to relays
+    reactor = install_reactor(tls=config.tls)
     start_logging()
     from twisted.logger import Logger
 
     from rpymostat.hub import HubService
     from rpymostat.private import NotPrivate
     from rpymostat.sdnotify import notify
+    from rpymostat.tls import CertificateError
 
     log = Logger(namespace="rpymostat.hub")
     service = HubService(config, reactor, announce=lambda text: print(text, flush=True))
     outcome = {"code": 0}
 
     def failed(failure):
-        if failure.check(NotPrivate):
+        if failure.check(NotPrivate, CertificateError):
             log.critical("the hub cannot start: {why}", why=failure.value)
         else:
             log.failure("the hub could not start", failure)

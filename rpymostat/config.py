@@ -75,6 +75,7 @@ class HubConfig:
     system: str = "home"
     enrollment_key: str | None = None
     zeroconf: bool = True
+    tls: bool = True
     log_level: str = "info"
     speed: float = 1.0
     epoch: float | None = None
@@ -96,6 +97,7 @@ _FIELDS = {
     "system": str,
     "enrollment_key": str,
     "zeroconf": bool,
+    "tls": bool,
     "log_level": str,
     "speed": float,
     "epoch": float,

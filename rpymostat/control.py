@@ -74,6 +74,7 @@ class Lost:
                  "start_failed": "the relay did not confirm the start",
                  "refused": "the relay refused (its own minimum off time)",
                  "no_node": "the output has no relay node",
+                 "no_tls": "its relay node serves HTTPS and this hub runs without TLS",
                  "reported_off": "the relay reported it off",
                  "stop_unconfirmed": "the relay did not confirm the stop; counted off from "
                                      "the end of its lease"}.get(self.why, self.why)
@@ -151,12 +152,13 @@ class ControlService(Service):
 
     name = "control"
 
-    def __init__(self, *, api, clock, http, decision_plugins: dict | None = None,
+    def __init__(self, *, api, clock, http, pins=None, decision_plugins: dict | None = None,
                  aggregators: dict | None = None):
         self.api = api
         self.clock = clock
         self.dispatcher = Dispatcher(clock=clock, http=http, hub_secret=api.hub_secret,
-                                     lease_s=lambda: api.settings["lease_s"], on_lost=self.relay_lost)
+                                     lease_s=lambda: api.settings["lease_s"], on_lost=self.relay_lost,
+                                     pins=pins)
         self.decision_plugins = decision_plugins if decision_plugins is not None else load_all(GROUPS["decision"])
         self.aggregators = aggregators if aggregators is not None else load_all(GROUPS["aggregation"])
         self.started_at: float | None = None
@@ -294,6 +296,7 @@ class ControlService(Service):
         self.zones = zones
         self.outputs = {o["id"]: o for o in outputs}
         self.nodes = {n["id"]: n for n in nodes}
+        self.dispatcher.trust({n["url"]: n["tls_fingerprint"] for n in nodes if n["url"]})
         ids = {z["id"] for z in zones}
         for gone in set(self.equipment) - ids:
             del self.equipment[gone]

@@ -1,4 +1,5 @@
-"""What a node keeps after enrolling: its device token and the ``hub_id`` it is pinned to.
+"""What a node keeps after enrolling: its device token, the ``hub_id`` it is pinned to and,
+for a hub on HTTPS, the fingerprint of the hub's certificate it pinned.
 
 Stored as ``hub.json`` in the node's data dir, readable by its owner only (the token is a
 secret), written to a scratch file and renamed so a crash never leaves half a file.
@@ -21,16 +22,18 @@ log = Logger(namespace="rpymostat.credentials")
 class Credentials:
     token: str
     hub_id: str
+    hub_fingerprint: str = ""
 
     def __repr__(self) -> str:  # never put the token in a log line
-        return f"Credentials(hub_id={self.hub_id!r})"
+        return f"Credentials(hub_id={self.hub_id!r}, hub_fingerprint={self.hub_fingerprint!r})"
 
 
 def load_credentials(data_dir: Path) -> Credentials | None:
     path = Path(data_dir) / FILE
     try:
         data = json.loads(path.read_text())
-        return Credentials(token=str(data["token"]), hub_id=str(data.get("hub_id", "")))
+        return Credentials(token=str(data["token"]), hub_id=str(data.get("hub_id", "")),
+                           hub_fingerprint=str(data.get("hub_fingerprint", "")))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -44,5 +47,5 @@ def save_credentials(data_dir: Path, credentials: Credentials) -> None:
     scratch = data_dir / f".{FILE}.{os.getpid()}"
     fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
-        json.dump({"token": credentials.token, "hub_id": credentials.hub_id}, out)
+        json.dump(attrs.asdict(credentials), out)
     os.replace(scratch, data_dir / FILE)

@@ -1,7 +1,7 @@
 """Zero-configuration discovery over mDNS/DNS-SD (python-zeroconf on the asyncio reactor).
 
-The hub advertises ``_rpymostat._tcp.local.`` with TXT ``api``, ``hub_id``, ``version`` and
-``system`` (:class:`Advertiser`); nodes browse for it (:class:`HubBrowser`). An
+The hub advertises ``_rpymostat._tcp.local.`` with TXT ``api``, ``hub_id``, ``version``,
+``system`` and, on HTTPS, ``tls`` (:class:`Advertiser`); nodes browse for it (:class:`HubBrowser`). An
 advertisement is only a hint: nodes verify the hub with an authenticated call and talk
 only to the hub they enrolled with (``rpymostat.hublink``).
 
@@ -21,6 +21,8 @@ from twisted.application.service import Service
 from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
+
+from rpymostat.tls import normalize_fingerprint
 
 SERVICE_TYPE = "_rpymostat._tcp.local."
 log = Logger()
@@ -55,8 +57,13 @@ def advertised_addresses(listen: str) -> list[str]:
     return found or ["127.0.0.1"]
 
 
-def hub_txt(hub_id: str, version: str, system: str) -> dict[str, str]:
-    return {"api": "v1", "hub_id": hub_id, "version": version, "system": system}
+def hub_txt(hub_id: str, version: str, system: str, fingerprint: str | None = None) -> dict[str, str]:
+    """The TXT record; ``tls`` (the SHA-256 fingerprint of the hub's certificate) says the
+    hub speaks HTTPS, and is what a node pins when it enrolls."""
+    txt = {"api": "v1", "hub_id": hub_id, "version": version, "system": system}
+    if fingerprint:
+        txt["tls"] = fingerprint
+    return txt
 
 
 class Advertiser(Service):
@@ -120,6 +127,7 @@ class HubCandidate:
     hub_id: str
     system: str
     name: str = ""
+    fingerprint: str = ""  # of the certificate it advertises; an https URL has one
 
 
 def candidate_from(name: str, addresses: Sequence[str], port: int, properties: dict) -> HubCandidate | None:
@@ -131,8 +139,15 @@ def candidate_from(name: str, addresses: Sequence[str], port: int, properties: d
 
     if text(b"api") != "v1" or not text(b"hub_id") or not addresses or not port:
         return None
-    return HubCandidate(url=f"http://{addresses[0]}:{port}", hub_id=text(b"hub_id"),
-                        system=text(b"system"), name=name)
+    fingerprint = ""
+    if text(b"tls"):
+        try:
+            fingerprint = normalize_fingerprint(text(b"tls"))
+        except ValueError:
+            return None
+    scheme = "https" if fingerprint else "http"
+    return HubCandidate(url=f"{scheme}://{addresses[0]}:{port}", hub_id=text(b"hub_id"),
+                        system=text(b"system"), name=name, fingerprint=fingerprint)
 
 
 class Backoff:

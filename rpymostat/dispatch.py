@@ -24,13 +24,16 @@ lease ends: a renewal reaching a relay whose lease ran out would be a new start 
 guard approved.
 
 A relay that does not answer, or refuses, is a *problem* (``problems()``), shown as an
-alarm in the zone's state and the hub status until a command to it succeeds again.
+alarm in the zone's state and the hub status until a command to it succeeds again. An
+HTTPS relay must present the certificate its node registered (``trust``): one that
+presents another is refused in the handshake, before the command or the token leaves the
+hub, and is the problem ``relay_certificate_changed``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from urllib.parse import quote
 
 import attrs
@@ -38,6 +41,7 @@ from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
 from rpymostat.api.auth import relay_command_token
+from rpymostat.tls import Pins
 
 log = Logger()
 RENEWALS_PER_LEASE = 3
@@ -74,9 +78,11 @@ class Dispatcher:
     command so that a settings change applies at the next one."""
 
     def __init__(self, *, clock, http, hub_secret: str, lease_s: Callable[[], float],
-                 on_lost: Callable[[str, float, str], None], timeout_s: float = TIMEOUT_S):
+                 on_lost: Callable[[str, float, str], None], timeout_s: float = TIMEOUT_S,
+                 pins: Pins | None = None):
         self.clock = clock
         self.http = http
+        self.pins = pins
         self.hub_secret = hub_secret
         self.lease_s = lease_s
         self.on_lost = on_lost
@@ -116,6 +122,12 @@ class Dispatcher:
         out = self.outputs.setdefault(output_id, _Output(output_id))
         out.possibly_on_until = max(out.possibly_on_until or until, until)
 
+    def trust(self, certificates: Mapping[str, str | None]) -> None:
+        """The certificate each relay URL must present: the fingerprint its node registered
+        (over its own authenticated channel). An HTTPS relay without one is never commanded."""
+        if self.pins is not None:
+            self.pins.replace({url: fingerprint for url, fingerprint in certificates.items() if fingerprint})
+
     def problems(self) -> dict[str, Problem]:
         return {o.output_id: o.problem for o in self.outputs.values() if o.problem is not None}
 
@@ -145,11 +157,12 @@ class Dispatcher:
 
     def _send(self, out: _Output, on: bool) -> None:
         self._cancel(out)
-        if out.url is None or out.node_id is None:
-            self._trouble(out, "relay_unknown", f"output {out.output_id} has no relay node to "
-                                                f"command (its node is unknown or has no URL)")
+        unsendable = self._unsendable(out)
+        if unsendable is not None:
+            code, why, message = unsendable
+            self._trouble(out, code, message)
             if on:
-                self._lost(out, self.clock.seconds(), "no_node")
+                self._lost(out, self.clock.seconds(), why)
             return
         out.sending = True
         lease = float(self.lease_s())
@@ -162,6 +175,17 @@ class Dispatcher:
         d.addCallback(self._answered, out, on, lease, renewal, sent_at)
         d.addErrback(self._unanswered, out, on, renewal, sent_at)
         d.addErrback(lambda failure: log.failure("dispatching {id} failed", failure, id=out.output_id))
+
+    def _unsendable(self, out: _Output) -> tuple[str, str, str] | None:
+        """Why no command can go to the output's relay: (problem code, lost reason, message)."""
+        if out.url is None or out.node_id is None:
+            return "relay_unknown", "no_node", (f"output {out.output_id} has no relay node to command "
+                                                f"(its node is unknown or has no URL)")
+        if out.url.startswith("https:") and self.pins is None:
+            return "relay_needs_tls", "no_tls", (f"relay node {out.node_id} serves HTTPS but this hub "
+                                                 f"runs with tls = false: turn TLS on for the hub, or "
+                                                 f"off for the relay node (--no-tls)")
+        return None
 
     @inlineCallbacks
     def _put(self, out: _Output, on: bool, lease: float):
@@ -207,8 +231,16 @@ class Dispatcher:
     def _unanswered(self, failure, out: _Output, on: bool, renewal: bool, sent_at: float):
         out.sending = False
         error = failure.value
-        self._trouble(out, "relay_unreachable", f"relay node {out.node_id} does not answer "
-                                                f"(output {out.output_id}): {type(error).__name__}: {error}")
+        refusal = self.pins.take_refusal(out.url) if self.pins is not None else None
+        if refusal is not None:
+            registered = f"not {refusal.expected} as it registered" if refusal.expected else "and registered none"
+            self._trouble(out, "relay_certificate_changed",
+                          f"relay node {out.node_id} at {out.url} presented TLS certificate sha256 "
+                          f"{refusal.presented}, {registered}: it is not commanded until it registers "
+                          f"with its new certificate (check that machine)")
+        else:
+            self._trouble(out, "relay_unreachable", f"relay node {out.node_id} does not answer "
+                                                    f"(output {out.output_id}): {type(error).__name__}: {error}")
         self._after_failure(out, on, renewal, sent_at)
 
     def _after_failure(self, out: _Output, on: bool, renewal: bool, sent_at: float) -> None:

@@ -6,7 +6,6 @@ from typing import Callable
 
 from twisted.application.service import MultiService, Service
 from twisted.internet.defer import Deferred, inlineCallbacks
-from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
@@ -22,6 +21,7 @@ from rpymostat.private import private_dir, private_sqlite
 from rpymostat.sim.clock import clock_for
 from rpymostat.store.aio import AsyncStore, ReadingWriter, thread_runner
 from rpymostat.store.store import Store, sqlite_file
+from rpymostat.tls import Certificate, ensure_certificate, http_client, server_endpoint
 from rpymostat.tokens import hash_token, new_token
 
 log = Logger()
@@ -112,25 +112,38 @@ class HubService(MultiService):
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
                           clock=self.clock, hub_id=hub_id, hub_secret=hub_secret, system=config.system, settings=settings,
                           started_at=now)
-        import treq  # here, not at the top: tools that import this module need no HTTP client
-
-        self.control = attach_control(self.api, clock=self.clock, http=treq)
+        certificate = self._certificate()
+        # Relays are commanded over HTTPS pinned to the certificate each registered.
+        http, pins = http_client(self.reactor, config.tls)
+        self.control = attach_control(self.api, clock=self.clock, http=http, pins=pins)
         self.control.setServiceParent(self)
         site = QuietSite(self.api.resource(), fit_descriptors(connection_limits(config)), reactor=self.reactor)
-        listener = Listener(TCP4ServerEndpoint(self.reactor, config.port, backlog=LISTEN_BACKLOG,
-                                                interface=config.listen), site)
+        listener = Listener(server_endpoint(self.reactor, config.port, config.listen, LISTEN_BACKLOG, certificate),
+                            site)
         listener.setServiceParent(self)
         port = yield listener.listening
         bound = port.getHost()
         host = "127.0.0.1" if bound.host in ("0.0.0.0", "") else bound.host
-        self.url = f"http://{host}:{bound.port}/"
+        self.url = f"{'https' if certificate else 'http'}://{host}:{bound.port}/"
         log.info("RPyMostat hub {version} ({hub_id}) listening on {url}", version=__version__,
                  hub_id=hub_id, url=self.url)
+        fingerprint = certificate.fingerprint if certificate else None
+        if fingerprint:
+            log.info("TLS certificate sha256 {fingerprint} ({path})", fingerprint=fingerprint,
+                     path=certificate.cert_path)
         if config.zeroconf:
             Advertiser(self.reactor, name=f"RPyMostat hub {config.system} {hub_id[:8]}", port=bound.port,
                        listen=config.listen,
-                       properties=hub_txt(hub_id, __version__, config.system)).setServiceParent(self)
+                       properties=hub_txt(hub_id, __version__, config.system, fingerprint)).setServiceParent(self)
         return self
+
+    def _certificate(self) -> Certificate | None:
+        if not self.config.tls:
+            return None
+        certificate = ensure_certificate(self.config.home, "hub", self.reactor.seconds(), self.config.listen)
+        if certificate.created:
+            log.info("made a new self-signed TLS certificate in {path}", path=certificate.cert_path)
+        return certificate
 
     @inlineCallbacks
     def stopService(self):

@@ -7,6 +7,12 @@
   (:mod:`rpymostat.credentials`). From then on it is *pinned*: it only looks at
   advertisements carrying that ``hub_id``, and it only stays with a hub whose
   registration reply (an authenticated call, so a stranger cannot fake it) says so too.
+- **Pin the certificate.** A hub on HTTPS is trusted by its certificate's fingerprint
+  (:mod:`rpymostat.tls`): ``--hub-fingerprint`` if given, else the one pinned at
+  enrollment, else the one the advertisement carries, else the first one presented (trust
+  on first use). Every handshake checks it; a hub presenting another certificate, or a
+  pinned hub that now speaks plain HTTP, gets nothing (not even the token) and is told
+  about once in the log, with what to do.
 - **Register.** ``POST /v1/nodes`` on every (re)connection; the reply carries settings.
 - **Notice.** Three failed calls in a row (network, timeout, 5xx), or an advertisement of
   the pinned hub at another address or port, drop the link and browse again, waiting
@@ -21,9 +27,10 @@ from typing import Callable
 from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.logger import Logger
 
-from rpymostat.credentials import Credentials, load_credentials, save_credentials
+from rpymostat.credentials import FILE, Credentials, load_credentials, save_credentials
 from rpymostat.discovery import Backoff, HubCandidate
 from rpymostat.nodeclient import HubClient, HubRefused, HubUnreachable
+from rpymostat.tls import TRUST_ON_FIRST_USE, Pins
 
 log = Logger(namespace="rpymostat.hublink")
 MAX_FAILURES = 3
@@ -44,7 +51,8 @@ class HubLink:
     def __init__(self, *, clock, http, data_dir: Path, node_id: str, name: str,
                  registration: Callable[[str], dict], on_registered: Callable[[dict], None],
                  browser=None, hub_url: str | None = None, enrollment_key: str | None = None,
-                 token: str | None = None, system: str | None = None, backoff: Backoff | None = None):
+                 token: str | None = None, system: str | None = None, backoff: Backoff | None = None,
+                 pins: Pins | None = None, hub_fingerprint: str | None = None):
         if browser is None and hub_url is None:
             raise ValueError("a hub link needs a hub URL or a browser")
         self.clock = clock
@@ -59,11 +67,15 @@ class HubLink:
         self.enrollment_key = enrollment_key
         self.system = system
         self.backoff = backoff or Backoff()
+        self.pins = pins
+        self.hub_fingerprint = hub_fingerprint
         stored = load_credentials(self.data_dir)
         if token:
-            self.credentials = Credentials(token=token, hub_id=stored.hub_id if stored else "")
+            self.credentials = Credentials(token=token, hub_id=stored.hub_id if stored else "",
+                                           hub_fingerprint=stored.hub_fingerprint if stored else "")
         else:
             self.credentials = stored
+        self._told: set = set()
         self.client: HubClient | None = None
         self.failures = 0
         self.connected: Deferred = Deferred()
@@ -98,7 +110,10 @@ class HubLink:
         try:
             result = yield getattr(client, method)(*args)
         except HubUnreachable as exc:
-            if client is self.client:
+            refused = self._certificate_refused(client.url)
+            if client is self.client and refused:
+                self.lost("it presented another TLS certificate")
+            elif client is self.client:
                 self.failures += 1
                 if self.failures >= MAX_FAILURES:
                     self.lost(f"{self.failures} failed calls ({exc})")
@@ -167,6 +182,8 @@ class HubLink:
 
     @inlineCallbacks
     def _attach(self, candidate: HubCandidate):
+        if not self._may_speak_to(candidate):
+            return False
         client = HubClient(self.http, self.clock, candidate.url)
         try:
             if self.credentials is None:
@@ -176,16 +193,19 @@ class HubLink:
             client.token = self.credentials.token
             reply = yield client.register(self.registration(candidate.url))
         except (HubUnreachable, HubRefused) as exc:
-            log.warn("hub at {url} did not take this node: {exc}", url=candidate.url, exc=exc)
+            if not self._certificate_refused(candidate.url):
+                log.warn("hub at {url} did not take this node: {exc}", url=candidate.url, exc=exc)
             return False
         if not self.credentials.hub_id:
-            self._pin(self.credentials.token, reply["hub_id"])
+            self._pin(self.credentials.token, reply["hub_id"], self._certificate(candidate.url))
         elif reply["hub_id"] != self.credentials.hub_id:
             log.warn("hub at {url} is hub {other}, not hub {mine} this node enrolled with; ignoring it",
                      url=candidate.url, other=reply["hub_id"], mine=self.credentials.hub_id)
             return False
         if not self._running:
             return False
+        if self._certificate(candidate.url) != self.credentials.hub_fingerprint:
+            self._pin(self.credentials.token, self.credentials.hub_id, self._certificate(candidate.url))
         self.client = client
         self.failures = 0
         log.info("registered with hub {hub_id} at {url}", hub_id=reply["hub_id"], url=candidate.url)
@@ -201,13 +221,61 @@ class HubLink:
                       "(or RPYMOSTAT_ENROLLMENT_KEY, or enrollment_key in the config file)")
             return
         reply = yield client.enroll(self.enrollment_key, self.node_id, self.name)
-        self._pin(reply["token"], reply["hub_id"])
+        self._pin(reply["token"], reply["hub_id"], self._certificate(client.url))
         log.info("enrolled with hub {hub_id} (system {system!r})", hub_id=reply["hub_id"],
                  system=reply.get("system", ""))
 
-    def _pin(self, token: str, hub_id: str) -> None:
-        self.credentials = Credentials(token=token, hub_id=hub_id)
+    def _pin(self, token: str, hub_id: str, fingerprint: str) -> None:
+        if fingerprint and (self.credentials is None or fingerprint != self.credentials.hub_fingerprint):
+            log.info("pinned the hub's TLS certificate sha256 {fingerprint}", fingerprint=fingerprint)
+        self.credentials = Credentials(token=token, hub_id=hub_id, hub_fingerprint=fingerprint)
         save_credentials(self.data_dir, self.credentials)
+
+    # -- the hub's certificate ---------------------------------------------------
+
+    def _may_speak_to(self, candidate: HubCandidate) -> bool:
+        """Whether this node may call the candidate at all; for HTTPS, pins what it must present."""
+        pinned = self.credentials.hub_fingerprint if self.credentials else ""
+        if not candidate.url.startswith("https:"):
+            if pinned:
+                self._tell(("plain", candidate.url),
+                           "the hub at {url} speaks plain HTTP but this node pinned its TLS certificate: not "
+                           "talking to it. If the hub was switched to plain HTTP on purpose, remove {path} "
+                           "and enroll this node again", url=candidate.url, path=self.data_dir / FILE)
+                return False
+            return True
+        if self.pins is None:
+            self._tell(("https", candidate.url), "the hub at {url} speaks HTTPS but this node runs with "
+                       "tls = false: turn TLS on for this node to talk to it", url=candidate.url)
+            return False
+        self.pins.expect(candidate.url, self.hub_fingerprint or pinned or candidate.fingerprint
+                         or TRUST_ON_FIRST_USE)
+        return True
+
+    def _certificate(self, url: str) -> str:
+        """The fingerprint the hub at ``url`` was accepted with ("" on plain HTTP)."""
+        if self.pins is None or not url.startswith("https:"):
+            return ""
+        return self.pins.pinned(url) or ""
+
+    def _certificate_refused(self, url: str) -> bool:
+        """Whether a call to ``url`` failed because the hub presented another certificate."""
+        refusal = self.pins.take_refusal(url) if self.pins is not None else None
+        if refusal is None:
+            return False
+        self._tell(("certificate", url, refusal.presented),
+                   "the hub at {url} presented TLS certificate sha256 {presented}, not {expected} as pinned: "
+                   "not talking to it. If the hub's certificate was replaced on purpose (the hub logs its "
+                   "fingerprint at start), restart this node with --hub-fingerprint {presented} "
+                   "(or hub_fingerprint in its config file)",
+                   url=url, presented=refusal.presented, expected=refusal.expected)
+        return True
+
+    def _tell(self, key: tuple, text: str, **fields) -> None:
+        """Log an error the person running the node must act on, once, not at every retry."""
+        if key not in self._told:
+            self._told.add(key)
+            log.error(text, **fields)
 
     def _advertised(self, candidate: HubCandidate) -> None:
         """The pinned hub announced itself: follow it if it moved, hurry up if we wait."""

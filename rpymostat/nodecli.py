@@ -17,7 +17,12 @@ def node_parser(prog: str, description: str) -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", dest="data_dir",
                         help="where the node keeps its token, hub id and state "
                              "(default: $RPYMOSTAT_HOME or the XDG data dir, then the node kind)")
-    parser.add_argument("--hub", help="the hub's URL, e.g. http://hub.local:8573 (default: find it over mDNS)")
+    parser.add_argument("--hub", help="the hub's URL, e.g. https://hub.local:8573 (default: find it over mDNS)")
+    parser.add_argument("--hub-fingerprint", dest="hub_fingerprint", metavar="SHA256",
+                        help="the SHA-256 fingerprint of the hub's certificate (the hub logs it at start) "
+                             "to pin instead of trusting the first one seen")
+    parser.add_argument("--no-tls", dest="tls", action="store_const", const=False,
+                        help="speak plain HTTP only (no pyOpenSSL); a relay node then serves plain HTTP")
     parser.add_argument("--enrollment-key", dest="enrollment_key",
                         help="the hub's enrollment key, traded once for a device token")
     parser.add_argument("--token", help="a device token made with `rpymostat token create` (instead of enrolling)")
@@ -39,7 +44,7 @@ def node_parser(prog: str, description: str) -> argparse.ArgumentParser:
 
 
 COMMON_FLAGS = ("data_dir", "hub", "enrollment_key", "token", "name", "system", "zeroconf_interfaces",
-                "driver", "driver_settings", "log_level")
+                "driver", "driver_settings", "log_level", "tls", "hub_fingerprint")
 
 
 def run_daemon(prog: str, args, load: Callable, build: Callable, flags: tuple[str, ...]) -> int:
@@ -59,7 +64,7 @@ def run_daemon(prog: str, args, load: Callable, build: Callable, flags: tuple[st
     from rpymostat.nodeproc import install_reactor, run_service, start_logging
     from rpymostat.sim.clock import clock_for
 
-    reactor = install_reactor(tls=(config.hub or "").startswith("https:"))
+    reactor = install_reactor(tls=config.uses_tls)
     start_logging(config.log_level)
     clock = clock_for(reactor, args.speed, args.epoch, args.clock_start)
     return run_service(reactor, build(config, reactor, clock), prog)

@@ -18,6 +18,7 @@ from typing import Any, Mapping
 import attrs
 
 from rpymostat.config import LIMIT_FIELDS, ConfigError, check_limit, home_dir
+from rpymostat.tls import normalize_fingerprint
 
 # Settings every node has: name -> type. The daemons add their own.
 COMMON_FIELDS: dict[str, type] = {
@@ -31,6 +32,8 @@ COMMON_FIELDS: dict[str, type] = {
     "driver": str,
     "driver_settings": dict,
     "log_level": str,
+    "tls": bool,
+    "hub_fingerprint": str,
 }
 LOG_LEVELS = ("debug", "info", "warn", "error")
 
@@ -56,6 +59,8 @@ def _coerce_kind(key: str, kind: type, value: Any, source: str) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: {key} must be a table / JSON object")
         return value
+    if kind is bool:
+        return _boolean(key, value, source)
     if kind is int:
         if isinstance(value, bool):
             raise ConfigError(f"{source}: {key} must be an integer, not {value!r}")
@@ -71,6 +76,33 @@ def _coerce_kind(key: str, kind: type, value: Any, source: str) -> Any:
     if not isinstance(value, str):
         raise ConfigError(f"{source}: {key} must be text, not {value!r}")
     return value
+
+
+def _boolean(key: str, value: Any, source: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{source}: {key} must be true or false, not {value!r}")
+
+
+def _check_tls(values: dict[str, Any]) -> None:
+    """The hub URL, the pinned fingerprint and ``tls`` must agree; the fingerprint is stored
+    in the form the certificates' fingerprints are compared in."""
+    hub = str(values.get("hub") or "")
+    if not values.get("tls", True) and hub.startswith("https:"):
+        raise ConfigError(f"hub {hub!r} is https but tls is false: give an http:// hub URL, or turn tls on")
+    if values.get("hub_fingerprint"):
+        if not values.get("tls", True) or hub.startswith("http:"):
+            raise ConfigError("hub_fingerprint is for a hub on HTTPS; this node speaks plain HTTP to its "
+                              "hub (tls = false or an http:// hub URL)")
+        try:
+            values["hub_fingerprint"] = normalize_fingerprint(values["hub_fingerprint"])
+        except ValueError as exc:
+            raise ConfigError(f"hub_fingerprint: {exc}") from None
 
 
 def load_node_settings(kind: str, fields: Mapping[str, type], defaults: Mapping[str, Any],
@@ -105,6 +137,7 @@ def load_node_settings(kind: str, fields: Mapping[str, type], defaults: Mapping[
         raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
     if values.get("hub") and not str(values["hub"]).startswith(("http://", "https://")):
         raise ConfigError(f"hub must be an http:// or https:// URL, not {values['hub']!r}")
+    _check_tls(values)
     if not values.get("data_dir"):
         values["data_dir"] = str(home_dir(None, environ) / kind)
     if not values.get("name"):
@@ -126,3 +159,11 @@ class NodeConfig:
     system: str | None = None
     zeroconf_interfaces: tuple[str, ...] = ()
     log_level: str = "info"
+    tls: bool = True
+    hub_fingerprint: str | None = None
+
+    @property
+    def uses_tls(self) -> bool:
+        """Whether this node may speak HTTPS (and so loads pyOpenSSL): unless TLS is off, or
+        the hub is named by a plain http:// URL."""
+        return self.tls and not (self.hub or "").startswith("http:")

@@ -63,6 +63,7 @@ def run_service(reactor, service, what: str) -> int:
     from twisted.logger import Logger
 
     from rpymostat.private import NotPrivate
+    from rpymostat.tls import CertificateError
 
     log = Logger(namespace=what)
     outcome = {"code": 0}
@@ -72,7 +73,7 @@ def run_service(reactor, service, what: str) -> int:
         return _
 
     def failed(failure):
-        if failure.check(NotPrivate):
+        if failure.check(NotPrivate, CertificateError):
             log.critical("{what} cannot start: {why}", what=what, why=failure.value)
         else:
             log.failure(f"{what} could not start", failure)

@@ -30,14 +30,21 @@ class RelayConfig(NodeConfig):
     header_timeout_s: float = DEFAULT_LIMITS.header_timeout_s
     body_timeout_s: float = DEFAULT_LIMITS.body_timeout_s
 
+    @property
+    def uses_tls(self) -> bool:
+        """A relay node with TLS on serves HTTPS, whatever its hub speaks."""
+        return self.tls
+
 
 def load_relay_config(config_file: str | None = None, environ: Mapping[str, str] = os.environ,
                       flags: Mapping[str, Any] = {}) -> RelayConfig:
     values = load_node_settings("relay", FIELDS, DEFAULTS, config_file, environ, flags)
     if not 0 <= values["port"] <= 65535:
         raise ConfigError("port must be within 0..65535")
-    if values.get("url") and not values["url"].startswith(("http://", "https://")):
-        raise ConfigError(f"url must be an http:// or https:// URL, not {values['url']!r}")
+    tls = values.get("tls", True)
+    if values.get("url") and not values["url"].startswith("https://" if tls else "http://"):
+        raise ConfigError(f"url must be an https:// URL (the API serves HTTPS), not {values['url']!r}" if tls
+                          else f"url must be an http:// URL with tls = false, not {values['url']!r}")
     values["data_dir"] = Path(values["data_dir"]).expanduser()
     values["zeroconf_interfaces"] = tuple(values["zeroconf_interfaces"])
     return RelayConfig(**values)

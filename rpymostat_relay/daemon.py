@@ -1,8 +1,9 @@
 """The relay node's side of the hub link: what it registers, what it learns from the
 reply, and the state reports it owes the hub.
 
-Registration sends the node's URL and outputs; the reply brings the command token the
-API then requires and the minimum off time the outputs then enforce. Every change of an
+Registration sends the node's URL (https with its certificate's fingerprint, unless TLS is
+off) and outputs; the reply brings the command token the API then requires and the
+minimum off time the outputs then enforce. Every change of an
 output's state is reported with ``PUT /v1/outputs/{id}/state``; while the hub is away
 only the latest report per output is kept and tried again every few seconds (which is
 also how a relay that is never commanded notices a lost hub: three failed calls).
@@ -50,7 +51,7 @@ class RelayNode:
     ``link`` a HubLink made with this node's ``registration`` and ``registered``."""
 
     def __init__(self, *, bank, api, node_id: str, name: str, port: int, listen: str = "0.0.0.0",
-                 url: str | None = None):
+                 url: str | None = None, fingerprint: str | None = None):
         self.bank = bank
         self.api = api
         self.node_id = node_id
@@ -58,21 +59,29 @@ class RelayNode:
         self.port = port
         self.listen = listen
         self.url = url
+        self.fingerprint = fingerprint  # of the API's certificate; None: plain HTTP
         self.link = None
         self.pending: dict[str, StateReport] = {}
         self._sending: Deferred | None = None
         self._retry = None
 
     def registration(self, hub_url: str) -> dict:
-        return {"node_id": self.node_id, "kind": "relay", "name": self.name, "version": __version__,
+        body = {"node_id": self.node_id, "kind": "relay", "name": self.name, "version": __version__,
                 "url": self.own_url(hub_url),
                 "outputs": [{"output_id": s.id, "name": s.name} for s in self.bank.states.values()]}
+        if self.fingerprint:
+            body["tls_fingerprint"] = self.fingerprint
+        return body
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.fingerprint else "http"
 
     def own_url(self, hub_url: str) -> str:
         if self.url:
             return self.url
         host = self.listen if self.listen not in ("0.0.0.0", "") else local_address_towards(hub_url)
-        return f"http://{host}:{self.port}/"
+        return f"{self.scheme}://{host}:{self.port}/"
 
     def registered(self, reply: dict) -> None:
         self.api.command_token = reply["command_token"]

@@ -3,10 +3,8 @@ on stop the reverse, ending with every output off."""
 
 from __future__ import annotations
 
-import treq
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, inlineCallbacks
-from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
@@ -20,6 +18,7 @@ from rpymostat.identity import node_id
 from rpymostat.nodeproc import thread_runner
 from rpymostat.plugins import load_class, with_clock
 from rpymostat.private import keep_private_if_present, private_dir
+from rpymostat.tls import Certificate, ensure_certificate, http_client, server_endpoint
 from rpymostat_relay.api import RelayAPI
 from rpymostat_relay.config import RelayConfig
 from rpymostat_relay.daemon import RelayNode
@@ -60,26 +59,41 @@ class RelayService(Service):
                                journal=Journal(config.data_dir / JOURNAL_FILE),
                                on_change=lambda *change: self.node.output_changed(*change))
         api = RelayAPI(bank=self.bank, node_id=ident, clock=self.clock)
+        certificate = self._certificate()
         self.node = RelayNode(bank=self.bank, api=api, node_id=ident, name=config.name, port=config.port,
-                              listen=config.listen, url=config.url)
+                              listen=config.listen, url=config.url,
+                              fingerprint=certificate.fingerprint if certificate else None)
         yield self.bank.boot()
         # Connection timeouts keep real time, also under the demo's faster clock.
         site = QuietSite(api.resource(), fit_descriptors(connection_limits(config)), reactor=self.reactor)
-        self.port = yield TCP4ServerEndpoint(self.reactor, config.port, backlog=LISTEN_BACKLOG,
-                                            interface=config.listen).listen(site)
+        endpoint = server_endpoint(self.reactor, config.port, config.listen, LISTEN_BACKLOG, certificate)
+        self.port = yield endpoint.listen(site)
         self.node.port = self.port.getHost().port
-        log.info("relay node {ident} ({name}), driver {driver}, API on http://{host}:{port}/, hub: {hub}",
-                 ident=ident, name=config.name, driver=config.driver, host=config.listen,
-                 port=self.node.port, hub=config.hub or "found over mDNS")
+        log.info("relay node {ident} ({name}), driver {driver}, API on {scheme}://{host}:{port}/, hub: {hub}",
+                 ident=ident, name=config.name, driver=config.driver, scheme=self.node.scheme,
+                 host=config.listen, port=self.node.port, hub=config.hub or "found over mDNS")
+        if certificate is not None:
+            log.info("TLS certificate sha256 {fingerprint} ({path})", fingerprint=certificate.fingerprint,
+                     path=certificate.cert_path)
         if not config.hub:
             self.browser = HubBrowser(self.reactor, config.zeroconf_interfaces)
+        http, pins = http_client(self.reactor, config.uses_tls)
         self.node.link = HubLink(
-            clock=self.reactor, http=treq, data_dir=config.data_dir, node_id=ident, name=config.name,
+            clock=self.reactor, http=http, data_dir=config.data_dir, node_id=ident, name=config.name,
             registration=self.node.registration, on_registered=self.node.registered,
             browser=self.browser, hub_url=config.hub, enrollment_key=config.enrollment_key,
-            token=config.token, system=config.system)
+            token=config.token, system=config.system, pins=pins, hub_fingerprint=config.hub_fingerprint)
         self.node.link.start()
         return self
+
+    def _certificate(self) -> Certificate | None:
+        if not self.config.tls:
+            return None
+        certificate = ensure_certificate(self.config.data_dir, "relay", self.reactor.seconds(),
+                                         self.config.listen)
+        if certificate.created:
+            log.info("made a new self-signed TLS certificate in {path}", path=certificate.cert_path)
+        return certificate
 
     @inlineCallbacks
     def stopService(self):

@@ -4,7 +4,6 @@ built once the reactor runs (zeroconf must not be created before) and torn down 
 
 from __future__ import annotations
 
-import treq
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.task import deferLater
@@ -18,6 +17,7 @@ from rpymostat.identity import node_id
 from rpymostat.nodeproc import thread_runner
 from rpymostat.plugins import load_class, with_clock
 from rpymostat.private import keep_private_if_present, private_dir
+from rpymostat.tls import http_client
 from rpymostat_sensor.config import SensorConfig
 from rpymostat_sensor.daemon import SensorNode
 from rpymostat_sensor.queue import ReadingQueue
@@ -62,11 +62,12 @@ class SensorService(Service):
         self.node.crashed.chainDeferred(self.crashed)
         if not config.hub:
             self.browser = HubBrowser(self.reactor, config.zeroconf_interfaces)
+        http, pins = http_client(self.reactor, config.uses_tls)
         self.node.link = HubLink(
-            clock=self.reactor, http=treq, data_dir=config.data_dir, node_id=ident, name=config.name,
+            clock=self.reactor, http=http, data_dir=config.data_dir, node_id=ident, name=config.name,
             registration=self.node.registration, on_registered=self.node.registered,
             browser=self.browser, hub_url=config.hub, enrollment_key=config.enrollment_key,
-            token=config.token, system=config.system)
+            token=config.token, system=config.system, pins=pins, hub_fingerprint=config.hub_fingerprint)
         yield self.node.start()
         return self
 

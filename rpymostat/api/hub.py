@@ -163,10 +163,12 @@ class HubAPI(ControlAPI, ScheduleAPI):
             raise unprocessable("a sensor node has no outputs")
         if body["kind"] == "relay" and body.get("sensors"):
             raise unprocessable("a relay node has no sensors")
+        self._certificate_fits(body.get("url") or "", body.get("tls_fingerprint"))
         self._unique(body.get("sensors", ()), "sensor_id")
         self._unique(body.get("outputs", ()), "output_id")
         node = {"id": body["node_id"], "kind": body["kind"], "name": body.get("name", body["node_id"]),
                 "url": body.get("url"), "version": body.get("version"),
+                "tls_fingerprint": body.get("tls_fingerprint"),
                 "address": call.request.getClientAddress().host}
         row = yield self.store.register_node(
             node,
@@ -182,6 +184,14 @@ class HubAPI(ControlAPI, ScheduleAPI):
         if body["kind"] == "relay":
             reply["command_token"] = relay_command_token(self.hub_secret, body["node_id"])
         return reply
+
+    @staticmethod
+    def _certificate_fits(url: str, fingerprint: str | None) -> None:
+        """An https url comes with the certificate to expect there, and only an https url."""
+        if url.startswith("https:") and not fingerprint:
+            raise unprocessable("an https url needs the tls_fingerprint of the certificate it presents")
+        if fingerprint and not url.startswith("https:"):
+            raise unprocessable("tls_fingerprint belongs to an https url")
 
     @staticmethod
     def _unique(items, key):
@@ -202,7 +212,7 @@ class HubAPI(ControlAPI, ScheduleAPI):
             outputs = yield self.store.list_outputs()
         return {
             "id": row["id"], "kind": row["kind"], "name": row["name"], "url": row["url"],
-            "address": row["address"], "version": row["version"],
+            "tls_fingerprint": row["tls_fingerprint"], "address": row["address"], "version": row["version"],
             "registered": _time(row["registered_at"]), "last_seen": _time(row["last_seen"]),
             "sensors": [s["id"] for s in sensors if s["node_id"] == row["id"]],
             "outputs": [o["id"] for o in outputs if o["node_id"] == row["id"]],

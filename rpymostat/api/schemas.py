@@ -77,9 +77,14 @@ SCHEMAS: dict[str, dict] = {
             "node_id": Id,
             "kind": {"type": "string", "enum": ["sensor", "relay"]},
             "name": Name,
-            "url": {"type": "string", "pattern": r"^http://", "maxLength": 500,
-                    "description": "Where a relay node's API answers, in plain HTTP on the LAN "
+            "url": {"type": "string", "pattern": r"^https?://", "maxLength": 500,
+                    "description": "Where a relay node's API answers: https with its self-signed "
+                                   "certificate (give tls_fingerprint), or plain http on the LAN "
                                    "(the hub's command token authenticates the hub)."},
+            "tls_fingerprint": {"type": "string", "pattern": "^[0-9a-f]{64}$",
+                                "description": "SHA-256 of the certificate a relay node's https url "
+                                               "presents (64 lowercase hex digits); the hub commands "
+                                               "it only while it presents that one."},
             "version": {"type": "string", "maxLength": 50},
             "sensors": {"type": "array", "maxItems": 64, "items": ref("SensorInfo")},
             "outputs": {"type": "array", "maxItems": 64, "items": ref("OutputInfo")},
@@ -88,6 +93,7 @@ SCHEMAS: dict[str, dict] = {
     ),
     "Node": obj(
         {"id": Id, "kind": {"type": "string"}, "name": Name, "url": {"type": ["string", "null"]},
+         "tls_fingerprint": {"type": ["string", "null"]},
          "address": {"type": ["string", "null"]}, "version": {"type": ["string", "null"]},
          "registered": Time, "last_seen": Time, "sensors": {"type": "array", "items": Id},
          "outputs": {"type": "array", "items": Id}},

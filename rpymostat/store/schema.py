@@ -67,6 +67,7 @@ nodes = Table(
     Column("version", String(50), nullable=True),
     Column("registered_at", Float, nullable=False),
     Column("last_seen", Float, nullable=False),
+    Column("tls_fingerprint", String(64), nullable=True),  # of a relay's HTTPS certificate
 )
 
 zones = Table(

@@ -177,7 +177,7 @@ class Store(RuleStore, ControlStore):
         """
         def work(conn):
             existing = conn.execute(select(nodes).where(nodes.c.id == node["id"])).mappings().first()
-            fields = {k: node.get(k) for k in ("kind", "name", "url", "address", "version")}
+            fields = {k: node.get(k) for k in ("kind", "name", "url", "address", "version", "tls_fingerprint")}
             if existing is None:
                 conn.execute(insert(nodes).values(id=node["id"], registered_at=now, last_seen=now, **fields))
             else:
