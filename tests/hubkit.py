@@ -126,7 +126,10 @@ def sensor_node(hub: Hub, node_id="node-1", sensors=("28-000000000001", "28-0000
         "sensors": [{"sensor_id": s, "type": "DS18B20", "name": s} for s in sensors]}, token="device")
 
 
-def relay_node(hub: Hub, node_id="relay-1", outputs=("gpio17", "gpio27")) -> Reply:
-    return hub.call("POST", "/v1/nodes", {
-        "node_id": node_id, "kind": "relay", "name": "Relay node", "url": "http://127.0.0.1:8574/",
-        "outputs": [{"output_id": o, "name": o} for o in outputs]}, token="device")
+def relay_node(hub: Hub, node_id="relay-1", outputs=("gpio17", "gpio27"), fingerprint: str | None = None) -> Reply:
+    """A relay node on plain HTTP, or on HTTPS presenting the certificate ``fingerprint``."""
+    body = {"node_id": node_id, "kind": "relay", "name": "Relay node", "url": "http://127.0.0.1:8574/",
+            "outputs": [{"output_id": o, "name": o} for o in outputs]}
+    if fingerprint:
+        body.update(url="https://127.0.0.1:8574/", tls_fingerprint=fingerprint)
+    return hub.call("POST", "/v1/nodes", body, token="device")

@@ -72,3 +72,47 @@ def test_bad_connection_limits_are_reported(tmp_path, text, message):
     (tmp_path / "rpymostat.toml").write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_hub_config(tmp_path, None, {}, {})
+
+
+def test_the_hub_serves_https_unless_told_otherwise(tmp_path):
+    assert load_hub_config(tmp_path, None, {}, {}).tls is True
+    assert load_hub_config(tmp_path, None, {"RPYMOSTAT_TLS": "false"}, {}).tls is False
+    assert load_hub_config(tmp_path, None, {}, {"tls": False}).tls is False
+    with pytest.raises(ConfigError, match="RPYMOSTAT_TLS: tls must be true or false"):
+        load_hub_config(tmp_path, None, {"RPYMOSTAT_TLS": "sometimes"}, {})
+
+
+FINGERPRINT = "0123456789abcdef" * 4
+
+
+def test_node_tls_settings(tmp_path):
+    from rpymostat_relay.config import load_relay_config
+    from rpymostat_sensor.config import load_sensor_config
+
+    env = {"RPYMOSTAT_HOME": str(tmp_path)}
+    sensor = load_sensor_config(None, env)
+    assert sensor.tls and sensor.uses_tls, "a node browsing mDNS may find a hub on HTTPS"
+    assert not load_sensor_config(None, env, {"hub": "http://hub:8573"}).uses_tls, "no pyOpenSSL"
+    assert not load_sensor_config(None, {**env, "RPYMOSTAT_SENSOR_TLS": "no"}).uses_tls
+    colons = ":".join(FINGERPRINT[i:i + 2] for i in range(0, 64, 2)).upper()
+    pinned = load_sensor_config(None, env, {"hub": "https://hub:8573", "hub_fingerprint": colons})
+    assert pinned.hub_fingerprint == FINGERPRINT
+    relay = load_relay_config(None, env, {"hub": "http://hub:8573"})
+    assert relay.uses_tls, "a relay node serves HTTPS whatever its hub speaks"
+    assert not load_relay_config(None, env, {"tls": False}).uses_tls
+
+
+@pytest.mark.parametrize("kind, flags, message", [
+    ("sensor", {"hub": "https://hub:8573", "tls": False}, "is https but tls is false"),
+    ("sensor", {"hub_fingerprint": "abc"}, "hub_fingerprint: 'abc' is not a SHA-256 fingerprint"),
+    ("sensor", {"hub": "http://hub:8573", "hub_fingerprint": FINGERPRINT}, "hub_fingerprint is for a hub on HTTPS"),
+    ("relay", {"url": "http://10.0.0.5:8574/"}, "url must be an https:// URL"),
+    ("relay", {"url": "https://10.0.0.5:8574/", "tls": False}, "url must be an http:// URL with tls = false"),
+])
+def test_node_tls_settings_that_disagree_are_reported(tmp_path, kind, flags, message):
+    from rpymostat_relay.config import load_relay_config
+    from rpymostat_sensor.config import load_sensor_config
+
+    load = load_sensor_config if kind == "sensor" else load_relay_config
+    with pytest.raises(ConfigError, match=message):
+        load(None, {"RPYMOSTAT_HOME": str(tmp_path)}, flags)

@@ -187,3 +187,16 @@ def test_trust_on_first_use_pins_what_the_first_handshake_presented(tmp_path):
 def test_a_peer_nobody_pinned_gets_nothing(tmp_path):
     certificate = ensure_certificate(tmp_path, "relay", NOW)
     assert handshake(certificate, Pins(), port=8574)[0] == b""
+
+
+def test_the_advertisement_carries_the_fingerprint_and_makes_the_url_https():
+    from rpymostat.discovery import candidate_from, hub_txt
+
+    def properties(txt):
+        return {k.encode(): v.encode() for k, v in txt.items()}
+
+    plain = candidate_from("hub", ["10.0.0.2"], 8573, properties(hub_txt("h1", "1.0", "home")))
+    assert (plain.url, plain.fingerprint) == ("http://10.0.0.2:8573", "")
+    secure = candidate_from("hub", ["10.0.0.2"], 8573, properties(hub_txt("h1", "1.0", "home", A)))
+    assert (secure.url, secure.fingerprint) == ("https://10.0.0.2:8573", A)
+    assert candidate_from("hub", ["10.0.0.2"], 8573, properties({**hub_txt("h1", "1.0", "home"), "tls": "x"})) is None

@@ -138,3 +138,26 @@ def test_relay_registration_gives_its_command_token_and_takes_state_reports(hub)
     enrolled = hub.call("POST", "/v1/enroll", {"node_id": "other"}, token="test-enrollment-key").body
     refused = hub.call("PUT", "/v1/outputs/gpio17/state", {"state": "off"}, token=enrolled["token"])
     assert refused.status == 403
+
+
+def test_an_https_relay_registers_the_certificate_it_presents(hub):
+    from tests.hubkit import relay_node
+
+    fingerprint = "ab" * 32
+    before = hub.dump()
+    for extra, message in [
+        ({"url": "https://10.0.0.5:8574/"}, "an https url needs the tls_fingerprint"),
+        ({"url": "http://10.0.0.5:8574/", "tls_fingerprint": fingerprint}, "tls_fingerprint belongs to an https url"),
+    ]:
+        reply = hub.call("POST", "/v1/nodes", {"node_id": "relay-1", "kind": "relay", **extra}, token="device")
+        assert reply.status == 422 and message in reply.body["error"]["message"], reply.body
+    reply = hub.call("POST", "/v1/nodes", {"node_id": "relay-1", "kind": "relay", "url": "https://10.0.0.5:8574/",
+                                           "tls_fingerprint": "AB:" * 31 + "AB"}, token="device")
+    assert reply.status == 422, "the fingerprint's one form: 64 lowercase hex digits"
+    assert hub.dump() == before
+
+    assert relay_node(hub, fingerprint=fingerprint).status == 200
+    node = hub.call("GET", "/v1/nodes/relay-1").body
+    assert (node["url"], node["tls_fingerprint"]) == ("https://127.0.0.1:8574/", fingerprint)
+    assert relay_node(hub).status == 200, "back on plain HTTP"
+    assert hub.call("GET", "/v1/nodes/relay-1").body["tls_fingerprint"] is None

@@ -11,13 +11,16 @@ own instant (``Clock.advance`` alone would run them all at the end of the jump).
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from treq.testing import StubTreq
 from twisted.internet.defer import fail
+from twisted.internet.error import ConnectionLost
 
 from rpymostat.api.auth import relay_command_token
 from rpymostat.control import attach_control
 from rpymostat.timeutil import format_time
+from rpymostat.tls import Pins
 from rpymostat_relay.api import RelayAPI
 from rpymostat_relay.drivers.sim import SimDriver
 from rpymostat_relay.outputs import MemoryJournal, OutputBank
@@ -30,19 +33,28 @@ SENSOR = "28-000000000001"
 
 class RecordingHttp:
     """The hub's HTTP client towards the relay: records every request; ``down`` makes
-    them fail as a network split would (connection refused)."""
+    them fail as a network split would (connection refused). To an https URL, the relay
+    presents the certificate ``presented``, and the request goes through only if the hub's
+    ``pins`` accept it, as they do in the real handshake."""
 
-    def __init__(self, stub: StubTreq, clock):
+    def __init__(self, stub: StubTreq, clock, pins: Pins | None = None, presented: str | None = None):
         self.stub = stub
         self.clock = clock
+        self.pins = pins
+        self.presented = presented
         self.down = False
         self.requests: list[tuple[float, str, str, dict]] = []
+        self.delivered = 0  # requests that reached the relay
 
     def request(self, method, url, data=None, headers=None, **kwargs):
         body = json.loads(data) if data else None
         self.requests.append((self.clock.seconds(), method, url, body))
         if self.down:
             return fail(ConnectionRefusedError("network split"))
+        parts = urlsplit(url)
+        if parts.scheme == "https" and not self.pins.check(parts.hostname, parts.port, self.presented):
+            return fail(ConnectionLost("TLS handshake refused"))
+        self.delivered += 1
         return self.stub.request(method, url, data=data, headers=headers, **kwargs)
 
     def content(self, response):
@@ -76,9 +88,12 @@ class FakeRelay:
 
 class Rig:
     def __init__(self, url: str, *, relay_min_off_s: float | None = None, settings: dict | None = None,
-                 zone: dict | None = None, tokens: tuple[str, str] | None = None):
+                 zone: dict | None = None, tokens: tuple[str, str] | None = None,
+                 relay_tls: str | None = None, hub_tls: bool = True):
         """``tokens``: the database is a copy of another rig's, made before its control
-        service started (its nodes and zone exist); these are its admin and device tokens."""
+        service started (its nodes and zone exist); these are its admin and device tokens.
+        ``relay_tls``: the relay serves HTTPS with a certificate of this fingerprint, and
+        registered it; ``hub_tls`` false: the hub has no TLS (no pins)."""
         self.hub = Hub(url)
         if tokens:
             self.hub.admin_token, self.hub.device_token = tokens
@@ -86,13 +101,14 @@ class Rig:
         if relay_min_off_s is None:  # what the relay learns when it registers
             relay_min_off_s = (settings or {}).get("min_off_s", 300)
         self.relay = FakeRelay(self.clock, self.hub.hub_secret, relay_min_off_s)
-        self.http = RecordingHttp(StubTreq(self.relay.api.resource()), self.clock)
+        self.pins = Pins() if hub_tls else None
+        self.http = RecordingHttp(StubTreq(self.relay.api.resource()), self.clock, self.pins, relay_tls)
         self.partitioned = False
         if settings:
             assert self.hub.call("PATCH", "/v1/settings", settings).status == 200
         if not tokens:
             sensor_node(self.hub, sensors=(SENSOR,))
-            relay_node(self.hub, outputs=(HEAT, COOL))
+            relay_node(self.hub, outputs=(HEAT, COOL), fingerprint=relay_tls)
             body = {"name": "Living", "sensors": [SENSOR], "outputs": {"heat": HEAT, "cool": COOL},
                     "default_target": {"mode": "heat", "heat_setpoint": 20}, **(zone or {})}
             assert self.hub.call("POST", "/v1/zones", body).status == 201
@@ -101,7 +117,7 @@ class Rig:
         self.settle()
 
     def _attach(self):
-        control = attach_control(self.hub.api, clock=self.clock, http=self.http)
+        control = attach_control(self.hub.api, clock=self.clock, http=self.http, pins=self.pins)
         control.startService()
         return control
 
