@@ -1,8 +1,9 @@
 """Hub API throughput and latency, idle memory and start-up time.
 
-Runs a real hub (`rpymostat hub`, SQLite in a temporary home) and, as the baseline in
-the same run, a bare twisted.web resource (bench/bare_web.py), both on loopback, and
-drives both the same way. The load comes from wrk (a C load generator: `apt-get install
+Runs a real hub (`rpymostat hub --no-tls`, SQLite in a temporary home) and, as the
+baseline in the same run, a bare twisted.web resource (bench/bare_web.py), both in plain
+HTTP on loopback, and drives both the same way. (The hub on HTTPS, its default, also
+loads pyOpenSSL: about 13 MB more.) The load comes from wrk (a C load generator: `apt-get install
 wrk`) when it is installed, else from Python client processes, which on a 2-core machine
 compete with the servers for CPU and flatten the difference. Prints figures; never passes
 or fails on them.
@@ -128,7 +129,7 @@ def reading_bodies(node_id, sensors, batch, count, start_time, offset):
 def startup_and_rss(home: Path) -> tuple[float, float]:
     started = time.perf_counter()
     proc, url, _ = start([str(BIN / "rpymostat"), "--home", str(home), "hub", "--port", "0",
-                          "--listen", "127.0.0.1"])
+                          "--listen", "127.0.0.1", "--no-tls"])
     drain(proc)
     while True:
         try:
@@ -167,7 +168,7 @@ def main():
     bare, bare_url, _ = start([sys.executable, str(HERE / "bare_web.py")])
     drain(bare)
     hub, url, lines = start([str(BIN / "rpymostat"), "--home", str(home / "load"), "hub", "--port", "0",
-                             "--listen", "127.0.0.1", "--no-zeroconf"])
+                             "--listen", "127.0.0.1", "--no-zeroconf", "--no-tls"])
     drain(hub)
     admin = next(re.search(r"Admin token .*: (\S+)", l).group(1) for l in lines if "Admin token" in l)
     device = call(url, "POST", "/v1/tokens", {"role": "device", "name": "bench"}, admin)["token"]

@@ -4,6 +4,8 @@ Starts the hub (SQLite in the home dir), a simulated sensor node and a simulated
 node as separate processes that find the hub over mDNS on loopback, all sharing one
 simulated house and one clock speed; seeds a zone, its sensors and outputs and a weekly
 schedule; prints the URL and an admin token; and on Ctrl-C stops everything, outputs off.
+Everything stays on loopback, in plain HTTP (``--no-tls``), so that the curl line it
+prints works as it is.
 """
 
 from __future__ import annotations
@@ -172,12 +174,13 @@ def run_demo(home: Path | None, port: int, speed: float, weather: str, echo: boo
                                 "--role", "admin", "--name", "demo"], capture_output=True, text=True,
                                check=True).stdout.strip()
         hub = Child("hub", [str(BIN / "rpymostat"), "--home", str(home / "hub"), "hub", "--port", str(port),
-                            "--listen", "127.0.0.1", "--enrollment-key", key, "--system", system, *clock],
+                            "--listen", "127.0.0.1", "--no-tls", "--enrollment-key", key, "--system", system,
+                            *clock],
                     echo)
         children.append(hub)
         url = hub.wait_for(r"listening on (http://127\.0\.0\.1:\d+)/", 30).group(1)
         common = ["--enrollment-key", key, "--system", system, "--zeroconf-interface", "127.0.0.1",
-                  "--driver", "sim", *clock]
+                  "--no-tls", "--driver", "sim", *clock]
         house = str(home / "house")
         children.append(Child("relay", [str(BIN / "rpymostat-relay"), "--data-dir", str(home / "relay"),
                                         "--listen", "127.0.0.1", "--port", "0", *common,

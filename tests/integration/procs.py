@@ -1,20 +1,25 @@
 """Real processes for integration tests: start one, wait for a line in its output,
-talk HTTP to it, stop it with a signal."""
+talk HTTP or HTTPS to it, stop it with a signal.
+
+HTTPS is checked as the nodes check it: by the fingerprint of the certificate, which
+:func:`start_hub` and :func:`relay_api_url` read from the process's log (``PINS``)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import queue
 import re
 import signal
+import ssl
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
+from http.client import HTTPConnection, HTTPSConnection
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BIN = Path(sys.executable).parent
 
@@ -67,29 +72,61 @@ class Proc:
             raise AssertionError(f"{self.args[:3]} did not stop within {timeout}s")
 
 
-def http(method: str, url: str, body=None, token: str | None = None, timeout: float = 10.0):
+PINS: dict[str, str] = {}  # "host:port" -> fingerprint of the certificate trusted there
+
+
+def trust(url: str, fingerprint: str) -> None:
+    PINS[urlsplit(url).netloc] = fingerprint
+
+
+def fingerprint_in_log(proc: Proc, timeout: float = 20.0) -> str:
+    return proc.wait_for(r"TLS certificate sha256 ([0-9a-f]{64})", timeout).group(1)
+
+
+def http(method: str, url: str, body=None, token: str | None = None, timeout: float = 10.0,
+         pin: str | None = None):
+    """(status, decoded JSON body). An https URL must present the certificate ``pin`` (by
+    default the one trusted for its host and port), else AssertionError before sending."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # self-signed: checked by its fingerprint below
+        conn = HTTPSConnection(parts.hostname, parts.port, timeout=timeout, context=context)
+        conn.connect()
+        presented = hashlib.sha256(conn.sock.getpeercert(binary_form=True)).hexdigest()
+        expected = pin or PINS.get(parts.netloc)
+        if presented != expected:
+            conn.close()
+            raise AssertionError(f"{parts.netloc} presented certificate {presented}, not {expected}")
+    else:
+        conn = HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    headers = {}
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
     if data is not None:
-        request.add_header("Content-Type", "application/json")
+        headers["Content-Type"] = "application/json"
     if token:
-        request.add_header("Authorization", f"Bearer {token}")
+        headers["Authorization"] = f"Bearer {token}"
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            raw = response.read()
-            return response.status, (json.loads(raw) if raw else None)
-    except urllib.error.HTTPError as error:
-        raw = error.read()
-        return error.code, (json.loads(raw) if raw else None)
+        conn.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), body=data,
+                     headers=headers)
+        response = conn.getresponse()
+        raw = response.read()
+    finally:
+        conn.close()
+    return response.status, (json.loads(raw) if raw else None)
 
 
 def start_hub(home: Path, *extra: str, env: dict | None = None,
-              preexec_fn=None) -> tuple[Proc, str, str | None]:
-    """A hub on a free loopback port: (process, base URL, admin token if first start).
-    ``preexec_fn`` runs in the child before the hub starts (e.g. to set its limits)."""
-    proc = Proc([str(BIN / "rpymostat"), "--home", str(home), "hub", "--port", "0",
+              preexec_fn=None, port: int = 0) -> tuple[Proc, str, str | None]:
+    """A hub on loopback (a free port by default): (process, base URL, admin token if first
+    start). On HTTPS (the default) its certificate is trusted by :func:`http`. ``preexec_fn``
+    runs in the child before the hub starts (e.g. to set its limits)."""
+    proc = Proc([str(BIN / "rpymostat"), "--home", str(home), "hub", "--port", str(port),
                  "--listen", "127.0.0.1", *extra], env=env, preexec_fn=preexec_fn)
-    url = proc.wait_for(r"listening on (http://127\.0\.0\.1:\d+/)").group(1)
+    url = proc.wait_for(r"listening on (https?://127\.0\.0\.1:\d+/)").group(1)
+    if url.startswith("https:"):
+        trust(url, fingerprint_in_log(proc))
     token = None
     for line in proc.lines:
         match = re.search(r"Admin token \(shown once, keep it safe\): (\S+)", line)
@@ -155,8 +192,20 @@ def start_node(kind: str, data_dir: Path, *extra: str, hub: str | None = None,
 
 
 def relay_api_url(proc: Proc, timeout: float = 20.0) -> str:
-    match = proc.wait_for(r"API on (http://[\d.]+:\d+)/", timeout)
-    return match.group(1)
+    """Where the relay's API answers; on HTTPS its certificate is trusted by :func:`http`."""
+    url = proc.wait_for(r"API on (https?://[\d.]+:\d+)/", timeout).group(1)
+    if url.startswith("https:"):
+        trust(url, fingerprint_in_log(proc, timeout))
+    return url
+
+
+def free_port() -> int:
+    """A loopback port free now, for a process that must come back on the same one."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def command_token(hub_home: Path, node_id: str) -> str:

@@ -3,7 +3,7 @@
 import subprocess
 
 from rpymostat.discovery import SERVICE_TYPE
-from tests.integration.procs import BIN, browse, http, start_hub
+from tests.integration.procs import BIN, PINS, browse, http, start_hub
 
 
 def test_hub_starts_with_nothing_configured_and_keeps_state_across_restart(tmp_path):
@@ -34,7 +34,8 @@ def test_hub_starts_with_nothing_configured_and_keeps_state_across_restart(tmp_p
 
 def test_token_cli_prints_a_token_the_running_hub_accepts(tmp_path):
     home = tmp_path / "home"
-    proc, url, _ = start_hub(home, "--no-zeroconf")
+    proc, url, _ = start_hub(home, "--no-zeroconf", "--no-tls")
+    assert url.startswith("http://") and not (home / "tls-key.pem").exists()
     try:
         made = subprocess.run([str(BIN / "rpymostat"), "--home", str(home), "token", "create",
                                "--role", "device", "--name", "pi-1"],
@@ -58,6 +59,8 @@ def test_hub_is_advertised_over_zeroconf_on_loopback(tmp_path):
         assert info is not None, "hub not found over mDNS"
         assert info.port == int(url.rsplit(":", 1)[1])
         assert info.properties[b"api"] == b"v1" and info.properties[b"system"] == b"testbed"
+        assert url.startswith("https://") and info.properties[b"tls"] == PINS[url[8:]].encode(), \
+            "HTTPS by default, and the certificate's fingerprint is advertised"
         assert info.parsed_addresses() == ["127.0.0.1"]
     finally:
         assert proc.stop() == 0
@@ -72,6 +75,18 @@ def test_bad_config_is_reported_not_a_traceback(tmp_path):
     assert run.returncode == 2
     assert "port must be a int" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_key_that_does_not_fit_the_certificate_stops_the_hub_with_what_to_do(tmp_path):
+    home = tmp_path / "home"
+    proc, _, _ = start_hub(home, "--no-zeroconf")
+    assert proc.stop() == 0
+    (home / "tls-key.pem").write_bytes(b"-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n")
+    run = subprocess.run([str(BIN / "rpymostat"), "--home", str(home), "hub", "--port", "0", "--listen",
+                          "127.0.0.1", "--no-zeroconf"], capture_output=True, text=True, timeout=30)
+    assert run.returncode == 1
+    assert "the hub could not start: cannot read the TLS certificate or key" in run.stdout
+    assert "remove both" in run.stdout and "Traceback" not in run.stdout
 
 
 def test_port_in_use_fails_cleanly(tmp_path):

@@ -1,6 +1,7 @@
 """Three hosts in network namespaces on a bridge (root only): hub, sensor node and relay
-node find each other over mDNS across "machines", and a relay cut off from the network
-switches its output off when the lease ends.
+node find each other over mDNS across "machines" and speak HTTPS (each pins the other's
+certificate), and a relay cut off from the network switches its output off when the lease
+ends.
 
 Addresses exist only inside the namespaces this test creates; the bridge has none. The
 namespaces, veths and bridge are removed afterwards, whatever happened."""
@@ -17,7 +18,8 @@ import time
 
 import pytest
 
-from tests.integration.procs import BIN, ENROLLMENT_KEY, Proc, command_token, start_node, wait_until
+from tests.integration.procs import (BIN, ENROLLMENT_KEY, Proc, command_token, fingerprint_in_log, start_node,
+                                     wait_until)
 
 SUBNET = "10.231.0"
 HOSTS = {"hub": 1, "sensor": 2, "relay": 3}
@@ -75,12 +77,12 @@ class Lan:
     def exec(self, host: str) -> tuple[str, ...]:
         return ("ip", "netns", "exec", self.ns[host])
 
-    def http(self, host: str, method: str, url: str, body=None, token=None):
-        """An HTTP call made from inside ``host``'s namespace."""
+    def http(self, host: str, method: str, url: str, body=None, token=None, pin=None):
+        """An HTTP call made from inside ``host``'s namespace; https to a certificate ``pin``."""
         code = ("import json,sys; from tests.integration.procs import http; "
                 "a=json.loads(sys.argv[1]); print(json.dumps(http(*a)))")
         run = subprocess.run([*self.exec(host), sys.executable, "-c", code,
-                              json.dumps([method, url, body, token])],
+                              json.dumps([method, url, body, token, 10.0, pin])],
                              capture_output=True, text=True, timeout=30, cwd=os.getcwd())
         assert run.returncode == 0, run.stderr
         return json.loads(run.stdout)
@@ -109,8 +111,9 @@ def test_discovery_across_hosts_and_a_cut_off_relay_switches_off(lan, tmp_path):
     procs.append(hub)
     hub.wait_for(r"advertised .* on \['10\.231\.0\.1'\]")
     admin = hub.wait_for(r"Admin token \(shown once, keep it safe\): (\S+)").group(1)
-    url = f"http://{lan.addr('hub')}:8573"
-    assert lan.http("hub", "PATCH", f"{url}/v1/settings", {"report_interval_s": 5}, admin)[0] == 200
+    hub_pin = fingerprint_in_log(hub)
+    url = f"https://{lan.addr('hub')}:8573"
+    assert lan.http("hub", "PATCH", f"{url}/v1/settings", {"report_interval_s": 5}, admin, hub_pin)[0] == 200
 
     sensor = start_node("sensor", tmp_path / "sensor", prefix=lan.exec("sensor"), zeroconf=lan.addr("sensor"))
     procs.append(sensor)
@@ -120,21 +123,24 @@ def test_discovery_across_hosts_and_a_cut_off_relay_switches_off(lan, tmp_path):
     relay.wait_for(rf"registered with hub .* at {url}", 20)
 
     def registered():
-        nodes = lan.http("hub", "GET", f"{url}/v1/nodes", None, admin)[1]["nodes"]
-        sensors = lan.http("hub", "GET", f"{url}/v1/sensors", None, admin)[1]["sensors"]
+        nodes = lan.http("hub", "GET", f"{url}/v1/nodes", None, admin, hub_pin)[1]["nodes"]
+        sensors = lan.http("hub", "GET", f"{url}/v1/sensors", None, admin, hub_pin)[1]["sensors"]
         if len(nodes) == 2 and sensors and sensors[0]["last_value"] is not None:
             return {n["kind"]: n for n in nodes}
         return None
 
     nodes = wait_until(registered, 10, 0.5)
     assert nodes, "\n".join(sensor.lines + relay.lines)
-    assert nodes["relay"]["url"] == f"http://{lan.addr('relay')}:8574/"
+    assert nodes["relay"]["url"] == f"https://{lan.addr('relay')}:8574/"
+    assert nodes["relay"]["tls_fingerprint"] == fingerprint_in_log(relay)
     assert nodes["sensor"]["address"] == lan.addr("sensor")
+    for node in (sensor, relay):
+        node.wait_for(rf"pinned the hub's TLS certificate sha256 {hub_pin}")
 
     relay_url = nodes["relay"]["url"].rstrip("/")
     token = command_token(home, nodes["relay"]["id"])
     status, body = lan.http("hub", "PUT", f"{relay_url}/v1/outputs/sim-heat", {"state": "on", "lease_s": 5},
-                            token)
+                            token, nodes["relay"]["tls_fingerprint"])
     commanded = time.monotonic()
     assert status == 200 and body["state"] == "on", body
     ip("link", "set", lan.veth["relay"] + "b", "down")  # the relay's cable is pulled
