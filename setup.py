@@ -10,8 +10,10 @@ VERSION = re.search(
     r'^__version__ = "([^"]+)"', (HERE / "rpymostat" / "__init__.py").read_text(), re.M
 ).group(1)
 
+# HTTPS with self-signed certificates: Twisted's TLS extra (pyOpenSSL) and cryptography.
+TLS = ["twisted[tls]>=24.3", "cryptography>=42"]
 HUB = [
-    "twisted>=24.3",
+    *TLS,
     "klein>=24.8",
     "treq>=24.9",
     "attrs>=23.1",
@@ -25,7 +27,7 @@ HUB = [
     "tzdata",
 ]
 NODE = [
-    "twisted>=24.3",
+    *TLS,
     "klein>=24.8",
     "treq>=24.9",
     "attrs>=23.1",

@@ -235,7 +235,7 @@ class HubLink:
 
     def _may_speak_to(self, candidate: HubCandidate) -> bool:
         """Whether this node may call the candidate at all; for HTTPS, pins what it must present."""
-        pinned = self.credentials.hub_fingerprint if self.credentials else ""
+        pinned = self.hub_fingerprint or (self.credentials.hub_fingerprint if self.credentials else "")
         if not candidate.url.startswith("https:"):
             if pinned:
                 self._tell(("plain", candidate.url),
@@ -248,8 +248,7 @@ class HubLink:
             self._tell(("https", candidate.url), "the hub at {url} speaks HTTPS but this node runs with "
                        "tls = false: turn TLS on for this node to talk to it", url=candidate.url)
             return False
-        self.pins.expect(candidate.url, self.hub_fingerprint or pinned or candidate.fingerprint
-                         or TRUST_ON_FIRST_USE)
+        self.pins.expect(candidate.url, pinned or candidate.fingerprint or TRUST_ON_FIRST_USE)
         return True
 
     def _certificate(self, url: str) -> str:

@@ -145,6 +145,14 @@ def test_a_pinned_node_does_not_fall_back_to_plain_http(hub, tmp_path, errors):
     plain.stop()
 
 
+def test_a_node_given_the_fingerprint_does_not_take_a_hub_advertised_on_plain_http(hub, tmp_path):
+    plain = HubCandidate(url="http://hub.local:8573", hub_id=hub.hub_id, system="test")
+    node = node_on(hub, tmp_path / "node", hub_url=None, browser=Browser(plain), hub_fingerprint=A)
+    node.advance(10)
+    assert node.http.delivered == 0 and load_credentials(tmp_path / "node") is None
+    node.stop()
+
+
 def test_a_node_without_tls_does_not_call_an_https_hub(hub, tmp_path, errors):
     node = Node(hub, tmp_path / "node", http=FlakyHttp(hub.client), hub_url=URL, pins=None)
     node.start()
