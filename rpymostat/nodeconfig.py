@@ -39,43 +39,43 @@ LOG_LEVELS = ("debug", "info", "warn", "error")
 
 
 def _coerce(key: str, kind: type, value: Any, source: str) -> Any:
-    value = _coerce_kind(key, kind, value, source)
+    value = _COERCE[kind](key, value, source)
     return check_limit(key, value, source) if key in LIMIT_FIELDS else value
 
 
-def _coerce_kind(key: str, kind: type, value: Any, source: str) -> Any:
-    if kind is list:
-        if isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{source}: {key} must be a list of strings")
-        return value
-    if kind is dict:
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError as exc:
-                raise ConfigError(f"{source}: {key} must be a JSON object: {exc}") from None
-        if not isinstance(value, dict):
-            raise ConfigError(f"{source}: {key} must be a table / JSON object")
-        return value
-    if kind is bool:
-        return _boolean(key, value, source)
-    if kind is int:
-        if isinstance(value, bool):
-            raise ConfigError(f"{source}: {key} must be an integer, not {value!r}")
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{source}: {key} must be an integer, not {value!r}") from None
-    if kind is float:
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{source}: {key} must be a number, not {value!r}") from None
-    if not isinstance(value, str):
-        raise ConfigError(f"{source}: {key} must be text, not {value!r}")
+def _strings(key: str, value: Any, source: str) -> list:
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{source}: {key} must be a list of strings")
     return value
+
+
+def _table(key: str, value: Any, source: str) -> dict:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {key} must be a JSON object: {exc}") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: {key} must be a table / JSON object")
+    return value
+
+
+def _integer(key: str, value: Any, source: str) -> int:
+    if isinstance(value, bool):
+        raise ConfigError(f"{source}: {key} must be an integer, not {value!r}")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source}: {key} must be an integer, not {value!r}") from None
+
+
+def _number(key: str, value: Any, source: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source}: {key} must be a number, not {value!r}") from None
 
 
 def _boolean(key: str, value: Any, source: str) -> bool:
@@ -87,6 +87,15 @@ def _boolean(key: str, value: Any, source: str) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{source}: {key} must be true or false, not {value!r}")
+
+
+def _text(key: str, value: Any, source: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{source}: {key} must be text, not {value!r}")
+    return value
+
+
+_COERCE = {list: _strings, dict: _table, int: _integer, float: _number, bool: _boolean, str: _text}
 
 
 def _check_tls(values: dict[str, Any]) -> None:
