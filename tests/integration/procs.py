@@ -199,6 +199,12 @@ def relay_api_url(proc: Proc, timeout: float = 20.0) -> str:
     return url
 
 
+def loads_tls(proc: Proc) -> bool:
+    """Whether the process has loaded pyOpenSSL's native half (cryptography's bindings)."""
+    maps = Path(f"/proc/{proc.popen.pid}/maps").read_text()
+    return "cryptography/hazmat/bindings" in maps
+
+
 def free_port() -> int:
     """A loopback port free now, for a process that must come back on the same one."""
     import socket

@@ -3,7 +3,7 @@
 import subprocess
 
 from rpymostat.discovery import SERVICE_TYPE
-from tests.integration.procs import BIN, PINS, browse, http, start_hub
+from tests.integration.procs import BIN, PINS, browse, http, loads_tls, start_hub
 
 
 def test_hub_starts_with_nothing_configured_and_keeps_state_across_restart(tmp_path):
@@ -36,6 +36,7 @@ def test_token_cli_prints_a_token_the_running_hub_accepts(tmp_path):
     home = tmp_path / "home"
     proc, url, _ = start_hub(home, "--no-zeroconf", "--no-tls")
     assert url.startswith("http://") and not (home / "tls-key.pem").exists()
+    assert not loads_tls(proc), "a hub on plain HTTP keeps pyOpenSSL out (about 13 MB)"
     try:
         made = subprocess.run([str(BIN / "rpymostat"), "--home", str(home), "token", "create",
                                "--role", "device", "--name", "pi-1"],
@@ -61,6 +62,7 @@ def test_hub_is_advertised_over_zeroconf_on_loopback(tmp_path):
         assert info.properties[b"api"] == b"v1" and info.properties[b"system"] == b"testbed"
         assert url.startswith("https://") and info.properties[b"tls"] == PINS[url[8:]].encode(), \
             "HTTPS by default, and the certificate's fingerprint is advertised"
+        assert loads_tls(proc)
         assert info.parsed_addresses() == ["127.0.0.1"]
     finally:
         assert proc.stop() == 0
