@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import signal
 import time
 
@@ -42,9 +43,10 @@ def replace_certificate(data_dir) -> None:
 def test_nodes_pin_the_hub_and_refuse_it_with_another_certificate(tmp_path, procs):
     home, hub_port, relay_port = tmp_path / "hub", free_port(), free_port()
     clock = ("--speed", str(SPEED), "--epoch", f"{time.time():.3f}")
+    system = ("--system", f"tls-{secrets.token_hex(3)}")  # not another test's hub on this loopback
 
     def hub_up():
-        hub, url, admin = start_hub(home, "--enrollment-key", ENROLLMENT_KEY, *clock, port=hub_port)
+        hub, url, admin = start_hub(home, "--enrollment-key", ENROLLMENT_KEY, *system, *clock, port=hub_port)
         procs.append(hub)
         hub.wait_for(r"advertised .* port \d+")
         return hub, url, admin
@@ -58,7 +60,7 @@ def test_nodes_pin_the_hub_and_refuse_it_with_another_certificate(tmp_path, proc
     hub, url, admin = hub_up()
     assert url.startswith("https://")
     old = PINS[url[len("https://"):].rstrip("/")]
-    sensor = start_node("sensor", tmp_path / "sensor", *clock)
+    sensor = start_node("sensor", tmp_path / "sensor", *system, *clock)
     procs.append(sensor)
     relay, relay_url = relay_up()
     for node in (sensor, relay):
@@ -105,7 +107,7 @@ def test_nodes_pin_the_hub_and_refuse_it_with_another_certificate(tmp_path, proc
 
     # What the line says to do: trust the new certificate explicitly.
     assert sensor.stop() == 0
-    sensor = start_node("sensor", tmp_path / "sensor", *clock, "--hub-fingerprint", new)
+    sensor = start_node("sensor", tmp_path / "sensor", *system, *clock, "--hub-fingerprint", new)
     procs.append(sensor)
     sensor.wait_for(rf"pinned the hub's TLS certificate sha256 {new}", 20)
     assert wait_until(lambda: len(stored_readings(home)) > before, 10), "\n".join(sensor.lines)
