@@ -28,6 +28,8 @@ from zope.interface import implementer
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
 from twisted.web.iweb import IPolicyForHTTPS
 
+from rpymostat.private import FILE_MODE, keep_private
+
 CERT_FILE = "tls-cert.pem"
 KEY_FILE = "tls-key.pem"
 VALID_DAYS = 100 * 365
@@ -92,18 +94,22 @@ def local_addresses(listen: str = "0.0.0.0") -> list[str]:
 def ensure_certificate(data_dir: Path, label: str, now: float, listen: str = "0.0.0.0") -> Certificate:
     """The certificate in ``data_dir``, made with a new key when either file is missing.
 
-    The key is written 0600 before the certificate, each through a scratch file, so a crash
-    leaves at worst a key without a certificate, and the next start makes both again.
+    Both files are private like everything in a data dir (the certificate is no secret, but
+    every peer gets it in the handshake anyway). The key is written before the certificate,
+    each through a scratch file, so a crash leaves at worst a key without a certificate, and
+    the next start makes both again. A key that others may read is tightened (with a
+    warning) or, if it is not this user's, refused (:class:`rpymostat.private.NotPrivate`).
     """
     data_dir = Path(data_dir)
     cert_path, key_path = data_dir / CERT_FILE, data_dir / KEY_FILE
     if cert_path.exists() and key_path.exists():
+        keep_private(key_path)
         return Certificate(cert_path, key_path, _check_pair(cert_path, key_path), created=False)
     cert_pem, key_pem = make_certificate(f"RPyMostat {label} {socket.gethostname()}", local_names(),
                                          local_addresses(listen), now)
     data_dir.mkdir(parents=True, exist_ok=True)
-    _write(key_path, key_pem, 0o600)
-    _write(cert_path, cert_pem, 0o644)
+    _write(key_path, key_pem)
+    _write(cert_path, cert_pem)
     return Certificate(cert_path, key_path, _check_pair(cert_path, key_path), created=True)
 
 
@@ -157,9 +163,9 @@ def _check_pair(cert_path: Path, key_path: Path) -> str:
     return cert.fingerprint(hashes.SHA256()).hex()
 
 
-def _write(path: Path, data: bytes, mode: int) -> None:
+def _write(path: Path, data: bytes) -> None:
     scratch = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     with os.fdopen(fd, "wb") as out:
         out.write(data)
     os.replace(scratch, path)

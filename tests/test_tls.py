@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 import socket
 
 import pytest
@@ -27,7 +28,7 @@ def test_first_start_makes_a_private_key_and_a_certificate_the_next_start_reuses
     made = ensure_certificate(tmp_path / "home", "hub", NOW)
     assert made.created
     assert made.key_path.stat().st_mode & 0o777 == 0o600
-    assert made.cert_path.stat().st_mode & 0o077 == 0o044, "the certificate is public"
+    assert made.cert_path.stat().st_mode & 0o777 == 0o600, "like everything in a data dir"
     key = made.key_path.read_bytes()
 
     again = ensure_certificate(tmp_path / "home", "hub", NOW + 86400)
@@ -64,6 +65,13 @@ def test_the_certificate_names_this_machine_and_lasts(tmp_path):
     assert cert.not_valid_after_utc.timestamp() - NOW > 50 * 365 * 86400
     assert cert.issuer == cert.subject, "self-signed"
     assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+
+
+def test_a_key_others_may_read_is_tightened_at_start(tmp_path):
+    made = ensure_certificate(tmp_path, "relay", NOW)
+    os.chmod(made.key_path, 0o644)  # as a careless copy leaves it
+    assert ensure_certificate(tmp_path, "relay", NOW).fingerprint == made.fingerprint
+    assert made.key_path.stat().st_mode & 0o777 == 0o600
 
 
 def test_deleting_the_files_makes_a_new_certificate(tmp_path):

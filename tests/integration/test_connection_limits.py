@@ -8,6 +8,7 @@ from __future__ import annotations
 import resource
 import socket
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -78,7 +79,7 @@ def timed(method: str, url: str, token: str | None = None):
 
 def test_hub_answers_with_2000_idle_sockets_open(tmp_path, descriptors):
     proc, url, token = start_hub(tmp_path / "hub", "--no-zeroconf", preexec_fn=like_systemd)
-    host, port = url.removeprefix("http://").split(":")
+    host, port = urlsplit(url).hostname, urlsplit(url).port
     sockets = []
     try:
         assert soft_limit(proc.popen.pid) > SYSTEMD_DEFAULT_SOFT, "the hub kept systemd's 1024 descriptors"
@@ -110,7 +111,7 @@ def test_relay_node_keeps_its_configured_cap_and_header_timeout(tmp_path):
     sockets = []
     try:
         url = relay_api_url(relay)
-        host, port = url.removeprefix("http://").split(":")
+        host, port = urlsplit(url).hostname, urlsplit(url).port
         sockets = open_idle((host, int(port)), 8)
         still_open = wait_until(lambda: kept_within(sockets, 4), 10.0)
         assert still_open and sockets[-1] in still_open

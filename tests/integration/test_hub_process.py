@@ -87,7 +87,7 @@ def test_a_key_that_does_not_fit_the_certificate_stops_the_hub_with_what_to_do(t
     run = subprocess.run([str(BIN / "rpymostat"), "--home", str(home), "hub", "--port", "0", "--listen",
                           "127.0.0.1", "--no-zeroconf"], capture_output=True, text=True, timeout=30)
     assert run.returncode == 1
-    assert "the hub could not start: cannot read the TLS certificate or key" in run.stdout
+    assert "the hub cannot start: cannot read the TLS certificate or key" in run.stdout
     assert "remove both" in run.stdout and "Traceback" not in run.stdout
 
 

@@ -98,13 +98,13 @@ def test_sensor_data_dir_queue_and_token_are_private_and_tightened_at_start(tmp_
 def test_relay_data_dir_and_journal_are_private_and_tightened_at_start(tmp_path):
     data = tmp_path / "relay"
     relay = start_node("relay", data, "--listen", "127.0.0.1", "--port", "0", hub=NO_HUB)
-    relay.wait_for(r"API on http://")
+    relay.wait_for(r"API on https?://")
     assert relay.stop() == 0
     assert (mode(data), mode(data / "outputs.json")) == (0o700, 0o600)
 
     os.chmod(data / "outputs.json", 0o644)
     relay = start_node("relay", data, "--listen", "127.0.0.1", "--port", "0", hub=NO_HUB)
-    relay.wait_for(r"API on http://")
+    relay.wait_for(r"API on https?://")
     assert relay.stop(signal.SIGTERM) == 0
     journal = data / "outputs.json"
     assert mode(journal) == 0o600 and warned(relay, journal), "\n".join(relay.lines)
