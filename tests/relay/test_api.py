@@ -13,6 +13,7 @@ from twisted.internet.task import Clock
 from rpymostat_relay.api import RelayAPI
 from rpymostat_relay.drivers.sim import SimDriver
 from rpymostat_relay.outputs import MemoryJournal, OutputBank
+from tests.hubkit import kit_gate
 from tests.sensor.nodekit import inline
 
 TOKEN = "command-token-from-the-hub"
@@ -32,7 +33,8 @@ class Relay:
         self.bank = OutputBank(clock=self.clock, driver=self.driver, run=inline, journal=self.journal,
                                on_change=lambda *change: self.changes.append(change), min_off_s=min_off_s)
         self.bank.boot()
-        self.api = RelayAPI(bank=self.bank, node_id="relay-1", clock=self.clock)
+        self.api = RelayAPI(bank=self.bank, node_id="relay-1", clock=self.clock,
+                            gate=kit_gate(self.clock, "relay"))
         self.api.command_token = TOKEN
         self.client = StubTreq(self.api.resource())
 
