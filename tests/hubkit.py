@@ -114,7 +114,7 @@ class Hub:
 
     def call(self, method: str, path: str, body=None, *, token="admin", raw: bytes | None = None,
              headers: dict | None = None, host: str = "hub", peer: str | None = None) -> Reply:
-        all_headers = dict(headers or {})
+        all_headers = {"Host": host, **(headers or {})}
         if peer is not None:
             all_headers["X-Test-Peer"] = peer
         if token == "admin":
@@ -127,7 +127,7 @@ class Hub:
         if data is not None:
             all_headers.setdefault("Content-Type", "application/json")
         outcome = []
-        d = self.client.request(method, f"http://{host}" + path, data=data, headers=all_headers)
+        d = self.client.request(method, "http://hub" + path, data=data, headers=all_headers)
         d.addCallback(lambda response: self.client.content(response).addCallback(
             lambda content: outcome.append((response, content))))
         d.addErrback(outcome.append)

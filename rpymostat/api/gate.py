@@ -248,13 +248,19 @@ class Gate:
         allowed foreign origin."""
         self._origin(request, self._host(request))
         if credentials:
-            wait = self.throttle.wait_s(client_key(request))
-            if wait > 0:
-                seconds = math.ceil(wait)
-                request.setHeader(b"retry-after", str(seconds).encode())
-                raise ApiError(429, "too_many_failures",
-                               f"too many failed authentications from this address; retry in {seconds} s",
-                               {"retry_after_s": seconds})
+            self.not_throttled(request)
+
+    def not_throttled(self, request) -> None:
+        """Raise 429 while the client's address is throttled. Checked again before the
+        answer to a request that waited for the tokens to be read: requests sent together
+        must not all learn whether their token is good."""
+        wait = self.throttle.wait_s(client_key(request))
+        if wait > 0:
+            seconds = math.ceil(wait)
+            request.setHeader(b"retry-after", str(seconds).encode())
+            raise ApiError(429, "too_many_failures",
+                           f"too many failed authentications from this address; retry in {seconds} s",
+                           {"retry_after_s": seconds})
 
     def failed(self, request) -> None:
         self.throttle.failed(client_key(request))

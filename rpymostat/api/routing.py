@@ -304,13 +304,19 @@ def _serve(instance, op: Operation, handler: Callable, request, params: dict):
         instance.gate.failed(request)
         raise
     if isinstance(principal, Deferred):
-        principal.addErrback(_count_failure, instance.gate, request)
+        principal.addCallbacks(_waited, _waited_in_vain, (instance.gate, request), None, (instance.gate, request))
         return principal.addCallback(_handle, instance, op, handler, request, params)
     return maybeDeferred(_handle, principal, instance, op, handler, request, params)
 
 
-def _count_failure(failure, gate, request):
+def _waited(principal, gate, request):
+    gate.not_throttled(request)
+    return principal
+
+
+def _waited_in_vain(failure, gate, request):
     if failure.check(WrongCredential):
+        gate.not_throttled(request)
         gate.failed(request)
     return failure
 

@@ -67,9 +67,10 @@ class Proc:
             raise AssertionError(f"{self.args[:3]} did not stop within {timeout}s")
 
 
-def http(method: str, url: str, body=None, token: str | None = None, timeout: float = 10.0):
+def http(method: str, url: str, body=None, token: str | None = None, timeout: float = 10.0,
+         headers: dict | None = None):
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     if data is not None:
         request.add_header("Content-Type", "application/json")
     if token:
@@ -140,7 +141,7 @@ def browse(service_type: str, want, timeout: float = 15.0):
     return result[0] if result else None
 
 
-ENROLLMENT_KEY = "integration-enrollment-key"
+ENROLLMENT_KEY = "9c2f4e7a1b3d5f8e0a6c4b2d9f1e3a5c7b8d0e2f4a6c8e1b3d5f7a9c0e2b4d6f"
 
 
 def start_node(kind: str, data_dir: Path, *extra: str, hub: str | None = None,
