@@ -139,8 +139,9 @@ def test_allowed_hosts_and_origins_from_file_environment_and_flags(tmp_path):
     config = load_hub_config(tmp_path, None, {}, {})
     assert config.allowed_hosts == ("thermostat.example", "*.lan")
     assert config.allowed_origins == ("https://ui.example",)
-    config = load_hub_config(tmp_path, None, {"RPYMOSTAT_ALLOWED_HOSTS": "*",
-                                              "RPYMOSTAT_ALLOWED_ORIGINS": "http://a.example:8580, https://b.example"}, {})
+    environ = {"RPYMOSTAT_ALLOWED_HOSTS": "*",
+               "RPYMOSTAT_ALLOWED_ORIGINS": "http://a.example:8580, https://b.example"}
+    config = load_hub_config(tmp_path, None, environ, {})
     assert config.allowed_hosts == ("*",)
     assert config.allowed_origins == ("http://a.example:8580", "https://b.example")
 

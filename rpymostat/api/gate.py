@@ -271,9 +271,9 @@ class Gate:
             return None  # HTTP/1.0 clients; browsers always send a Host
         host = split_host(header)
         if host is None:
-            raise ApiError(400, "host_not_allowed", f"the Host header {header[:100]!r} is not a host name")
+            raise ApiError(400, "malformed", f"the Host header {header[:100]!r} is not a host name")
         if not self.hosts.allows(host[0]):
-            raise ApiError(400, "host_not_allowed",
+            raise ApiError(421, "host_not_allowed",
                            f"this API does not answer to the name {host[0][:100]!r}; if that name is "
                            f"right, add it to {self.settings.hosts}",
                            {"host": host[0][:100], "setting": self.settings.hosts})

@@ -158,14 +158,15 @@ def _responses(op: Operation) -> dict:
     else:
         content = {"schema": {"$ref": f"#/components/schemas/{op.response}"}} if op.response else {"schema": {}}
         responses[str(op.status)] = {"description": "Success.", "content": {"application/json": content}}
-    codes = {"400": "The Host is not a name of this API's.", "403": "The Origin may not use this API.",
-             "404": "No such resource.", "405": "Method not allowed."}
+    codes = {"400": "The Host header is not a host name.", "403": "The Origin may not use this API.",
+             "404": "No such resource.", "405": "Method not allowed.",
+             "421": "The Host is not one of this API's names."}
     if op.role is not None:
         codes["401"] = "No or unknown token."
         codes["403"] = "The token's role may not do this, or the Origin may not use this API."
         codes["429"] = "Too many failed authentications from this address; see Retry-After."
     if op.body:
-        codes.update({"400": "Malformed JSON, or the Host is not a name of this API's.",
+        codes.update({"400": "Malformed JSON, or a Host header that is not a host name.",
                       "413": "Body too large.", "422": "Invalid values.",
                       "409": "Conflicts with the current state."})
     if op.query:

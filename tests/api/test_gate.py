@@ -41,9 +41,9 @@ def test_another_host_is_refused_before_anything_else(hub, host):
     before = hub.dump()
     for token in ("admin", "wrong", None):
         reply = hub.call("POST", "/v1/zones", {"name": "Rebound"}, host=host, token=token)
-        assert reply.status == 400 and reply.error == "host_not_allowed"
+        assert reply.status == 421 and reply.error == "host_not_allowed"
         assert "allowed_hosts" in reply.body["error"]["message"]
-    assert hub.call("GET", "/v1/health", host=host).status == 400
+    assert hub.call("GET", "/v1/health", host=host).status == 421
     assert hub.dump() == before
 
 
@@ -53,7 +53,7 @@ def test_configured_hosts_and_any(hub):
                                                addresses=set))
     assert hub.call("GET", "/v1/zones", host="thermostat.example").status == 200
     assert hub.call("GET", "/v1/zones", host="pi.lan:8573").status == 200
-    assert hub.call("GET", "/v1/zones", host="hub").status == 400
+    assert hub.call("GET", "/v1/zones", host="hub").status == 421
     hub.api.gate = Gate(clock, hosts=HostCheck(clock, ["*"], names=set, addresses=set))
     assert hub.call("GET", "/v1/zones", host="anything.example").status == 200
 
@@ -203,7 +203,8 @@ def test_missing_tokens_and_role_refusals_are_not_failed_authentication(hub):
 
 def test_ipv6_clients_count_by_their_64(hub):
     for i in range(hub.api.gate.throttle.limit.burst):
-        assert hub.call("POST", "/v1/enroll", {"node_id": "n"}, token="guess", peer=f"2001:db8:1:2::{i + 1}").status == 401
+        reply = hub.call("POST", "/v1/enroll", {"node_id": "n"}, token="guess", peer=f"2001:db8:1:2::{i + 1}")
+        assert reply.status == 401
     assert hub.call("GET", "/v1/zones", peer="2001:db8:1:2:ffff::9").status == 429
     assert hub.call("GET", "/v1/zones", peer="2001:db8:1:3::1").status == 200
 
@@ -217,3 +218,17 @@ def test_memory_is_bounded_whatever_the_number_of_addresses():
     clock.advance(3 * 6)
     throttle.failed("192.0.2.1")
     assert len(throttle) == 1, "records that have recovered are dropped"
+
+
+def test_a_node_behind_a_throttled_address_is_told_to_try_later_not_refused(hub):
+    """A node's client treats 429 as the hub being away for now: a sensor keeps its readings
+    queued and a relay keeps its state report, instead of dropping them as refused."""
+    from rpymostat.nodeclient import HubClient, HubUnreachable
+
+    for i in range(hub.api.gate.throttle.limit.burst):
+        hub.call("POST", "/v1/enroll", {"node_id": "n"}, token=f"guess-{i}")
+    client = HubClient(hub.client, hub.clock, "http://hub", token=hub.device_token)
+    outcome: list = []
+    client.call("GET", "/v1/openapi.json").addBoth(outcome.append)
+    hub.client.flush()
+    assert isinstance(outcome[0].value, HubUnreachable) and "429" in str(outcome[0].value)

@@ -91,7 +91,7 @@ def test_the_hub_answers_only_its_own_names_and_origins_over_http(tmp_path):
         assert http("GET", f"{url}/v1/zones", token=token)[0] == 200
         assert http("GET", f"{url}/v1/zones", token=token, headers={"Host": f"localhost:{port}"})[0] == 200
         status, body = http("GET", f"{url}/v1/zones", token=token, headers={"Host": f"rebound.example:{port}"})
-        assert status == 400 and body["error"]["code"] == "host_not_allowed"
+        assert status == 421 and body["error"]["code"] == "host_not_allowed"
         status, body = http("GET", f"{url}/v1/zones", token=token, headers={"Origin": "http://rebound.example"})
         assert status == 403 and body["error"]["code"] == "origin_not_allowed"
         assert http("GET", f"{url}/v1/zones", token=token, headers={"Origin": url})[0] == 200

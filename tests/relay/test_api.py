@@ -81,10 +81,10 @@ def test_health_needs_no_token_and_says_whether_registered():
 def test_the_relay_refuses_a_host_it_is_not_known_by(host):
     relay = Relay()
     code, body = relay.put("heat", {"state": "on", "lease_s": 30}, host=host)
-    assert code == 400 and body["error"]["code"] == "host_not_allowed"
+    assert code == 421 and body["error"]["code"] == "host_not_allowed"
     assert "allowed_hosts" in body["error"]["message"]
     assert relay.state()["heat"] is False
-    assert relay.call("GET", "/v1/health", host=host)[0] == 400
+    assert relay.call("GET", "/v1/health", host=host)[0] == 421
     assert relay.put("heat", {"state": "on", "lease_s": 30}, host="127.0.0.1:8574")[0] == 200
 
 
