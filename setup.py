@@ -24,6 +24,7 @@ HUB = [
     "croniter>=2.0",
     "isodate>=0.6.1",
     "zeroconf>=0.131",
+    "ifaddr>=0.2",
     "tzdata",
 ]
 NODE = [
@@ -35,6 +36,7 @@ NODE = [
     "fastjsonschema>=2.19",
     "isodate>=0.6.1",
     "zeroconf>=0.131",
+    "ifaddr>=0.2",
 ]
 EXTRAS = {
     "hub": HUB,

@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     hub.add_argument("--listen", help="address to listen on (default 0.0.0.0)")
     hub.add_argument("--db", help="database URL (default: SQLite in the home dir)")
     hub.add_argument("--system", help="name of this RPyMostat system, advertised to nodes")
-    hub.add_argument("--enrollment-key", dest="enrollment_key", help="key nodes enroll with")
+    hub.add_argument("--enrollment-key", dest="enrollment_key",
+                     help="key nodes enroll with (at least 128 bits; default: one made at first start)")
     hub.add_argument("--no-zeroconf", dest="zeroconf", action="store_const", const=False,
                      help="do not advertise the hub over mDNS")
     hub.add_argument("--no-tls", dest="tls", action="store_const", const=False,

@@ -13,6 +13,8 @@ from typing import Mapping
 
 import attrs
 
+from rpymostat.tokens import key_weakness
+
 DEFAULT_PORT = 8573
 
 
@@ -84,6 +86,8 @@ class HubConfig:
     idle_timeout_s: float = DEFAULT_LIMITS.idle_timeout_s
     header_timeout_s: float = DEFAULT_LIMITS.header_timeout_s
     body_timeout_s: float = DEFAULT_LIMITS.body_timeout_s
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
 
     @property
     def db_url(self) -> str:
@@ -103,11 +107,32 @@ _FIELDS = {
     "epoch": float,
     "clock_start": float,
     **{key: kind for key, (kind, _, _) in LIMIT_FIELDS.items()},
+    "allowed_hosts": tuple,
+    "allowed_origins": tuple,
 }
+
+
+def _names(key: str, value, source: str) -> tuple[str, ...]:
+    """A list of host names or origins: a TOML array, or comma-separated text."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{source}: {key} must be a list of names")
+    if key == "allowed_origins":
+        from rpymostat.api.gate import OriginError, parse_origin
+
+        for origin in value:
+            try:
+                parse_origin(origin)
+            except OriginError as exc:
+                raise ConfigError(f"{source}: allowed_origins: {exc}") from None
+    return tuple(v.strip() for v in value)
 
 
 def _coerce(key: str, value, source: str):
     kind = _FIELDS[key]
+    if kind is tuple:
+        return _names(key, value, source)
     if kind is bool and isinstance(value, str):
         lowered = value.strip().lower()
         if lowered in ("1", "true", "yes", "on"):
@@ -125,6 +150,9 @@ def _coerce(key: str, value, source: str):
         raise ConfigError(f"{source}: speed must be within 0..3600")
     if key in LIMIT_FIELDS:
         check_limit(key, value, source)
+    if key == "enrollment_key" and key_weakness(value):
+        raise ConfigError(f"{source}: enrollment_key {key_weakness(value)}; make a good one with "
+                          "python3 -c 'import secrets; print(secrets.token_hex(32))'")
     return value
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from rpymostat.private import write_private
 from rpymostat.settings import system_timezone
+from rpymostat.tokens import key_weakness, new_enrollment_key
 
 BIN = Path(sys.executable).parent
 ZONE = "Home"
@@ -152,8 +153,8 @@ def run_demo(home: Path | None, port: int, speed: float, weather: str, echo: boo
     home.mkdir(parents=True, exist_ok=True)
     stop = stop or threading.Event()
     key_file = home / "enrollment-key"
-    if not key_file.exists():
-        write_private(key_file, secrets.token_urlsafe(24))
+    if not key_file.exists() or key_weakness(key_file.read_text().strip()):
+        write_private(key_file, new_enrollment_key())
     key = key_file.read_text().strip()
     system = f"demo-{secrets.token_hex(3)}"
     epoch = time.time()

@@ -10,7 +10,8 @@ from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
 from rpymostat import __version__
-from rpymostat.api.auth import TokenBook
+from rpymostat.api.auth import TokenBook, TokenReloads
+from rpymostat.api.gate import Gate, HostCheck, Settings
 from rpymostat.api.hub import HubAPI
 from rpymostat.api.site import LISTEN_BACKLOG, QuietSite, fit_descriptors
 from rpymostat.config import HubConfig, connection_limits
@@ -22,7 +23,7 @@ from rpymostat.sim.clock import clock_for
 from rpymostat.store.aio import AsyncStore, ReadingWriter, thread_runner
 from rpymostat.store.store import Store, sqlite_file
 from rpymostat.tls import Certificate, ensure_certificate, http_client, server_endpoint
-from rpymostat.tokens import hash_token, new_token
+from rpymostat.tokens import hash_token, new_enrollment_key
 
 log = Logger()
 
@@ -47,7 +48,7 @@ def prepare_store(store: AsyncStore, now: float, configured_key: str | None,
         announce(f"Admin token (shown once, keep it safe): {plain}")
     key_hash = hash_token(configured_key) if configured_key else (yield store.get_meta("enrollment_key_hash"))
     if key_hash is None:
-        key = new_token()
+        key = new_enrollment_key()
         key_hash = hash_token(key)
         yield store.set_meta("enrollment_key_hash", key_hash)
         announce(f"Enrollment key for nodes (shown once): {key}")
@@ -79,6 +80,14 @@ class Listener(Service):
         return None
 
 
+def hub_gate(config: HubConfig, clock) -> Gate:
+    where = "the hub's config ({} in rpymostat.toml, or RPYMOSTAT_{})"
+    return Gate(clock, hosts=HostCheck(clock, config.allowed_hosts, config.listen),
+                allowed_origins=config.allowed_origins,
+                settings=Settings(hosts=where.format("allowed_hosts", "ALLOWED_HOSTS"),
+                                  origins=where.format("allowed_origins", "ALLOWED_ORIGINS")))
+
+
 class HubService(MultiService):
     def __init__(self, config: HubConfig, reactor, announce: Callable[[str], None] = print):
         super().__init__()
@@ -106,12 +115,14 @@ class HubService(MultiService):
         now = self.clock.seconds()
         hub_id, hub_secret, key_hash = yield prepare_store(self.store, now, config.enrollment_key, self.announce)
         settings = yield self.store.get_settings()
-        tokens = TokenBook(self.store, key_hash)
+        # Real time, even when the demo runs the hub's clock faster.
+        tokens = TokenBook(self.store, self.reactor, key_hash)
         tokens.load((yield self.store.active_tokens()))
+        TokenReloads(tokens).setServiceParent(self)
         live = Live().load((yield self.store.list_nodes()), (yield self.store.list_sensors()))
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
                           clock=self.clock, hub_id=hub_id, hub_secret=hub_secret, system=config.system, settings=settings,
-                          started_at=now)
+                          started_at=now, gate=hub_gate(config, self.reactor))
         certificate = self._certificate()
         # Relays are commanded over HTTPS pinned to the certificate each registered.
         http, pins = http_client(self.reactor, config.tls)

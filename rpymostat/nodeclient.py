@@ -69,8 +69,11 @@ class HubClient:
             raise HubUnreachable(f"{method} {self.url}{path}: status {response.code}")
         if response.code >= 400:
             error = (payload or {}).get("error", {}) if isinstance(payload, dict) else {}
-            raise HubRefused(response.code, str(error.get("code", "unknown")),
-                             str(error.get("message", "no message")))
+            refused = HubRefused(response.code, str(error.get("code", "unknown")),
+                                 str(error.get("message", "no message")))
+            if response.code == 429:  # failed authentication from this address: later, the same call may pass
+                raise HubUnreachable(f"{method} {self.url}{path}: {refused}")
+            raise refused
         return payload
 
     def health(self):

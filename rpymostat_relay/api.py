@@ -14,7 +14,8 @@ import hmac
 from twisted.internet.defer import inlineCallbacks
 
 from rpymostat import __version__
-from rpymostat.api.auth import bearer, unauthorized
+from rpymostat.api.auth import WrongCredential, bearer, unauthorized
+from rpymostat.api.gate import Gate
 from rpymostat.api.http import ApiError
 from rpymostat.api.routing import Routes, Validators
 from rpymostat.api.shapes import ID_PATTERN, obj, ref
@@ -61,10 +62,11 @@ class RelayAPI:
     app = routes.app
     routes = routes
 
-    def __init__(self, *, bank, node_id: str, clock):
+    def __init__(self, *, bank, node_id: str, clock, gate: Gate | None = None):
         self.bank = bank
         self.node_id = node_id
         self.clock = clock
+        self.gate = gate or Gate(clock)
         self.command_token: str | None = None
         self.document = routes.openapi(
             title="RPyMostat relay node API", version=__version__,
@@ -82,8 +84,10 @@ class RelayAPI:
         token = bearer(request)
         if self.command_token is None:
             raise unauthorized("this relay node has not registered with a hub yet")
-        if token is None or not hmac.compare_digest(token.encode(), self.command_token.encode()):
+        if token is None:
             raise unauthorized("the hub's command token is required")
+        if not hmac.compare_digest(token.encode(), self.command_token.encode()):
+            raise WrongCredential("the hub's command token is required")
         return HUB
 
     def _output_json(self, state: OutputState) -> dict:

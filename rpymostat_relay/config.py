@@ -8,16 +8,18 @@ from typing import Any, Mapping
 
 import attrs
 
+from rpymostat.api.gate import OriginError, parse_origin
 from rpymostat.config import DEFAULT_LIMITS, LIMIT_FIELDS, ConfigError
 from rpymostat.nodeconfig import COMMON_FIELDS, NodeConfig, load_node_settings
 DEFAULT_PORT = 8574
 # Only the hub, and now and then a person, talks to a relay node.
 DEFAULT_MAX_CONNECTIONS = 64
 
-FIELDS = {**COMMON_FIELDS, "listen": str, "port": int, "url": str,
-          **{key: kind for key, (kind, _, _) in LIMIT_FIELDS.items()}}
+FIELDS = {**COMMON_FIELDS, "listen": str, "port": int, "url": str, "allowed_hosts": list,
+          "allowed_origins": list, **{key: kind for key, (kind, _, _) in LIMIT_FIELDS.items()}}
 DEFAULTS = {"driver": "gpio", "driver_settings": {}, "zeroconf_interfaces": [], "listen": "0.0.0.0",
-            "port": DEFAULT_PORT, "log_level": "info", "max_connections": DEFAULT_MAX_CONNECTIONS}
+            "port": DEFAULT_PORT, "log_level": "info", "max_connections": DEFAULT_MAX_CONNECTIONS,
+            "allowed_hosts": [], "allowed_origins": []}
 
 
 @attrs.frozen
@@ -29,6 +31,8 @@ class RelayConfig(NodeConfig):
     idle_timeout_s: float = DEFAULT_LIMITS.idle_timeout_s
     header_timeout_s: float = DEFAULT_LIMITS.header_timeout_s
     body_timeout_s: float = DEFAULT_LIMITS.body_timeout_s
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
 
     @property
     def uses_tls(self) -> bool:
@@ -47,4 +51,11 @@ def load_relay_config(config_file: str | None = None, environ: Mapping[str, str]
                           else f"url must be an http:// URL with tls = false, not {values['url']!r}")
     values["data_dir"] = Path(values["data_dir"]).expanduser()
     values["zeroconf_interfaces"] = tuple(values["zeroconf_interfaces"])
+    for origin in values["allowed_origins"]:
+        try:
+            parse_origin(origin)
+        except OriginError as exc:
+            raise ConfigError(f"allowed_origins: {exc}") from None
+    values["allowed_hosts"] = tuple(values["allowed_hosts"])
+    values["allowed_origins"] = tuple(values["allowed_origins"])
     return RelayConfig(**values)

@@ -3,12 +3,15 @@ on stop the reverse, ending with every output off."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
+from rpymostat.api.gate import Gate, HostCheck, Settings
 from rpymostat.api.site import LISTEN_BACKLOG, QuietSite, fit_descriptors
 from rpymostat.config import connection_limits
 from rpymostat.credentials import FILE as CREDENTIALS_FILE
@@ -26,6 +29,19 @@ from rpymostat_relay.outputs import JOURNAL_FILE, Journal, OutputBank
 
 log = Logger(namespace="rpymostat.relay")
 STOP_REPORT_S = 2.0
+
+
+def relay_gate(config: RelayConfig, clock) -> Gate:
+    """The relay answers to its machine's names, and to the host of its ``url`` (the name
+    the hub is told to call it by)."""
+    allowed = list(config.allowed_hosts)
+    if config.url:
+        allowed.append(urlsplit(config.url).hostname or "")
+    where = "the relay node's config ({} in relay.toml, or RPYMOSTAT_RELAY_{})"
+    return Gate(clock, hosts=HostCheck(clock, [name for name in allowed if name], config.listen),
+                allowed_origins=config.allowed_origins,
+                settings=Settings(hosts=where.format("allowed_hosts", "ALLOWED_HOSTS"),
+                                  origins=where.format("allowed_origins", "ALLOWED_ORIGINS")))
 
 
 class RelayService(Service):
@@ -58,7 +74,7 @@ class RelayService(Service):
         self.bank = OutputBank(clock=self.clock, driver=driver, run=run,
                                journal=Journal(config.data_dir / JOURNAL_FILE),
                                on_change=lambda *change: self.node.output_changed(*change))
-        api = RelayAPI(bank=self.bank, node_id=ident, clock=self.clock)
+        api = RelayAPI(bank=self.bank, node_id=ident, clock=self.clock, gate=relay_gate(config, self.reactor))
         certificate = self._certificate()
         self.node = RelayNode(bank=self.bank, api=api, node_id=ident, name=config.name, port=config.port,
                               listen=config.listen, url=config.url,

@@ -9,9 +9,12 @@ import os
 import attrs
 from sqlalchemy import create_engine, text
 from treq.testing import StubTreq
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.task import Clock
+from twisted.web.resource import Resource
 
-from rpymostat.api.auth import TokenBook
+from rpymostat.api.auth import TokenBook, TokenReloads
+from rpymostat.api.gate import Gate, HostCheck
 from rpymostat.api.hub import HubAPI
 from rpymostat.live import Live
 from rpymostat.store.aio import AsyncStore, ReadingWriter
@@ -29,6 +32,29 @@ def reset_postgres(url: str) -> None:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+def kit_gate(clock, name: str = "hub", **options) -> Gate:
+    """The gate of an API known only by ``name`` (the host of a kit's URLs) and loopback."""
+    return Gate(clock, hosts=HostCheck(clock, [name], names=set, addresses=set), **options)
+
+
+class Peers(Resource):
+    """Serves a resource as if each request came from the address in its ``X-Test-Peer``
+    header: StubTreq's requests all come from 127.0.0.1."""
+
+    isLeaf = True
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def render(self, request):
+        peer = request.getHeader(b"x-test-peer")
+        if peer is not None:
+            kind = IPv6Address if b":" in peer else IPv4Address
+            request.client = kind("TCP", peer.decode(), 40000)
+        return self.inner.render(request)
 
 
 @attrs.define
@@ -59,18 +85,21 @@ class Hub:
         self.changes: list[str] = []
         self.build()
 
-    def build(self):
-        tokens = TokenBook(self.store, hash_token(ENROLLMENT_KEY))
+    def build(self, gate: Gate | None = None):
+        tokens = TokenBook(self.store, self.clock, hash_token(ENROLLMENT_KEY))
         tokens.load(self.raw_store.active_tokens())
+        self.token_reloads = TokenReloads(tokens)
+        self.token_reloads.startService()
         live = Live().load(self.raw_store.list_nodes(), self.raw_store.list_sensors())
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
                           clock=self.clock, hub_id=self.hub_id, hub_secret=self.hub_secret, system="test",
                           settings=self.raw_store.get_settings(), started_at=self.clock.seconds(),
-                          on_change=self.changes.append)
-        self.client = StubTreq(self.api.resource())
+                          on_change=self.changes.append, gate=gate or kit_gate(self.clock))
+        self.client = StubTreq(Peers(self.api.resource()))
 
     def restart(self) -> "Hub":
         """A new hub process on the same database."""
+        self.token_reloads.stopService()
         self.raw_store.close()
         again = Hub.__new__(Hub)
         again.url, again.clock = self.url, self.clock
@@ -84,8 +113,10 @@ class Hub:
         return again
 
     def call(self, method: str, path: str, body=None, *, token="admin", raw: bytes | None = None,
-             headers: dict | None = None) -> Reply:
-        all_headers = dict(headers or {})
+             headers: dict | None = None, host: str = "hub", peer: str | None = None) -> Reply:
+        all_headers = {"Host": host, **(headers or {})}
+        if peer is not None:
+            all_headers["X-Test-Peer"] = peer
         if token == "admin":
             token = self.admin_token
         elif token == "device":
@@ -117,6 +148,7 @@ class Hub:
                     for name, table in metadata.tables.items()}
 
     def close(self):
+        self.token_reloads.stopService()
         self.raw_store.close()
 
 

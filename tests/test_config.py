@@ -116,3 +116,110 @@ def test_node_tls_settings_that_disagree_are_reported(tmp_path, kind, flags, mes
     load = load_sensor_config if kind == "sensor" else load_relay_config
     with pytest.raises(ConfigError, match=message):
         load(None, {"RPYMOSTAT_HOME": str(tmp_path)}, flags)
+
+# -- enrollment keys ------------------------------------------------------------------
+
+WEAK_KEYS = ["secret", "test-enrollment-key", "integration-enrollment-key", "correct-horse-battery-staple",
+             "Correct-Horse-Battery-Staple-Thermostat", "0123456789abcdef", "a" * 64, "pass word with spaces 123"]
+
+
+@pytest.mark.parametrize("key", WEAK_KEYS)
+def test_a_weak_configured_enrollment_key_is_refused_with_one_line_saying_how(tmp_path, key):
+    for environ, flags in (({"RPYMOSTAT_ENROLLMENT_KEY": key}, {}), ({}, {"enrollment_key": key})):
+        with pytest.raises(ConfigError) as refused:
+            load_hub_config(tmp_path, None, environ, flags)
+        message = str(refused.value)
+        assert "\n" not in message and "enrollment_key" in message
+        assert "secrets.token_hex(32)" in message
+    (tmp_path / "rpymostat.toml").write_text(f'[hub]\nenrollment_key = "{key}"\n')
+    with pytest.raises(ConfigError, match="enrollment_key"):
+        load_hub_config(tmp_path, None, {}, {})
+
+
+def test_the_hub_command_refuses_a_weak_key_before_starting(tmp_path, capsys):
+    from rpymostat.cli import main
+
+    assert main(["--home", str(tmp_path), "hub", "--enrollment-key", "letmein", "--no-zeroconf"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "token_hex(32)" in err
+    assert not (tmp_path / "rpymostat.db").exists()
+
+
+def test_keys_made_by_generators_are_accepted(tmp_path):
+    import secrets
+
+    from rpymostat.tokens import key_weakness, new_enrollment_key
+
+    for _ in range(200):
+        for key in (new_enrollment_key(), secrets.token_hex(16), secrets.token_hex(32)):
+            assert key_weakness(key) is None, key
+    assert len(bytes.fromhex(new_enrollment_key())) * 8 >= 128
+    config = load_hub_config(tmp_path, None, {"RPYMOSTAT_ENROLLMENT_KEY": "kR3v9XzQ2mWp8LtY4nBc6HdJ0sFa1GeU5"}, {})
+    assert config.enrollment_key.startswith("kR3v")
+
+
+def test_the_hub_generates_a_256_bit_enrollment_key_on_first_start(tmp_path):
+    from rpymostat.hub import prepare_store
+    from rpymostat.store.aio import AsyncStore
+    from rpymostat.store.store import Store
+    from rpymostat.tokens import key_weakness
+
+    said: list[str] = []
+    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+    try:
+        prepare_store(AsyncStore(store), 1_790_000_000.0, None, said.append)
+    finally:
+        store.close()
+    key = [line for line in said if "Enrollment key" in line][0].rsplit(" ", 1)[1]
+    assert len(bytes.fromhex(key)) == 32 and key_weakness(key) is None
+
+
+# -- allowed hosts and origins ---------------------------------------------------------
+
+def test_allowed_hosts_and_origins_from_file_environment_and_flags(tmp_path):
+    (tmp_path / "rpymostat.toml").write_text(
+        '[hub]\nallowed_hosts = ["thermostat.example", "*.lan"]\nallowed_origins = ["https://ui.example"]\n')
+    config = load_hub_config(tmp_path, None, {}, {})
+    assert config.allowed_hosts == ("thermostat.example", "*.lan")
+    assert config.allowed_origins == ("https://ui.example",)
+    environ = {"RPYMOSTAT_ALLOWED_HOSTS": "*",
+               "RPYMOSTAT_ALLOWED_ORIGINS": "http://a.example:8580, https://b.example"}
+    config = load_hub_config(tmp_path, None, environ, {})
+    assert config.allowed_hosts == ("*",)
+    assert config.allowed_origins == ("http://a.example:8580", "https://b.example")
+
+
+@pytest.mark.parametrize("environ, message", [
+    ({"RPYMOSTAT_ALLOWED_ORIGINS": "ui.example"}, "allowed_origins: 'ui.example' is not an origin"),
+    ({"RPYMOSTAT_ALLOWED_ORIGINS": "https://ui.example/app"}, "is not an origin like https://"),
+    ({"RPYMOSTAT_ALLOWED_ORIGINS": "https://ui.example:http"}, "is not an origin"),
+])
+def test_bad_origins_are_reported(tmp_path, environ, message):
+    with pytest.raises(ConfigError, match=message):
+        load_hub_config(tmp_path, None, environ, {})
+
+
+def test_bad_host_lists_are_reported(tmp_path):
+    (tmp_path / "rpymostat.toml").write_text('[hub]\nallowed_hosts = "thermostat.example"\n')
+    assert load_hub_config(tmp_path, None, {}, {}).allowed_hosts == ("thermostat.example",)
+    (tmp_path / "rpymostat.toml").write_text('[hub]\nallowed_hosts = [1, 2]\n')
+    with pytest.raises(ConfigError, match="allowed_hosts must be a list of names"):
+        load_hub_config(tmp_path, None, {}, {})
+
+
+def test_the_relay_node_reads_its_allowed_hosts_and_origins(tmp_path):
+    from twisted.internet.task import Clock
+
+    from rpymostat_relay.config import load_relay_config
+    from rpymostat_relay.service import relay_gate
+
+    (tmp_path / "relay.toml").write_text('[relay]\nallowed_hosts = ["relay.example"]\n'
+                                         'url = "https://boiler-room.example:8574/"\n')
+    config = load_relay_config(str(tmp_path / "relay.toml"), {"RPYMOSTAT_RELAY_ALLOWED_ORIGINS": "https://ui.example"})
+    assert config.allowed_hosts == ("relay.example",)
+    assert config.allowed_origins == ("https://ui.example",)
+    gate = relay_gate(config, Clock())
+    assert gate.hosts.allows("relay.example") and gate.hosts.allows("boiler-room.example")
+    assert not gate.hosts.allows("attacker.example")
+    with pytest.raises(ConfigError, match="allowed_origins"):
+        load_relay_config(str(tmp_path / "relay.toml"), {"RPYMOSTAT_RELAY_ALLOWED_ORIGINS": "ui.example"})

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from twisted.internet.defer import inlineCallbacks
+from twisted.internet.defer import Deferred, inlineCallbacks
 
 from rpymostat import __version__
-from rpymostat.api.auth import ENROLLMENT, Principal, TokenBook, bearer, relay_command_token, unauthorized
+from rpymostat.api.auth import (ENROLLMENT, Principal, TokenBook, WrongCredential, bearer, relay_command_token,
+                                unauthorized)
 from rpymostat.api.control_api import ControlAPI
+from rpymostat.api.gate import Gate
 from rpymostat.api.http import ApiError, not_found, unprocessable
 from rpymostat.api.hubroutes import op, routes
 from rpymostat.api.routing import Validators
@@ -38,7 +40,7 @@ class HubAPI(ControlAPI, ScheduleAPI):
     def __init__(self, *, store, writer, tokens: TokenBook, live: Live, clock, hub_id: str,
                  hub_secret: str, system: str, settings: dict, started_at: float,
                  zone_status: Callable[[dict, list[dict], dict, float], dict] | None = None,
-                 on_change: Callable[[str], None] | None = None):
+                 on_change: Callable[[str], None] | None = None, gate: Gate | None = None):
         self.store = store
         self.writer = writer
         self.tokens = tokens
@@ -51,6 +53,7 @@ class HubAPI(ControlAPI, ScheduleAPI):
         self.started_at = started_at
         self.zone_status = zone_status or basic_zone_status
         self.on_change = on_change or (lambda kind: None)
+        self.gate = gate or Gate(clock)
         self.document = self.build_openapi()
         self.validators = Validators(self.document)
 
@@ -76,7 +79,7 @@ class HubAPI(ControlAPI, ScheduleAPI):
 
     def authorize(self, request, role: str | None):
         """The caller's Principal (None on public and enrollment routes), or a Deferred of
-        it when the token must first be looked up in the database; raises ApiError."""
+        it when the token is not known in memory; raises ApiError."""
         if role is None:
             return None
         token = bearer(request)
@@ -84,18 +87,17 @@ class HubAPI(ControlAPI, ScheduleAPI):
             raise unauthorized()
         if role == ENROLLMENT:
             if not self.tokens.is_enrollment_key(token):
-                raise unauthorized("the enrollment key is not valid")
+                raise WrongCredential("the enrollment key is not valid")
             return None
-        principal = self.tokens.lookup(token)
-        if principal is None:
-            return self.tokens.reload().addCallback(
-                lambda _: self._allowed(self.tokens.lookup(token), role))
+        principal = self.tokens.find(token)
+        if isinstance(principal, Deferred):
+            return principal.addCallback(self._allowed, role)
         return self._allowed(principal, role)
 
     @staticmethod
     def _allowed(principal: Principal | None, role: str) -> Principal:
         if principal is None:
-            raise unauthorized("the token is not valid or was revoked")
+            raise WrongCredential("the token is not valid or was revoked")
         if role == "admin" and principal.role != "admin":
             raise ApiError(403, "forbidden", "this route needs an admin token")
         return principal

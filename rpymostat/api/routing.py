@@ -14,6 +14,7 @@ from twisted.internet.defer import CancelledError, Deferred, maybeDeferred
 from twisted.logger import Logger
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from rpymostat.api.auth import WrongCredential
 from rpymostat.api.http import MAX_BODY, ApiError, json_response, read_json
 from rpymostat.store.errors import Conflict
 from rpymostat.store.errors import NotFound as StoreNotFound
@@ -157,12 +158,16 @@ def _responses(op: Operation) -> dict:
     else:
         content = {"schema": {"$ref": f"#/components/schemas/{op.response}"}} if op.response else {"schema": {}}
         responses[str(op.status)] = {"description": "Success.", "content": {"application/json": content}}
-    codes = {"404": "No such resource.", "405": "Method not allowed."}
+    codes = {"400": "The Host header is not a host name.", "403": "The Origin may not use this API.",
+             "404": "No such resource.", "405": "Method not allowed.",
+             "421": "The Host is not one of this API's names."}
     if op.role is not None:
         codes["401"] = "No or unknown token."
-        codes["403"] = "The token's role may not do this."
+        codes["403"] = "The token's role may not do this, or the Origin may not use this API."
+        codes["429"] = "Too many failed authentications from this address; see Retry-After."
     if op.body:
-        codes.update({"400": "Malformed JSON.", "413": "Body too large.", "422": "Invalid values.",
+        codes.update({"400": "Malformed JSON, or a Host header that is not a host name.",
+                      "413": "Body too large.", "422": "Invalid values.",
                       "409": "Conflicts with the current state."})
     if op.query:
         codes["422"] = "Invalid values."
@@ -290,12 +295,31 @@ def _query_value(param: Param, raw: str) -> Any:
 
 
 def _serve(instance, op: Operation, handler: Callable, request, params: dict):
-    """Authorize, validate, call the handler, encode its answer. Plain callbacks rather
-    than a generator: this runs for every request, and the common path never waits."""
-    principal = instance.authorize(request, op.role)
+    """Pass the gate, authorize, validate, call the handler, encode its answer. Plain
+    callbacks rather than a generator: this runs for every request, and the common path
+    never waits."""
+    instance.gate.admit(request, credentials=op.role is not None)
+    try:
+        principal = instance.authorize(request, op.role)
+    except WrongCredential:
+        instance.gate.failed(request)
+        raise
     if isinstance(principal, Deferred):
+        principal.addCallbacks(_waited, _waited_in_vain, (instance.gate, request), None, (instance.gate, request))
         return principal.addCallback(_handle, instance, op, handler, request, params)
     return maybeDeferred(_handle, principal, instance, op, handler, request, params)
+
+
+def _waited(principal, gate, request):
+    gate.not_throttled(request)
+    return principal
+
+
+def _waited_in_vain(failure, gate, request):
+    if failure.check(WrongCredential):
+        gate.not_throttled(request)
+        gate.failed(request)
+    return failure
 
 
 def _handle(principal, instance, op: Operation, handler: Callable, request, params: dict):
@@ -337,8 +361,13 @@ def _error_response(instance, request, failure):
     if isinstance(error, ApiError):
         api_error = error
     elif isinstance(error, MethodNotAllowed):
+        try:
+            if request.method == b"OPTIONS" and instance.gate.preflight(request, error.valid_methods or ()):
+                return json_response(request, None, 204)
+            api_error = ApiError(405, "method_not_allowed", f"{request.method.decode()} is not allowed here")
+        except ApiError as refused:
+            api_error = refused
         request.setHeader(b"allow", ", ".join(sorted(error.valid_methods or ())).encode())
-        api_error = ApiError(405, "method_not_allowed", f"{request.method.decode()} is not allowed here")
     elif isinstance(error, NotFound):
         api_error = ApiError(404, "not_found", "no such route")
     elif isinstance(error, StoreNotFound):

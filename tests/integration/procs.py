@@ -84,7 +84,7 @@ def fingerprint_in_log(proc: Proc, timeout: float = 20.0) -> str:
 
 
 def http(method: str, url: str, body=None, token: str | None = None, timeout: float = 10.0,
-         pin: str | None = None):
+         pin: str | None = None, headers: dict | None = None):
     """(status, decoded JSON body). An https URL must present the certificate ``pin`` (by
     default the one trusted for its host and port), else AssertionError before sending."""
     parts = urlsplit(url)
@@ -101,7 +101,7 @@ def http(method: str, url: str, body=None, token: str | None = None, timeout: fl
             raise AssertionError(f"{parts.netloc} presented certificate {presented}, not {expected}")
     else:
         conn = HTTPConnection(parts.hostname, parts.port, timeout=timeout)
-    headers = {}
+    headers = dict(headers or {})
     data = json.dumps(body).encode() if body is not None else None
     if data is not None:
         headers["Content-Type"] = "application/json"
@@ -177,7 +177,7 @@ def browse(service_type: str, want, timeout: float = 15.0):
     return result[0] if result else None
 
 
-ENROLLMENT_KEY = "integration-enrollment-key"
+ENROLLMENT_KEY = "9c2f4e7a1b3d5f8e0a6c4b2d9f1e3a5c7b8d0e2f4a6c8e1b3d5f7a9c0e2b4d6f"
 
 
 def start_node(kind: str, data_dir: Path, *extra: str, hub: str | None = None,

@@ -1,5 +1,6 @@
 """`rpymostat hub` as a real process on a free loopback port, spoken to over HTTP."""
 
+import os
 import subprocess
 
 from rpymostat.discovery import SERVICE_TYPE
@@ -89,6 +90,29 @@ def test_a_key_that_does_not_fit_the_certificate_stops_the_hub_with_what_to_do(t
     assert run.returncode == 1
     assert "the hub cannot start: cannot read the TLS certificate or key" in run.stdout
     assert "remove both" in run.stdout and "Traceback" not in run.stdout
+
+def test_a_weak_enrollment_key_is_refused_in_one_line(tmp_path):
+    run = subprocess.run([str(BIN / "rpymostat"), "--home", str(tmp_path / "home"), "hub", "--enrollment-key",
+                          "my-thermostat-key", "--no-zeroconf"], capture_output=True, text=True, timeout=30,
+                         env={**os.environ, "RPYMOSTAT_ENROLLMENT_KEY": ""})
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1 and "enrollment_key is too weak" in run.stderr
+    assert "secrets.token_hex(32)" in run.stderr and run.stdout == ""
+
+
+def test_the_hub_answers_only_its_own_names_and_origins_over_http(tmp_path):
+    proc, url, token = start_hub(tmp_path / "home", "--no-zeroconf")
+    try:
+        port = url.rsplit(":", 1)[1]
+        assert http("GET", f"{url}/v1/zones", token=token)[0] == 200
+        assert http("GET", f"{url}/v1/zones", token=token, headers={"Host": f"localhost:{port}"})[0] == 200
+        status, body = http("GET", f"{url}/v1/zones", token=token, headers={"Host": f"rebound.example:{port}"})
+        assert status == 421 and body["error"]["code"] == "host_not_allowed"
+        status, body = http("GET", f"{url}/v1/zones", token=token, headers={"Origin": "http://rebound.example"})
+        assert status == 403 and body["error"]["code"] == "origin_not_allowed"
+        assert http("GET", f"{url}/v1/zones", token=token, headers={"Origin": url})[0] == 200
+    finally:
+        assert proc.stop() == 0
 
 
 def test_port_in_use_fails_cleanly(tmp_path):

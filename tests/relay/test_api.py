@@ -13,6 +13,7 @@ from twisted.internet.task import Clock
 from rpymostat_relay.api import RelayAPI
 from rpymostat_relay.drivers.sim import SimDriver
 from rpymostat_relay.outputs import MemoryJournal, OutputBank
+from tests.hubkit import kit_gate
 from tests.sensor.nodekit import inline
 
 TOKEN = "command-token-from-the-hub"
@@ -32,12 +33,15 @@ class Relay:
         self.bank = OutputBank(clock=self.clock, driver=self.driver, run=inline, journal=self.journal,
                                on_change=lambda *change: self.changes.append(change), min_off_s=min_off_s)
         self.bank.boot()
-        self.api = RelayAPI(bank=self.bank, node_id="relay-1", clock=self.clock)
+        self.api = RelayAPI(bank=self.bank, node_id="relay-1", clock=self.clock,
+                            gate=kit_gate(self.clock, "relay"))
         self.api.command_token = TOKEN
         self.client = StubTreq(self.api.resource())
 
-    def call(self, method, path, body=None, token=TOKEN, raw=None):
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+    def call(self, method, path, body=None, token=TOKEN, raw=None, host="relay", headers=None):
+        headers = {"Host": host, **(headers or {})}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         outcome = []
         d = self.client.request(method, "http://relay" + path, data=data, headers=headers)
@@ -71,6 +75,45 @@ def test_health_needs_no_token_and_says_whether_registered():
               "node_id": "relay-1", "registered": True})
     relay.api.command_token = None
     assert relay.call("GET", "/v1/health", token=None)[1]["registered"] is False
+
+
+@pytest.mark.parametrize("host", ["attacker.example", "relay.attacker.example", "192.0.2.66:8574"])
+def test_the_relay_refuses_a_host_it_is_not_known_by(host):
+    relay = Relay()
+    code, body = relay.put("heat", {"state": "on", "lease_s": 30}, host=host)
+    assert code == 421 and body["error"]["code"] == "host_not_allowed"
+    assert "allowed_hosts" in body["error"]["message"]
+    assert relay.state()["heat"] is False
+    assert relay.call("GET", "/v1/health", host=host)[0] == 421
+    assert relay.put("heat", {"state": "on", "lease_s": 30}, host="127.0.0.1:8574")[0] == 200
+
+
+def test_the_relay_refuses_a_foreign_origin():
+    relay = Relay()
+    code, body = relay.put("heat", {"state": "on", "lease_s": 30}, headers={"Origin": "http://attacker.example"})
+    assert code == 403 and body["error"]["code"] == "origin_not_allowed"
+    assert relay.state()["heat"] is False
+    assert relay.put("heat", {"state": "on", "lease_s": 30}, headers={"Origin": "http://relay"})[0] == 200
+
+
+def test_wrong_command_tokens_are_throttled_and_the_right_one_then_waits_too():
+    relay = Relay()
+    burst = relay.api.gate.throttle.limit.burst
+    assert [relay.put("heat", {"state": "off"}, token=f"guess-{i}")[0] for i in range(burst)] == [401] * burst
+    code, body = relay.put("heat", {"state": "on", "lease_s": 30})
+    assert code == 429 and body["error"]["details"]["retry_after_s"] > 0
+    assert relay.state()["heat"] is False
+    relay.advance(body["error"]["details"]["retry_after_s"])
+    assert relay.put("heat", {"state": "on", "lease_s": 30})[0] == 200
+
+
+def test_before_registration_refusals_are_not_counted_as_guesses():
+    relay = Relay()
+    relay.api.command_token = None
+    for _ in range(3 * relay.api.gate.throttle.limit.burst):
+        assert relay.put("heat", {"state": "off"})[0] == 401
+    relay.api.command_token = TOKEN
+    assert relay.put("heat", {"state": "off"})[0] == 200
 
 
 def test_on_renew_and_off():
