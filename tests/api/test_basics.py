@@ -123,18 +123,20 @@ def test_status_shows_zone_temperature(hub):
 
 
 def test_relay_registration_gives_its_command_token_and_takes_state_reports(hub):
-    from rpymostat.api.auth import relay_command_token
     from tests.hubkit import relay_node
 
     reply = relay_node(hub)
-    assert reply.body["command_token"] == relay_command_token(hub.hub_secret, "relay-1")
-    assert relay_command_token(hub.hub_secret, "relay-2") != reply.body["command_token"]
+    token = reply.body["command_token"]
+    assert len(token) >= 43, "256 random bits"
+    assert relay_node(hub).body["command_token"] == token, "a relay keeps its token across registrations"
+    assert relay_node(hub, "relay-2", outputs=("gpio22",)).body["command_token"] != token
     assert "command_token" not in sensor_node(hub).body
     state = hub.call("PUT", "/v1/outputs/gpio17/state",
-                     {"state": "on", "time": "2026-09-21T14:13:00Z", "reason": "command"}, token="device")
+                     {"state": "on", "time": "2026-09-21T14:13:00Z", "reason": "command"},
+                     token="node:relay-1")
     assert state.status == 200 and state.body["state"] == "on"
     assert state.body["state_since"] == "2026-09-21T14:13:00Z"
-    assert [o["state"] for o in hub.call("GET", "/v1/outputs").body["outputs"]] == ["on", "off"]
+    assert [o["state"] for o in hub.call("GET", "/v1/outputs").body["outputs"]] == ["on", "off", "off"]
     enrolled = hub.call("POST", "/v1/enroll", {"node_id": "other"}, token="test-enrollment-key").body
     refused = hub.call("PUT", "/v1/outputs/gpio17/state", {"state": "off"}, token=enrolled["token"])
     assert refused.status == 403
