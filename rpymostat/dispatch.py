@@ -75,7 +75,7 @@ class _Output:
 class Dispatcher:
     """``http`` is treq or a ``StubTreq``; ``lease_s()`` the lease to send, read at each
     command so that a settings change applies at the next one; ``command_token(node_id)``
-    the token the hub stored for that relay (None until the relay registers)."""
+    the token the hub stored for that relay (None for a node that is not a registered relay)."""
 
     def __init__(self, *, clock, http, command_token: Callable[[str], str | None],
                  lease_s: Callable[[], float], on_lost: Callable[[str, float, str], None],

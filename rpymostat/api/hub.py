@@ -145,7 +145,7 @@ class HubAPI(ControlAPI, ScheduleAPI):
         row, plain = yield self.store.enroll(node_id, call.body.get("name", node_id), self.now())
         self.tokens.forget_node(node_id)
         self.tokens.add(row)
-        self.on_change("nodes")  # a re-enrolled relay's command token is void until it registers
+        self.on_change("nodes")  # a re-enrolled relay has a new command token
         return {"token": plain, "token_id": row["id"], "hub_id": self.hub_id, "system": self.system}
 
     @op("POST", "/v1/nodes/{node_id}/re-enroll", summary="Allow a known node to enroll once more "

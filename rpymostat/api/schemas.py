@@ -116,8 +116,8 @@ SCHEMAS: dict[str, dict] = {
          "revoked_tokens": {"type": "integer", "minimum": 0,
                             "description": "The node's tokens revoked by this permission."}},
         required=["node_id", "allowed", "expires", "revoked_tokens"],
-        description="The node may enroll once more until `expires`; a relay's command token is "
-                    "made anew at its next registration.",
+        description="The node may enroll once more until `expires`; that enrollment gives a relay "
+                    "a new command token, which it learns when it registers.",
     ),
     "Enrolled": obj({"token": {"type": "string"}, "hub_id": {"type": "string"},
                      "system": {"type": "string"}, "token_id": {"type": "integer"}},

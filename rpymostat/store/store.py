@@ -76,7 +76,7 @@ def _rows(result) -> list[dict]:
 
 
 def _command_token(kind: str, existing) -> str | None:
-    """A relay keeps its command token until a re-enrollment voids it; other nodes have none."""
+    """A relay keeps its command token until a re-enrollment replaces it; other nodes have none."""
     if kind != "relay":
         return None
     if existing is not None and existing["command_token"] is not None:
@@ -186,8 +186,8 @@ class Store(RuleStore, ControlStore):
     def enroll(self, node_id: str, name: str, now: float) -> tuple[dict, str]:
         """A device token for a node with no identity yet (neither registered nor holding
         an active token), or for one an admin allowed to enroll again: that uses the
-        permission up, and the relay command token it had is made anew at its next
-        registration."""
+        permission up and gives a relay a new command token, which it learns when it
+        registers with its new device token."""
         def work(conn):
             self._lock_identities(conn)
             permitted = conn.execute(delete(reenrollments).where(
@@ -198,7 +198,8 @@ class Store(RuleStore, ControlStore):
                                f"(or POST /v1/nodes/{node_id}/re-enroll)")
             conn.execute(delete(reenrollments).where(reenrollments.c.node_id == node_id))
             self.revoke_node_tokens(conn, node_id, now)
-            conn.execute(update(nodes).where(nodes.c.id == node_id).values(command_token=None))
+            conn.execute(update(nodes).where(nodes.c.id == node_id, nodes.c.kind == "relay")
+                         .values(command_token=new_token()))
             return self._insert_token(conn, "device", name, now, node_id)
 
         return self._tx(work)
