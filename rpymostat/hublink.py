@@ -14,10 +14,11 @@
   pinned hub that now speaks plain HTTP, gets nothing (not even the token) and is told
   about once in the log, with what to do.
 - **Register.** ``POST /v1/nodes`` on every (re)connection; the reply carries settings.
-- **Enroll again.** A call refused with 401 drops the link; a token the hub then refuses
-  at registration too (revoked, e.g. when an admin allowed this node to enroll again) is
-  dropped, the pin kept, and the node enrolls again with its enrollment key. The hub refuses to enroll a node it knows (409) until an admin runs
-  ``rpymostat node re-enroll ID``; the node says so and keeps trying.
+- **Enroll again.** A call refused with 401 drops the link; a token that the pinned hub
+  then refuses at registration too (revoked, e.g. when an admin allowed this node to enroll
+  again) is dropped, the pin kept, and the node enrolls again with its enrollment key. The
+  hub refuses to enroll a node it knows (409) until an admin runs ``rpymostat node
+  re-enroll ID``; the node says so and keeps trying.
 - **Notice.** Three failed calls in a row (network, timeout, 5xx), or an advertisement of
   the pinned hub at another address or port, drop the link and browse again, waiting
   1, 2, 4 ... 30 s between attempts.
@@ -225,13 +226,13 @@ class HubLink:
     @inlineCallbacks
     def _register(self, client: HubClient, url: str):
         """The registration reply, or None when the node has no token and cannot get one.
-        A token the hub refuses is dropped and the node enrolls again at once."""
+        A token the pinned hub refuses is dropped and the node enrolls again at once."""
         if self.token is not None:
             client.token = self.token
             try:
                 return (yield client.register(self.registration(url)))
             except HubRefused as exc:
-                if exc.status != 401:
+                if exc.status != 401 or not (yield self._is_pinned_hub(client)):
                     raise
                 self._drop_token(exc)
         client.token = None
@@ -239,6 +240,16 @@ class HubLink:
             return None
         client.token = self.token
         return (yield client.register(self.registration(url)))
+
+    @inlineCallbacks
+    def _is_pinned_hub(self, client: HubClient):
+        """Whether the hub at ``client`` says it is the one this node is pinned to: another
+        hub (another system on the LAN, an old address) refusing the token says nothing
+        about it."""
+        if not self.hub_id:
+            return True
+        health = yield client.health()
+        return isinstance(health, dict) and health.get("hub_id") == self.hub_id
 
     @inlineCallbacks
     def _enroll(self, client: HubClient):

@@ -116,3 +116,18 @@ def test_without_an_enrollment_key_a_revoked_token_gives_one_clear_line(hub, tmp
     assert "the hub revoked this node's token and no enrollment key" in errors[0]
     assert "--enrollment-key" in errors[0]
     node.link.stop()
+
+
+def test_another_hub_refusing_the_token_does_not_make_the_node_drop_it(hub, tmp_path):
+    node = Link(hub, tmp_path / "node")
+    node.start()
+    token = load_credentials(tmp_path / "node").token
+    node.link.stop()
+    other = Link(hub, tmp_path / "node")  # the same node, now at an address where another hub answers
+    other.http.canned["/v1/nodes"] = (401, {"error": {"code": "unauthorized", "message": "who?"}})
+    other.http.canned["/v1/health"] = (200, {"status": "ok", "version": "1", "hub_id": "another-hub"})
+    other.start()
+    other.advance(3)
+    assert other.link.client is None and other.http.posts("/v1/enroll") == 0
+    assert load_credentials(tmp_path / "node").token == token
+    other.link.stop()
