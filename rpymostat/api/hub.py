@@ -192,8 +192,8 @@ class HubAPI(ControlAPI, ScheduleAPI):
         self.on_change("nodes")
         node_json = yield self._node_json(row)
         reply = {"node": node_json, "hub_id": self.hub_id, "settings": self.node_settings()}
-        if row["command_token"] is not None:
-            reply["command_token"] = row["command_token"]
+        if row["command_token"] is not None and call.principal.node_id == row["id"]:
+            reply["command_token"] = row["command_token"]  # to that node only, never to an admin
         return reply
 
     @staticmethod
@@ -383,7 +383,7 @@ class HubAPI(ControlAPI, ScheduleAPI):
     def report_output_state(self, call):
         row = yield self.store.get_output(call.params["output_id"])
         if row["node_id"] is None or not call.principal.may_act_for(row["node_id"]):
-            raise ApiError(403, "forbidden", "this output belongs to another node")
+            raise ApiError(403, "forbidden", "this output does not belong to this node")
         try:
             when = parse_time(call.body["time"]).timestamp() if "time" in call.body else self.now()
         except TimeFormatError as exc:

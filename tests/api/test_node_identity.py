@@ -189,6 +189,9 @@ def test_command_tokens_are_random_per_relay_and_never_listed(any_hub):
     for path in ("/v1/nodes", "/v1/nodes/relay-1", "/v1/outputs", "/v1/status", "/v1/tokens"):
         body = repr(any_hub.call("GET", path).body)
         assert one not in body and two not in body, path
+    as_admin = any_hub.call("POST", "/v1/nodes", {"node_id": "relay-1", "kind": "relay",
+                                                  "url": "http://127.0.0.1:8574/"})
+    assert as_admin.status == 200 and "command_token" not in as_admin.body, "to the relay only"
     assert any_hub.raw_store.get_meta("hub_secret") is None
     again = any_hub.restart()
     assert relay_node(again, "relay-1", outputs=("gpio17",)).body["command_token"] == one
