@@ -3,8 +3,17 @@ the home dir), run in this process."""
 
 import time
 
+import pytest
+
+from rpymostat import cli
 from rpymostat.cli import main
 from rpymostat.store.store import Store
+
+
+@pytest.fixture(autouse=True)
+def no_log_setup(monkeypatch):
+    """The process-wide log setup is done once per process; these tests run many commands."""
+    monkeypatch.setattr(cli, "start_logging", lambda stream=None: None)
 
 
 def run(capsys, home, *args):
