@@ -275,6 +275,7 @@ class HubLink:
                      "keeping its token", url=client.url, other=reply["hub_id"], mine=self.hub_id)
             return False
         self._pin(reply["token"], reply["hub_id"], self._certificate(client.url))
+        self._told.discard(("enrollment refused", client.url))
         log.info("enrolled with hub {hub_id} (system {system!r})", hub_id=reply["hub_id"],
                  system=reply.get("system", ""))
         return True

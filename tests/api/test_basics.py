@@ -146,15 +146,17 @@ def test_an_https_relay_registers_the_certificate_it_presents(hub):
     from tests.hubkit import relay_node
 
     fingerprint = "ab" * 32
+    hub.node_token("relay-1")
     before = hub.dump()
     for extra, message in [
         ({"url": "https://10.0.0.5:8574/"}, "an https url needs the tls_fingerprint"),
         ({"url": "http://10.0.0.5:8574/", "tls_fingerprint": fingerprint}, "tls_fingerprint belongs to an https url"),
     ]:
-        reply = hub.call("POST", "/v1/nodes", {"node_id": "relay-1", "kind": "relay", **extra}, token="device")
+        reply = hub.call("POST", "/v1/nodes", {"node_id": "relay-1", "kind": "relay", **extra},
+                         token="node:relay-1")
         assert reply.status == 422 and message in reply.body["error"]["message"], reply.body
     reply = hub.call("POST", "/v1/nodes", {"node_id": "relay-1", "kind": "relay", "url": "https://10.0.0.5:8574/",
-                                           "tls_fingerprint": "AB:" * 31 + "AB"}, token="device")
+                                           "tls_fingerprint": "AB:" * 31 + "AB"}, token="node:relay-1")
     assert reply.status == 422, "the fingerprint's one form: 64 lowercase hex digits"
     assert hub.dump() == before
 

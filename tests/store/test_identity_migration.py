@@ -1,4 +1,4 @@
-"""Migration 0004 on a database of the previous version, on SQLite and PostgreSQL:
+"""Migration 0005 on a database of the previous version, on SQLite and PostgreSQL:
 unbound device tokens are revoked, relays keep the command token they know, and the
 hub secret it was derived from is gone."""
 
@@ -20,7 +20,7 @@ def test_the_identity_migration_revokes_unbound_device_tokens_and_keeps_relays_w
     any_hub.close()
     engine = create_engine(url)
     with engine.begin() as conn:  # back to the previous version, with what it held
-        command.downgrade(migrate._config(conn), "0003")
+        command.downgrade(migrate._config(conn), "0004")
         conn.execute(text("DELETE FROM tokens"))
         conn.execute(text("DELETE FROM meta WHERE key = 'hub_secret'"))
         conn.execute(insert(meta).values(key="hub_secret", value=SECRET))
