@@ -171,7 +171,8 @@ def main():
                              "--listen", "127.0.0.1", "--no-zeroconf", "--no-tls"])
     drain(hub)
     admin = next(re.search(r"Admin token .*: (\S+)", l).group(1) for l in lines if "Admin token" in l)
-    device = call(url, "POST", "/v1/tokens", {"role": "device", "name": "bench"}, admin)["token"]
+    device = call(url, "POST", "/v1/tokens", {"role": "device", "name": "bench", "node_id": "bench-node"},
+                  admin)["token"]
     sensors = [f"28-{i:012x}" for i in range(8)]
     call(url, "POST", "/v1/nodes", {"node_id": "bench-node", "kind": "sensor",
                                     "sensors": [{"sensor_id": s} for s in sensors]}, device)

@@ -124,7 +124,7 @@ def service_hub(count: int, folder: str):
         relay_node(hub, node_id=f"relay-{first}", outputs=outputs[first:first + 50])
         hub.call("POST", "/v1/readings", {"node_id": node, "readings": [
             {"sensor_id": s, "time": format_time(now), "value": 18.0 + (i % 7) * 0.5}
-            for i, s in enumerate(sensors[first:first + 50])]}, token="device")
+            for i, s in enumerate(sensors[first:first + 50])]}, token=f"node:{node}")
     for i in range(count):
         reply = hub.call("POST", "/v1/zones", {"name": f"zone {i}", "sensors": [sensors[i]],
                                                "outputs": {"heat": outputs[i]},

@@ -1,8 +1,10 @@
 """``rpymostat``: the hub and its tools.
 
     rpymostat [--home DIR] hub [--port N] [--db URL] [--listen ADDR] [--config FILE] [--no-tls]
-    rpymostat [--home DIR] token create --role admin|device [--name NAME] [--node-id ID]
+    rpymostat [--home DIR] token create --role admin [--name NAME]
+    rpymostat [--home DIR] token create --role device --node ID [--name NAME]
     rpymostat [--home DIR] token list
+    rpymostat [--home DIR] node re-enroll ID
     rpymostat [--home DIR] demo [--port N] [--speed N] [--weather NAME]
 """
 
@@ -55,10 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     create = token_commands.add_parser("create", help="create a token and print it alone on stdout")
     create.add_argument("--role", choices=["admin", "device"], required=True)
     create.add_argument("--name", help="a name to recognise the token by")
-    create.add_argument("--node-id", dest="node_id", help="bind a device token to one node")
+    create.add_argument("--node", "--node-id", dest="node_id", metavar="ID",
+                        help="the node a device token speaks for (required for --role device)")
     create.add_argument("--db", help="database URL (default: SQLite in the home dir)")
     listing = token_commands.add_parser("list", help="list tokens (never their secrets)")
     listing.add_argument("--db", help="database URL (default: SQLite in the home dir)")
+
+    node = commands.add_parser("node", help="manage nodes")
+    node_commands = node.add_subparsers(dest="node_command", required=True, metavar="ACTION")
+    reenroll = node_commands.add_parser(
+        "re-enroll", help="allow a known node to enroll once more (within 24 h); revokes its tokens now")
+    reenroll.add_argument("node_id", metavar="ID", help="the node's id")
+    reenroll.add_argument("--db", help="database URL (default: SQLite in the home dir)")
     return parser
 
 
@@ -84,16 +94,20 @@ def main(argv: list[str] | None = None) -> int:
         return run_demo(Path(args.home) if args.home else None, args.port, args.speed, args.weather)
     if args.command == "token":
         return token_command(args, config)
+    if args.command == "node":
+        return node_command(args, config)
     return 2
 
 
-def token_command(args, config) -> int:
+def _with_store(config, work) -> int:
+    """``work(store)`` on the hub's database, for the tools that run beside the hub; its
+    home must be private (a file tightened is a warning on stderr: stdout carries the
+    result alone)."""
     from rpymostat.hub import private_home
     from rpymostat.private import NotPrivate
     from rpymostat.store.store import Store
-    from rpymostat.timeutil import format_time
 
-    start_logging(sys.stderr)  # a warning (a file tightened) goes to stderr: stdout carries the token alone
+    start_logging(sys.stderr)
     try:
         private_home(config)
     except NotPrivate as exc:
@@ -102,19 +116,49 @@ def token_command(args, config) -> int:
     store = Store(config.db_url)
     try:
         store.open(time.time())
+        return work(store)
+    finally:
+        store.close()
+
+
+def token_command(args, config) -> int:
+    from rpymostat.timeutil import format_time
+
+    if args.token_command == "create" and (args.role == "device") != bool(args.node_id):
+        print("rpymostat: " + ("a device token speaks for one node: add --node ID" if args.role == "device"
+                               else "only device tokens belong to a node: drop --node"), file=sys.stderr)
+        return 2
+
+    def work(store) -> int:
         if args.token_command == "create":
-            if args.role == "admin" and args.node_id:
-                print("rpymostat: only device tokens belong to a node", file=sys.stderr)
-                return 2
             _, plain = store.create_token(args.role, args.name or args.role, time.time(), node_id=args.node_id)
             print(plain)
         else:
             for row in store.list_tokens():
                 state = f"revoked {format_time(row['revoked_at'])}" if row["revoked_at"] else "active"
                 print(f"{row['id']}\t{row['role']}\t{row['name']}\t{row['node_id'] or '-'}\t{state}")
-    finally:
-        store.close()
-    return 0
+        return 0
+
+    return _with_store(config, work)
+
+
+def node_command(args, config) -> int:
+    """``node re-enroll``: works on the database, so it needs no running hub (and no admin
+    token); a running hub stops accepting the revoked tokens when it next reloads them."""
+    from rpymostat.store.errors import NotFound
+    from rpymostat.timeutil import format_time
+
+    def work(store) -> int:
+        try:
+            permit = store.allow_reenrollment(args.node_id, time.time())
+        except NotFound as exc:
+            print(f"rpymostat: {exc}", file=sys.stderr)
+            return 1
+        print(f"node {args.node_id} may enroll once more until {format_time(permit['expires_at'])}; "
+              f"{permit['revoked_tokens']} token(s) of it revoked")
+        return 0
+
+    return _with_store(config, work)
 
 
 def start_logging(stream=sys.stdout) -> None:

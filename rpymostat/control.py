@@ -156,7 +156,8 @@ class ControlService(Service):
                  aggregators: dict | None = None):
         self.api = api
         self.clock = clock
-        self.dispatcher = Dispatcher(clock=clock, http=http, hub_secret=api.hub_secret,
+        self.dispatcher = Dispatcher(clock=clock, http=http,
+                                     command_token=lambda node_id: self.nodes.get(node_id, {}).get("command_token"),
                                      lease_s=lambda: api.settings["lease_s"], on_lost=self.relay_lost,
                                      pins=pins)
         self.decision_plugins = decision_plugins if decision_plugins is not None else load_all(GROUPS["decision"])

@@ -1,5 +1,7 @@
 """What a node keeps after enrolling: its device token, the ``hub_id`` it is pinned to and,
-for a hub on HTTPS, the fingerprint of the hub's certificate it pinned.
+for a hub on HTTPS, the fingerprint of the hub's certificate it pinned. A token the hub
+revoked is dropped while the pins stay (``token`` None): the node enrolls again with that
+hub only.
 
 Stored as ``hub.json`` in the node's data dir, readable by its owner only (the token is a
 secret), written to a scratch file and renamed so a crash never leaves half a file.
@@ -20,7 +22,7 @@ log = Logger(namespace="rpymostat.credentials")
 
 @attrs.frozen(repr=False)
 class Credentials:
-    token: str
+    token: str | None
     hub_id: str
     hub_fingerprint: str = ""
 
@@ -32,7 +34,10 @@ def load_credentials(data_dir: Path) -> Credentials | None:
     path = Path(data_dir) / FILE
     try:
         data = json.loads(path.read_text())
-        return Credentials(token=str(data["token"]), hub_id=str(data.get("hub_id", "")),
+        token = data["token"]
+        if token is not None and not isinstance(token, str):
+            raise TypeError(f"token is a {type(token).__name__}")
+        return Credentials(token=token, hub_id=str(data.get("hub_id", "")),
                            hub_fingerprint=str(data.get("hub_fingerprint", "")))
     except FileNotFoundError:
         return None

@@ -40,7 +40,6 @@ import attrs
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
-from rpymostat.api.auth import relay_command_token
 from rpymostat.tls import Pins
 
 log = Logger()
@@ -75,15 +74,16 @@ class _Output:
 
 class Dispatcher:
     """``http`` is treq or a ``StubTreq``; ``lease_s()`` the lease to send, read at each
-    command so that a settings change applies at the next one."""
+    command so that a settings change applies at the next one; ``command_token(node_id)``
+    the token the hub stored for that relay (None for a node that is not a registered relay)."""
 
-    def __init__(self, *, clock, http, hub_secret: str, lease_s: Callable[[], float],
-                 on_lost: Callable[[str, float, str], None], timeout_s: float = TIMEOUT_S,
-                 pins: Pins | None = None):
+    def __init__(self, *, clock, http, command_token: Callable[[str], str | None],
+                 lease_s: Callable[[], float], on_lost: Callable[[str, float, str], None],
+                 timeout_s: float = TIMEOUT_S, pins: Pins | None = None):
         self.clock = clock
         self.http = http
         self.pins = pins
-        self.hub_secret = hub_secret
+        self.command_token = command_token
         self.lease_s = lease_s
         self.on_lost = on_lost
         self.timeout_s = timeout_s
@@ -171,16 +171,16 @@ class Dispatcher:
         if on:
             bound = sent_at + self.timeout_s + lease
             out.possibly_on_until = max(out.possibly_on_until or bound, bound)
-        d = self._put(out, on, lease)
+        d = self._put(out, self.command_token(out.node_id), on, lease)
         d.addCallback(self._answered, out, on, lease, renewal, sent_at)
         d.addErrback(self._unanswered, out, on, renewal, sent_at)
         d.addErrback(lambda failure: log.failure("dispatching {id} failed", failure, id=out.output_id))
 
     def _unsendable(self, out: _Output) -> tuple[str, str, str] | None:
         """Why no command can go to the output's relay: (problem code, lost reason, message)."""
-        if out.url is None or out.node_id is None:
+        if out.url is None or out.node_id is None or self.command_token(out.node_id) is None:
             return "relay_unknown", "no_node", (f"output {out.output_id} has no relay node to command "
-                                                f"(its node is unknown or has no URL)")
+                                                f"(its node is unknown or has no URL or command token)")
         if out.url.startswith("https:") and self.pins is None:
             return "relay_needs_tls", "no_tls", (f"relay node {out.node_id} serves HTTPS but this hub "
                                                  f"runs with tls = false: turn TLS on for the hub, or "
@@ -188,10 +188,10 @@ class Dispatcher:
         return None
 
     @inlineCallbacks
-    def _put(self, out: _Output, on: bool, lease: float):
+    def _put(self, out: _Output, token: str, on: bool, lease: float):
         body = {"state": "on", "lease_s": int(round(lease))} if on else {"state": "off"}
         url = f"{out.url.rstrip('/')}/v1/outputs/{quote(out.output_id, safe='/:@')}"
-        headers = {"Authorization": f"Bearer {relay_command_token(self.hub_secret, out.node_id)}",
+        headers = {"Authorization": f"Bearer {token}",
                    "Content-Type": "application/json", "Accept": "application/json"}
         response = yield self.http.request("PUT", url, data=json.dumps(body).encode(), headers=headers,
                                            timeout=self.timeout_s, reactor=self.clock)

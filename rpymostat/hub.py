@@ -41,7 +41,7 @@ def private_home(config: HubConfig) -> None:
 def prepare_store(store: AsyncStore, now: float, configured_key: str | None,
                   announce: Callable[[str], None]):
     """Open the database; on first start make the admin token and enrollment key and
-    announce them once. Returns ``(hub_id, hub_secret, enrollment_key_hash)``."""
+    announce them once. Returns ``(hub_id, enrollment_key_hash)``."""
     opened = yield store.open(now)
     if opened["first_start"]:
         _, plain = yield store.create_token("admin", "first admin", now)
@@ -52,7 +52,7 @@ def prepare_store(store: AsyncStore, now: float, configured_key: str | None,
         key_hash = hash_token(key)
         yield store.set_meta("enrollment_key_hash", key_hash)
         announce(f"Enrollment key for nodes (shown once): {key}")
-    return opened["hub_id"], opened["hub_secret"], key_hash
+    return opened["hub_id"], key_hash
 
 
 class Listener(Service):
@@ -113,7 +113,7 @@ class HubService(MultiService):
         config = self.config
         private_home(config)
         now = self.clock.seconds()
-        hub_id, hub_secret, key_hash = yield prepare_store(self.store, now, config.enrollment_key, self.announce)
+        hub_id, key_hash = yield prepare_store(self.store, now, config.enrollment_key, self.announce)
         settings = yield self.store.get_settings()
         # Real time, even when the demo runs the hub's clock faster.
         tokens = TokenBook(self.store, self.reactor, key_hash)
@@ -121,7 +121,7 @@ class HubService(MultiService):
         TokenReloads(tokens).setServiceParent(self)
         live = Live().load((yield self.store.list_nodes()), (yield self.store.list_sensors()))
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
-                          clock=self.clock, hub_id=hub_id, hub_secret=hub_secret, system=config.system, settings=settings,
+                          clock=self.clock, hub_id=hub_id, system=config.system, settings=settings,
                           started_at=now, gate=hub_gate(config, self.reactor))
         certificate = self._certificate()
         # Relays are commanded over HTTPS pinned to the certificate each registered.

@@ -14,6 +14,11 @@
   pinned hub that now speaks plain HTTP, gets nothing (not even the token) and is told
   about once in the log, with what to do.
 - **Register.** ``POST /v1/nodes`` on every (re)connection; the reply carries settings.
+- **Enroll again.** A call refused with 401 drops the link; a token that the pinned hub
+  then refuses at registration too (revoked, e.g. when an admin allowed this node to enroll
+  again) is dropped, the pin kept, and the node enrolls again with its enrollment key. The
+  hub refuses to enroll a node it knows (409) until an admin runs ``rpymostat node
+  re-enroll ID``; the node says so and keeps trying.
 - **Notice.** Three failed calls in a row (network, timeout, 5xx), or an advertisement of
   the pinned hub at another address or port, drop the link and browse again, waiting
   1, 2, 4 ... 30 s between attempts.
@@ -70,6 +75,7 @@ class HubLink:
         self.pins = pins
         self.hub_fingerprint = hub_fingerprint
         stored = load_credentials(self.data_dir)
+        self.configured_token = token
         if token:
             self.credentials = Credentials(token=token, hub_id=stored.hub_id if stored else "",
                                            hub_fingerprint=stored.hub_fingerprint if stored else "")
@@ -98,6 +104,10 @@ class HubLink:
     @property
     def hub_id(self) -> str | None:
         return self.credentials.hub_id if self.credentials else None
+
+    @property
+    def token(self) -> str | None:
+        return self.credentials.token if self.credentials else None
 
     # -- calls ------------------------------------------------------------
 
@@ -148,14 +158,16 @@ class HubLink:
     def _connect(self):
         try:
             while self._running and self.client is None:
-                for candidate in (yield self._locate()):
+                candidates = yield self._locate()
+                for candidate in candidates:
                     if (yield self._attach(candidate)):
                         self.backoff.reset()
                         return
                 if not self._running:
                     return
                 delay = self.backoff.next()
-                log.info("no hub found yet; trying again in {delay:g} s", delay=delay)
+                if not candidates:  # a hub that was found but did not take the node said why
+                    log.info("no hub found yet; trying again in {delay:g} s", delay=delay)
                 self._sleep = Deferred()
                 call = self.clock.callLater(delay, self._wake)
                 yield self._sleep
@@ -186,15 +198,12 @@ class HubLink:
             return False
         client = HubClient(self.http, self.clock, candidate.url)
         try:
-            if self.credentials is None:
-                yield self._enroll(client)
-                if self.credentials is None:
-                    return False
-            client.token = self.credentials.token
-            reply = yield client.register(self.registration(candidate.url))
+            reply = yield self._register(client, candidate.url)
         except (HubUnreachable, HubRefused) as exc:
             if not self._certificate_refused(candidate.url):
                 log.warn("hub at {url} did not take this node: {exc}", url=candidate.url, exc=exc)
+            return False
+        if reply is None:
             return False
         if not self.credentials.hub_id:
             self._pin(self.credentials.token, reply["hub_id"], self._certificate(candidate.url))
@@ -215,17 +224,74 @@ class HubLink:
         return True
 
     @inlineCallbacks
+    def _register(self, client: HubClient, url: str):
+        """The registration reply, or None when the node has no token and cannot get one.
+        A token the pinned hub refuses is dropped and the node enrolls again at once."""
+        if self.token is not None:
+            client.token = self.token
+            try:
+                return (yield client.register(self.registration(url)))
+            except HubRefused as exc:
+                if exc.status != 401 or not (yield self._is_pinned_hub(client)):
+                    raise
+                self._drop_token(exc)
+        client.token = None
+        if not (yield self._enroll(client)):
+            return None
+        client.token = self.token
+        return (yield client.register(self.registration(url)))
+
+    @inlineCallbacks
+    def _is_pinned_hub(self, client: HubClient):
+        """Whether the hub at ``client`` says it is the one this node is pinned to: another
+        hub (another system on the LAN, an old address) refusing the token says nothing
+        about it."""
+        if not self.hub_id:
+            return True
+        health = yield client.health()
+        return isinstance(health, dict) and health.get("hub_id") == self.hub_id
+
+    @inlineCallbacks
     def _enroll(self, client: HubClient):
         if not self.enrollment_key:
-            log.error("no device token and no enrollment key: give one with --enrollment-key "
-                      "(or RPYMOSTAT_ENROLLMENT_KEY, or enrollment_key in the config file)")
-            return
-        reply = yield client.enroll(self.enrollment_key, self.node_id, self.name)
+            self._tell(("no key", self.hub_id),
+                       "{why} and no enrollment key: give one with --enrollment-key (or "
+                       "RPYMOSTAT_ENROLLMENT_KEY, or enrollment_key in the config file), or a device "
+                       "token with --token", why="the hub revoked this node's token" if self.hub_id
+                       else "this node has no device token")
+            return False
+        try:
+            reply = yield client.enroll(self.enrollment_key, self.node_id, self.name)
+        except HubRefused as exc:
+            if exc.status != 409:
+                raise
+            self._tell(("enrollment refused", client.url),
+                       "hub at {url} will not enroll node {node_id} again: it knows this node already. "
+                       "If this node was reinstalled or replaced, run `rpymostat node re-enroll {node_id}` "
+                       "on the hub; trying again until then", url=client.url, node_id=self.node_id)
+            return False
+        if self.hub_id and reply["hub_id"] != self.hub_id:
+            log.warn("hub at {url} is hub {other}, not hub {mine} this node is pinned to; not "
+                     "keeping its token", url=client.url, other=reply["hub_id"], mine=self.hub_id)
+            return False
         self._pin(reply["token"], reply["hub_id"], self._certificate(client.url))
+        self._told.discard(("enrollment refused", client.url))
         log.info("enrolled with hub {hub_id} (system {system!r})", hub_id=reply["hub_id"],
                  system=reply.get("system", ""))
+        return True
 
-    def _pin(self, token: str, hub_id: str, fingerprint: str) -> None:
+    def _drop_token(self, refusal: HubRefused) -> None:
+        """The hub revoked this node's token (an admin allowed it to enroll again, or
+        deleted it): forget the token, stay pinned to the hub and its certificate. Without
+        an enrollment key, enrolling says what to do instead."""
+        if self.enrollment_key:
+            advice = " (and remove the token from this node's configuration)" if (
+                self.token == self.configured_token) else ""
+            log.warn("hub {hub_id} refused this node's token ({message}); enrolling again with the "
+                     "enrollment key{advice}", hub_id=self.hub_id, message=refusal.message, advice=advice)
+        self._pin(None, self.hub_id or "", self.credentials.hub_fingerprint)
+
+    def _pin(self, token: str | None, hub_id: str, fingerprint: str) -> None:
         if fingerprint and (self.credentials is None or fingerprint != self.credentials.hub_fingerprint):
             log.info("pinned the hub's TLS certificate sha256 {fingerprint}", fingerprint=fingerprint)
         self.credentials = Credentials(token=token, hub_id=hub_id, hub_fingerprint=fingerprint)

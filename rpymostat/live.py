@@ -39,6 +39,9 @@ class Live:
         self.nodes.discard(node_id)
         self.owner = {s: n for s, n in self.owner.items() if n != node_id}
 
+    def release(self, sensor_id: str) -> None:
+        self.owner.pop(sensor_id, None)
+
     def owned_by(self, sensor_id: str, node_id: str) -> bool:
         return self.owner.get(sensor_id) == node_id
 

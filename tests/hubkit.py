@@ -78,12 +78,24 @@ class Hub:
         self.store = AsyncStore(self.raw_store)
         opened = self.raw_store.open(self.clock.seconds())
         self.hub_id = opened["hub_id"]
-        self.hub_secret = opened["hub_secret"]
+        self.node_tokens: dict[str, str] = {}
         if opened["first_start"]:
             self.admin_token = self.raw_store.create_token("admin", "admin", self.clock.seconds())[1]
-            self.device_token = self.raw_store.create_token("device", "device", self.clock.seconds())[1]
         self.changes: list[str] = []
         self.build()
+
+    def node_token(self, node_id: str) -> str:
+        """A device token that speaks for ``node_id``, made on first use."""
+        if node_id not in self.node_tokens:
+            row, self.node_tokens[node_id] = self.raw_store.create_token(
+                "device", node_id, self.clock.seconds(), node_id=node_id)
+            self.api.tokens.add(row)
+        return self.node_tokens[node_id]
+
+    @property
+    def device_token(self) -> str:
+        """The default sensor node's token (node-1, as made by ``sensor_node``)."""
+        return self.node_token("node-1")
 
     def build(self, gate: Gate | None = None):
         tokens = TokenBook(self.store, self.clock, hash_token(ENROLLMENT_KEY))
@@ -92,7 +104,7 @@ class Hub:
         self.token_reloads.startService()
         live = Live().load(self.raw_store.list_nodes(), self.raw_store.list_sensors())
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
-                          clock=self.clock, hub_id=self.hub_id, hub_secret=self.hub_secret, system="test",
+                          clock=self.clock, hub_id=self.hub_id, system="test",
                           settings=self.raw_store.get_settings(), started_at=self.clock.seconds(),
                           on_change=self.changes.append, gate=gate or kit_gate(self.clock))
         self.client = StubTreq(Peers(self.api.resource()))
@@ -105,9 +117,8 @@ class Hub:
         again.url, again.clock = self.url, self.clock
         again.raw_store = Store(self.url)
         again.store = AsyncStore(again.raw_store)
-        opened = again.raw_store.open(self.clock.seconds())
-        again.hub_id, again.hub_secret = opened["hub_id"], opened["hub_secret"]
-        again.admin_token, again.device_token = self.admin_token, self.device_token
+        again.hub_id = again.raw_store.open(self.clock.seconds())["hub_id"]
+        again.admin_token, again.node_tokens = self.admin_token, dict(self.node_tokens)
         again.changes = []
         again.build()
         return again
@@ -121,6 +132,8 @@ class Hub:
             token = self.admin_token
         elif token == "device":
             token = self.device_token
+        elif token and token.startswith("node:"):
+            token = self.node_token(token.removeprefix("node:"))
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
@@ -155,7 +168,7 @@ class Hub:
 def sensor_node(hub: Hub, node_id="node-1", sensors=("28-000000000001", "28-000000000002")) -> Reply:
     return hub.call("POST", "/v1/nodes", {
         "node_id": node_id, "kind": "sensor", "name": "Sensor node",
-        "sensors": [{"sensor_id": s, "type": "DS18B20", "name": s} for s in sensors]}, token="device")
+        "sensors": [{"sensor_id": s, "type": "DS18B20", "name": s} for s in sensors]}, token=f"node:{node_id}")
 
 
 def relay_node(hub: Hub, node_id="relay-1", outputs=("gpio17", "gpio27"), fingerprint: str | None = None) -> Reply:
@@ -164,4 +177,4 @@ def relay_node(hub: Hub, node_id="relay-1", outputs=("gpio17", "gpio27"), finger
             "outputs": [{"output_id": o, "name": o} for o in outputs]}
     if fingerprint:
         body.update(url="https://127.0.0.1:8574/", tls_fingerprint=fingerprint)
-    return hub.call("POST", "/v1/nodes", body, token="device")
+    return hub.call("POST", "/v1/nodes", body, token=f"node:{node_id}")

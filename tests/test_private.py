@@ -53,7 +53,9 @@ def test_a_fresh_hub_home_and_sqlite_database_are_private(tmp_path):
 def test_an_open_database_and_home_are_tightened_at_start_with_a_warning_naming_them(tmp_path):
     config = HubConfig(home=tmp_path / "home")
     private_home(config)
-    Store(config.db_url).open(1_790_000_000.0)
+    store = Store(config.db_url)
+    store.open(1_790_000_000.0)
+    store.close()  # else the last connection, collected at any moment, removes the WAL made below
     database = config.home / "rpymostat.db"
     wal = config.home / "rpymostat.db-wal"
     wal.touch()

@@ -9,7 +9,6 @@ per ``MISS_RELOAD_S``, so wrong tokens cost the database nothing however many ar
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 import attrs
@@ -36,17 +35,12 @@ class Principal:
     node_id: str | None = None
 
     def may_act_for(self, node_id: str) -> bool:
-        """Device tokens bound to a node speak only for that node."""
-        return self.role == "admin" or self.node_id is None or self.node_id == node_id
+        """A device token speaks for its own node only; one bound to no node (made before
+        every device token had one) speaks for none."""
+        return self.role == "admin" or (self.node_id is not None and self.node_id == node_id)
 
 
 ENROLLMENT = "enrollment"
-
-
-def relay_command_token(hub_secret: str, node_id: str) -> str:
-    """The bearer token the hub presents to one relay node. Derived, not stored: the hub
-    can always recompute it, and a node learns only its own."""
-    return hmac.new(hub_secret.encode(), f"relay-command:{node_id}".encode(), hashlib.sha256).hexdigest()
 
 
 def bearer(request) -> str | None:

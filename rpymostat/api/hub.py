@@ -8,8 +8,7 @@ from typing import Any, Callable
 from twisted.internet.defer import Deferred, inlineCallbacks
 
 from rpymostat import __version__
-from rpymostat.api.auth import (ENROLLMENT, Principal, TokenBook, WrongCredential, bearer, relay_command_token,
-                                unauthorized)
+from rpymostat.api.auth import ENROLLMENT, Principal, TokenBook, WrongCredential, bearer, unauthorized
 from rpymostat.api.control_api import ControlAPI
 from rpymostat.api.gate import Gate
 from rpymostat.api.http import ApiError, not_found, unprocessable
@@ -38,7 +37,7 @@ class HubAPI(ControlAPI, ScheduleAPI):
     routes = routes
 
     def __init__(self, *, store, writer, tokens: TokenBook, live: Live, clock, hub_id: str,
-                 hub_secret: str, system: str, settings: dict, started_at: float,
+                 system: str, settings: dict, started_at: float,
                  zone_status: Callable[[dict, list[dict], dict, float], dict] | None = None,
                  on_change: Callable[[str], None] | None = None, gate: Gate | None = None):
         self.store = store
@@ -47,7 +46,6 @@ class HubAPI(ControlAPI, ScheduleAPI):
         self.live = live
         self.clock = clock
         self.hub_id = hub_id
-        self.hub_secret = hub_secret
         self.system = system
         self.settings = effective(settings)
         self.started_at = started_at
@@ -139,16 +137,28 @@ class HubAPI(ControlAPI, ScheduleAPI):
 
     # -- enrollment and nodes -----------------------------------------------
 
-    @op("POST", "/v1/enroll", summary="A node trades the enrollment key for a device token.",
-        tag="nodes", role=ENROLLMENT, body="Enroll", response="Enrolled", status=201)
+    @op("POST", "/v1/enroll", summary="A node trades the enrollment key for a device token (once; "
+        "again only when an admin allows it).", tag="nodes", role=ENROLLMENT, body="Enroll",
+        response="Enrolled", status=201)
     @inlineCallbacks
     def enroll(self, call):
-        body = call.body
-        row, plain = yield self.store.create_token(
-            "device", body.get("name", body["node_id"]), self.now(), node_id=body["node_id"])
+        node_id = call.body["node_id"]
+        row, plain = yield self.store.enroll(node_id, call.body.get("name", node_id), self.now())
+        self.tokens.forget_node(node_id)
         self.tokens.add(row)
-        return {"token": plain, "token_id": row["id"], "hub_id": self.hub_id,
-                     "system": self.system}
+        self.on_change("nodes")  # a re-enrolled relay has a new command token
+        return {"token": plain, "token_id": row["id"], "hub_id": self.hub_id, "system": self.system}
+
+    @op("POST", "/v1/nodes/{node_id}/re-enroll", summary="Allow a known node to enroll once more "
+        "within 24 h (a replaced or reinstalled machine); its tokens are revoked at once.",
+        tag="nodes", response="ReEnrollment")
+    @inlineCallbacks
+    def allow_reenrollment(self, call):
+        node_id = call.params["node_id"]
+        permit = yield self.store.allow_reenrollment(node_id, self.now())
+        self.tokens.forget_node(node_id)
+        return {"node_id": node_id, "allowed": format_time(permit["allowed_at"]),
+                "expires": format_time(permit["expires_at"]), "revoked_tokens": permit["revoked_tokens"]}
 
     def node_settings(self) -> dict:
         return {k: self.settings[k] for k in ("report_interval_s", "lease_s", "min_off_s")}
@@ -183,8 +193,8 @@ class HubAPI(ControlAPI, ScheduleAPI):
         self.on_change("nodes")
         node_json = yield self._node_json(row)
         reply = {"node": node_json, "hub_id": self.hub_id, "settings": self.node_settings()}
-        if body["kind"] == "relay":
-            reply["command_token"] = relay_command_token(self.hub_secret, body["node_id"])
+        if row["command_token"] is not None and call.principal.node_id == row["id"]:
+            reply["command_token"] = row["command_token"]  # to that node only, never to an admin
         return reply
 
     @staticmethod
@@ -275,6 +285,16 @@ class HubAPI(ControlAPI, ScheduleAPI):
         self.on_change("sensors")
         return self._sensor_json(row, self.now())
 
+    @op("POST", "/v1/sensors/{sensor_id}/release", summary="Detach a sensor from its node, so that "
+        "another node may claim it; alias, zone and history stay.", tag="sensors", response="Sensor")
+    @inlineCallbacks
+    def release_sensor(self, call):
+        sensor_id = call.params["sensor_id"]
+        row = yield self.store.release("sensor", sensor_id)
+        self.live.release(sensor_id)
+        self.on_change("sensors")
+        return self._sensor_json(row, self.now())
+
     @inlineCallbacks
     def _zone_exists(self, zone_id):
         """A zone named in a body must exist: 422, since the resource itself was found."""
@@ -348,6 +368,15 @@ class HubAPI(ControlAPI, ScheduleAPI):
         self.on_change("outputs")
         return self._output_json(row)
 
+    @op("POST", "/v1/outputs/{output_id}/release", summary="Detach an output from its relay node, so "
+        "that another node may claim it; alias, zone and function stay.", tag="outputs",
+        response="Output")
+    @inlineCallbacks
+    def release_output(self, call):
+        row = yield self.store.release("output", call.params["output_id"])
+        self.on_change("outputs")
+        return self._output_json(row)
+
     @op("PUT", "/v1/outputs/{output_id}/state", summary="A relay node reports an output's actual "
         "state (after a command, a lease running out, boot or stop).", tag="outputs", role="device",
         body="OutputState", response="Output")
@@ -355,7 +384,7 @@ class HubAPI(ControlAPI, ScheduleAPI):
     def report_output_state(self, call):
         row = yield self.store.get_output(call.params["output_id"])
         if row["node_id"] is None or not call.principal.may_act_for(row["node_id"]):
-            raise ApiError(403, "forbidden", "this output belongs to another node")
+            raise ApiError(403, "forbidden", "this output does not belong to this node")
         try:
             when = parse_time(call.body["time"]).timestamp() if "time" in call.body else self.now()
         except TimeFormatError as exc:
@@ -476,8 +505,6 @@ class HubAPI(ControlAPI, ScheduleAPI):
     @inlineCallbacks
     def create_token(self, call):
         body = call.body
-        if body["role"] == "admin" and "node_id" in body:
-            raise unprocessable("only device tokens belong to a node")
         row, plain = yield self.store.create_token(body["role"], body.get("name", body["role"]),
                                                    self.now(), node_id=body.get("node_id"))
         self.tokens.add(row)

@@ -68,6 +68,19 @@ nodes = Table(
     Column("registered_at", Float, nullable=False),
     Column("last_seen", Float, nullable=False),
     Column("tls_fingerprint", String(64), nullable=True),  # of a relay's HTTPS certificate
+    # What the hub presents on a relay node's API: random per relay, made at its first
+    # registration, given only to that node, and made anew after a re-enrollment.
+    Column("command_token", String(100), nullable=True),
+)
+
+# An admin's permission for one more enrollment of a node that already has an identity
+# (``rpymostat node re-enroll``): used up by that enrollment, or void after ``expires_at``.
+reenrollments = Table(
+    "reenrollments",
+    metadata,
+    Column("node_id", ID, primary_key=True),
+    Column("allowed_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
 )
 
 zones = Table(

@@ -8,7 +8,6 @@ Methods take ``now`` explicitly so that the hub's injected clock is the only clo
 from __future__ import annotations
 
 import functools
-import secrets
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -35,12 +34,16 @@ from rpymostat.store.schema import (
     nodes,
     outputs,
     readings,
+    reenrollments,
     sensors,
     settings,
     tokens,
     zones,
 )
 from rpymostat.tokens import hash_token, new_token
+
+
+REENROLL_WINDOW_S = 24 * 3600.0
 
 
 def make_engine(url: str) -> Engine:
@@ -72,6 +75,15 @@ def _rows(result) -> list[dict]:
     return [dict(row) for row in result.mappings()]
 
 
+def _command_token(kind: str, existing) -> str | None:
+    """A relay keeps its command token until a re-enrollment replaces it; other nodes have none."""
+    if kind != "relay":
+        return None
+    if existing is not None and existing["command_token"] is not None:
+        return existing["command_token"]
+    return new_token()
+
+
 class Store(RuleStore, ControlStore):
     def __init__(self, url: str):
         self.url = url
@@ -80,8 +92,7 @@ class Store(RuleStore, ControlStore):
     def open(self, now: float) -> dict:
         """Migrate, then make the hub's identity on first start.
 
-        Returns ``{"hub_id": ..., "first_start": bool}``. The hub also gets a secret of its
-        own (``hub_secret`` in meta) from which it derives the keys it commands relays with.
+        Returns ``{"hub_id": ..., "first_start": bool}``.
         """
         migrate.upgrade(self.engine)
         with self.engine.begin() as conn:
@@ -90,10 +101,8 @@ class Store(RuleStore, ControlStore):
             if first:
                 hub_id = uuid.uuid4().hex
                 conn.execute(insert(meta).values(key="hub_id", value=hub_id))
-                conn.execute(insert(meta).values(key="hub_secret", value=secrets.token_hex(32)))
                 conn.execute(insert(meta).values(key="created_at", value=repr(now)))
-            secret = conn.execute(select(meta.c.value).where(meta.c.key == "hub_secret")).scalar()
-        return {"hub_id": hub_id, "hub_secret": secret, "first_start": first}
+        return {"hub_id": hub_id, "first_start": first}
 
     def close(self) -> None:
         self.engine.dispose()
@@ -117,16 +126,20 @@ class Store(RuleStore, ControlStore):
     # -- tokens ----------------------------------------------------------
 
     def create_token(self, role: str, name: str, now: float, node_id: str | None = None) -> tuple[dict, str]:
-        """A new token; the plain text is returned here once and never stored."""
+        """A new token; the plain text is returned here once and never stored. A device
+        token speaks for exactly one node, an admin token for none."""
+        if (role == "device") != (node_id is not None):
+            raise ValueError("a device token needs its node_id, and only a device token has one")
+        return self._tx(lambda conn: self._insert_token(conn, role, name, now, node_id))
+
+    @staticmethod
+    def _insert_token(conn: Connection, role: str, name: str, now: float,
+                      node_id: str | None) -> tuple[dict, str]:
         plain = new_token()
         row = dict(name=name, role=role, token_hash=hash_token(plain), node_id=node_id,
                    created_at=now, revoked_at=None)
-
-        def work(conn):
-            row["id"] = conn.execute(insert(tokens).values(**row)).inserted_primary_key[0]
-            return row
-
-        return self._tx(work), plain
+        row["id"] = conn.execute(insert(tokens).values(**row)).inserted_primary_key[0]
+        return row, plain
 
     def active_tokens(self) -> list[dict]:
         return self._tx(lambda c: _rows(c.execute(
@@ -150,9 +163,63 @@ class Store(RuleStore, ControlStore):
 
         return self._tx(work)
 
-    def revoke_node_tokens(self, conn: Connection, node_id: str, now: float) -> None:
-        conn.execute(update(tokens).where(tokens.c.node_id == node_id, tokens.c.revoked_at.is_(None))
-                     .values(revoked_at=now))
+    @staticmethod
+    def revoke_node_tokens(conn: Connection, node_id: str, now: float) -> int:
+        return conn.execute(update(tokens).where(tokens.c.node_id == node_id, tokens.c.revoked_at.is_(None))
+                            .values(revoked_at=now)).rowcount
+
+    # -- node identity ---------------------------------------------------
+
+    @staticmethod
+    def _lock_identities(conn: Connection) -> None:
+        """Enrollments and registrations decide on what other transactions may be writing
+        (is this node known, whose is this sensor): on PostgreSQL they take turns on the
+        hub's own meta row. SQLite has one writer anyway."""
+        conn.execute(select(meta.c.key).where(meta.c.key == "hub_id").with_for_update())
+
+    @staticmethod
+    def _has_identity(conn: Connection, node_id: str) -> bool:
+        registered = conn.execute(select(nodes.c.id).where(nodes.c.id == node_id)).first() is not None
+        return registered or conn.execute(select(tokens.c.id).where(
+            tokens.c.node_id == node_id, tokens.c.revoked_at.is_(None))).first() is not None
+
+    def enroll(self, node_id: str, name: str, now: float) -> tuple[dict, str]:
+        """A device token for a node with no identity yet (neither registered nor holding
+        an active token), or for one an admin allowed to enroll again: that uses the
+        permission up and gives a relay a new command token, which it learns when it
+        registers with its new device token."""
+        def work(conn):
+            self._lock_identities(conn)
+            permitted = conn.execute(delete(reenrollments).where(
+                reenrollments.c.node_id == node_id, reenrollments.c.expires_at > now)).rowcount == 1
+            if not permitted and self._has_identity(conn, node_id):
+                raise Conflict(f"node {node_id!r} is already enrolled; an admin can allow it to enroll "
+                               f"again with `rpymostat node re-enroll {node_id}` on the hub "
+                               f"(or POST /v1/nodes/{node_id}/re-enroll)")
+            conn.execute(delete(reenrollments).where(reenrollments.c.node_id == node_id))
+            self.revoke_node_tokens(conn, node_id, now)
+            conn.execute(update(nodes).where(nodes.c.id == node_id, nodes.c.kind == "relay")
+                         .values(command_token=new_token()))
+            return self._insert_token(conn, "device", name, now, node_id)
+
+        return self._tx(work)
+
+    def allow_reenrollment(self, node_id: str, now: float, window_s: float = REENROLL_WINDOW_S) -> dict:
+        """Let a known node enroll once more within ``window_s`` (a replaced or reinstalled
+        machine); what it held until now is revoked at once."""
+        def work(conn):
+            self._lock_identities(conn)
+            if not self._has_identity(conn, node_id):
+                raise NotFound(f"node {node_id!r} is neither registered nor holds a token; "
+                               f"it can enroll without being allowed to")
+            revoked = self.revoke_node_tokens(conn, node_id, now)
+            conn.execute(delete(reenrollments).where(reenrollments.c.node_id == node_id))
+            conn.execute(insert(reenrollments).values(node_id=node_id, allowed_at=now,
+                                                      expires_at=now + window_s))
+            return {"node_id": node_id, "allowed_at": now, "expires_at": now + window_s,
+                    "revoked_tokens": revoked}
+
+        return self._tx(work)
 
     # -- settings --------------------------------------------------------
 
@@ -173,11 +240,19 @@ class Store(RuleStore, ControlStore):
                       now: float) -> dict:
         """Create or refresh a node and the sensors and outputs it reports.
 
-        Aliases and zone assignments that people made stay as they are.
+        A sensor or output that belongs to another node is refused (Conflict) and nothing
+        changes: moving it takes an admin. Aliases and zone assignments that people made
+        stay as they are. A relay node gets its command token the first time.
         """
+        node_sensors, node_outputs = list(node_sensors), list(node_outputs)
+
         def work(conn):
+            self._lock_identities(conn)
+            self._check_claims(conn, sensors, "sensor", node["id"], [s["id"] for s in node_sensors])
+            self._check_claims(conn, outputs, "output", node["id"], [o["id"] for o in node_outputs])
             existing = conn.execute(select(nodes).where(nodes.c.id == node["id"])).mappings().first()
             fields = {k: node.get(k) for k in ("kind", "name", "url", "address", "version", "tls_fingerprint")}
+            fields["command_token"] = _command_token(node["kind"], existing)
             if existing is None:
                 conn.execute(insert(nodes).values(id=node["id"], registered_at=now, last_seen=now, **fields))
             else:
@@ -193,6 +268,30 @@ class Store(RuleStore, ControlStore):
             return conn.execute(select(nodes).where(nodes.c.id == node["id"])).mappings().one()
 
         return dict(self._tx(work))
+
+    @staticmethod
+    def _check_claims(conn: Connection, table, what: str, node_id: str, ids: list[str]) -> None:
+        if not ids:
+            return
+        taken = conn.execute(select(table.c.id, table.c.node_id).where(
+            table.c.id.in_(ids), table.c.node_id.is_not(None), table.c.node_id != node_id)
+            .order_by(table.c.id)).first()
+        if taken is not None:
+            raise Conflict(f"{what} {taken.id!r} belongs to node {taken.node_id!r}; an admin can move it: "
+                           f"release it (POST /v1/{what}s/{taken.id}/release) or forget that node "
+                           f"(DELETE /v1/nodes/{taken.node_id}), then this node may claim it")
+
+    def release(self, what: str, item_id: str) -> dict:
+        """Detach a sensor or output from its node, keeping its alias, zone and history,
+        so that another node may claim it."""
+        table = {"sensor": sensors, "output": outputs}[what]
+
+        def work(conn):
+            if conn.execute(update(table).where(table.c.id == item_id).values(node_id=None)).rowcount == 0:
+                raise NotFound(f"no {what} {item_id!r}")
+            return dict(conn.execute(select(table).where(table.c.id == item_id)).mappings().one())
+
+        return self._tx(work)
 
     def list_nodes(self) -> list[dict]:
         return self._tx(lambda c: _rows(c.execute(select(nodes).order_by(nodes.c.id))))
@@ -210,6 +309,7 @@ class Store(RuleStore, ControlStore):
             if conn.execute(delete(nodes).where(nodes.c.id == node_id)).rowcount == 0:
                 raise NotFound(f"no node {node_id!r}")
             self.revoke_node_tokens(conn, node_id, now)
+            conn.execute(delete(reenrollments).where(reenrollments.c.node_id == node_id))
 
         self._tx(work)
 

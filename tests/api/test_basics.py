@@ -123,18 +123,20 @@ def test_status_shows_zone_temperature(hub):
 
 
 def test_relay_registration_gives_its_command_token_and_takes_state_reports(hub):
-    from rpymostat.api.auth import relay_command_token
     from tests.hubkit import relay_node
 
     reply = relay_node(hub)
-    assert reply.body["command_token"] == relay_command_token(hub.hub_secret, "relay-1")
-    assert relay_command_token(hub.hub_secret, "relay-2") != reply.body["command_token"]
+    token = reply.body["command_token"]
+    assert len(token) >= 43, "256 random bits"
+    assert relay_node(hub).body["command_token"] == token, "a relay keeps its token across registrations"
+    assert relay_node(hub, "relay-2", outputs=("gpio22",)).body["command_token"] != token
     assert "command_token" not in sensor_node(hub).body
     state = hub.call("PUT", "/v1/outputs/gpio17/state",
-                     {"state": "on", "time": "2026-09-21T14:13:00Z", "reason": "command"}, token="device")
+                     {"state": "on", "time": "2026-09-21T14:13:00Z", "reason": "command"},
+                     token="node:relay-1")
     assert state.status == 200 and state.body["state"] == "on"
     assert state.body["state_since"] == "2026-09-21T14:13:00Z"
-    assert [o["state"] for o in hub.call("GET", "/v1/outputs").body["outputs"]] == ["on", "off"]
+    assert [o["state"] for o in hub.call("GET", "/v1/outputs").body["outputs"]] == ["on", "off", "off"]
     enrolled = hub.call("POST", "/v1/enroll", {"node_id": "other"}, token="test-enrollment-key").body
     refused = hub.call("PUT", "/v1/outputs/gpio17/state", {"state": "off"}, token=enrolled["token"])
     assert refused.status == 403
@@ -144,15 +146,17 @@ def test_an_https_relay_registers_the_certificate_it_presents(hub):
     from tests.hubkit import relay_node
 
     fingerprint = "ab" * 32
+    hub.node_token("relay-1")
     before = hub.dump()
     for extra, message in [
         ({"url": "https://10.0.0.5:8574/"}, "an https url needs the tls_fingerprint"),
         ({"url": "http://10.0.0.5:8574/", "tls_fingerprint": fingerprint}, "tls_fingerprint belongs to an https url"),
     ]:
-        reply = hub.call("POST", "/v1/nodes", {"node_id": "relay-1", "kind": "relay", **extra}, token="device")
+        reply = hub.call("POST", "/v1/nodes", {"node_id": "relay-1", "kind": "relay", **extra},
+                         token="node:relay-1")
         assert reply.status == 422 and message in reply.body["error"]["message"], reply.body
     reply = hub.call("POST", "/v1/nodes", {"node_id": "relay-1", "kind": "relay", "url": "https://10.0.0.5:8574/",
-                                           "tls_fingerprint": "AB:" * 31 + "AB"}, token="device")
+                                           "tls_fingerprint": "AB:" * 31 + "AB"}, token="node:relay-1")
     assert reply.status == 422, "the fingerprint's one form: 64 lowercase hex digits"
     assert hub.dump() == before
 

@@ -17,7 +17,6 @@ from treq.testing import StubTreq
 from twisted.internet.defer import fail
 from twisted.internet.error import ConnectionLost
 
-from rpymostat.api.auth import relay_command_token
 from rpymostat.control import attach_control
 from rpymostat.timeutil import format_time
 from rpymostat.tls import Pins
@@ -66,7 +65,7 @@ class RecordingHttp:
 
 
 class FakeRelay:
-    def __init__(self, clock, hub_secret: str, min_off_s: float, node_id: str = "relay-1"):
+    def __init__(self, clock, min_off_s: float, node_id: str = "relay-1"):
         self.clock = clock
         self.driver = SimDriver({"outputs": [{"id": HEAT}, {"id": COOL}]}, clock=clock.seconds)
         self.events: list[tuple[str, bool, float, str]] = []
@@ -75,7 +74,6 @@ class FakeRelay:
                                on_change=self._changed, min_off_s=min_off_s)
         self.bank.boot()
         self.api = RelayAPI(bank=self.bank, node_id=node_id, clock=clock)
-        self.api.command_token = relay_command_token(hub_secret, node_id)
         self.reports.clear()
 
     def _changed(self, output_id, on, when, reason):
@@ -88,19 +86,19 @@ class FakeRelay:
 
 class Rig:
     def __init__(self, url: str, *, relay_min_off_s: float | None = None, settings: dict | None = None,
-                 zone: dict | None = None, tokens: tuple[str, str] | None = None,
+                 zone: dict | None = None, tokens: tuple[str, dict[str, str]] | None = None,
                  relay_tls: str | None = None, hub_tls: bool = True):
         """``tokens``: the database is a copy of another rig's, made before its control
-        service started (its nodes and zone exist); these are its admin and device tokens.
+        service started (its nodes and zone exist); these are its admin and node tokens.
         ``relay_tls``: the relay serves HTTPS with a certificate of this fingerprint, and
         registered it; ``hub_tls`` false: the hub has no TLS (no pins)."""
         self.hub = Hub(url)
         if tokens:
-            self.hub.admin_token, self.hub.device_token = tokens
+            self.hub.admin_token, self.hub.node_tokens = tokens[0], dict(tokens[1])
         self.clock = self.hub.clock
         if relay_min_off_s is None:  # what the relay learns when it registers
             relay_min_off_s = (settings or {}).get("min_off_s", 300)
-        self.relay = FakeRelay(self.clock, self.hub.hub_secret, relay_min_off_s)
+        self.relay = FakeRelay(self.clock, relay_min_off_s)
         self.pins = Pins() if hub_tls else None
         self.http = RecordingHttp(StubTreq(self.relay.api.resource()), self.clock, self.pins, relay_tls)
         self.partitioned = False
@@ -112,6 +110,7 @@ class Rig:
             body = {"name": "Living", "sensors": [SENSOR], "outputs": {"heat": HEAT, "cool": COOL},
                     "default_target": {"mode": "heat", "heat_setpoint": 20}, **(zone or {})}
             assert self.hub.call("POST", "/v1/zones", body).status == 201
+        self.relay.api.command_token = self.hub.raw_store.get_node("relay-1")["command_token"]
         self.starts = [self.clock.seconds()]
         self.control = self._attach()
         self.settle()
@@ -148,7 +147,7 @@ class Rig:
             for output_id, on, when, reason in reports:
                 reply = self.hub.call("PUT", f"/v1/outputs/{output_id}/state",
                                       {"state": "on" if on else "off", "time": format_time(when),
-                                       "reason": reason}, token="device")
+                                       "reason": reason}, token="node:relay-1")
                 assert reply.status == 200, reply.body
             due = any(c.active() and c.getTime() <= self.clock.seconds() for c in self.clock.getDelayedCalls())
             if not reports and not due and len(self.http.requests) == sent:

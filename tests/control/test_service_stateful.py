@@ -53,7 +53,7 @@ def template(tmp_path_factory):
     folder = tmp_path_factory.mktemp("template")
     rig = Rig(f"sqlite:///{folder / 'hub.db'}", zone={"default_target": DEFAULT})
     rig.control.stopService()
-    tokens = (rig.hub.admin_token, rig.hub.device_token)
+    tokens = (rig.hub.admin_token, rig.hub.node_tokens)
     rig.hub.close()
     path = folder / "hub.db"
     with sqlite3.connect(path) as conn:  # no history of the template's own first tick

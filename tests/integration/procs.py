@@ -215,17 +215,14 @@ def free_port() -> int:
 
 
 def command_token(hub_home: Path, node_id: str) -> str:
-    """The token the hub would present to a relay node, from the hub's own database."""
+    """The token the hub presents to a relay node, from the hub's own database."""
     import sqlite3
-
-    from rpymostat.api.auth import relay_command_token
 
     db = sqlite3.connect(str(hub_home / "rpymostat.db"))
     try:
-        secret = db.execute("SELECT value FROM meta WHERE key = 'hub_secret'").fetchone()[0]
+        return db.execute("SELECT command_token FROM nodes WHERE id = ?", (node_id,)).fetchone()[0]
     finally:
         db.close()
-    return relay_command_token(secret, node_id)
 
 
 def stored_readings(hub_home: Path) -> list[tuple[str, float]]:

@@ -4,7 +4,7 @@ import os
 import subprocess
 
 from rpymostat.discovery import SERVICE_TYPE
-from tests.integration.procs import BIN, PINS, browse, http, loads_tls, start_hub
+from tests.integration.procs import BIN, ENROLLMENT_KEY, PINS, browse, http, loads_tls, start_hub
 
 
 def test_hub_starts_with_nothing_configured_and_keeps_state_across_restart(tmp_path):
@@ -40,15 +40,33 @@ def test_token_cli_prints_a_token_the_running_hub_accepts(tmp_path):
     assert not loads_tls(proc), "a hub on plain HTTP keeps pyOpenSSL out (about 13 MB)"
     try:
         made = subprocess.run([str(BIN / "rpymostat"), "--home", str(home), "token", "create",
-                               "--role", "device", "--name", "pi-1"],
+                               "--role", "device", "--node", "pi-1"],
                               capture_output=True, text=True, timeout=30, check=True)
         token = made.stdout.strip()
         assert len(made.stdout.splitlines()) == 1 and len(token) >= 40
         assert http("POST", f"{url}/v1/nodes", {"node_id": "pi-1", "kind": "sensor"}, token)[0] == 200
+        assert http("POST", f"{url}/v1/nodes", {"node_id": "pi-2", "kind": "sensor"}, token)[0] == 403
         assert http("GET", f"{url}/v1/zones", token=token)[0] == 403
         listed = subprocess.run([str(BIN / "rpymostat"), "--home", str(home), "token", "list"],
                                 capture_output=True, text=True, timeout=30, check=True).stdout
-        assert "pi-1" in listed and "device" in listed
+        assert "\tdevice\tdevice\tpi-1\tactive" in listed
+    finally:
+        assert proc.stop() == 0
+
+
+def test_node_re_enroll_cli_lets_a_running_hub_enroll_a_known_node_once(tmp_path):
+    home = tmp_path / "home"
+    proc, url, _ = start_hub(home, "--no-zeroconf", "--enrollment-key", ENROLLMENT_KEY)
+    try:
+        enroll = {"node_id": "pi-1", "name": "Pi 1"}
+        assert http("POST", f"{url}/v1/enroll", enroll, ENROLLMENT_KEY)[0] == 201
+        status, refused = http("POST", f"{url}/v1/enroll", enroll, ENROLLMENT_KEY)
+        assert status == 409 and "rpymostat node re-enroll pi-1" in refused["error"]["message"]
+        allowed = subprocess.run([str(BIN / "rpymostat"), "--home", str(home), "node", "re-enroll", "pi-1"],
+                                 capture_output=True, text=True, timeout=30)
+        assert allowed.returncode == 0 and "1 token(s)" in allowed.stdout, allowed.stderr
+        assert http("POST", f"{url}/v1/enroll", enroll, ENROLLMENT_KEY)[0] == 201
+        assert http("POST", f"{url}/v1/enroll", enroll, ENROLLMENT_KEY)[0] == 409, "one enrollment only"
     finally:
         assert proc.stop() == 0
 

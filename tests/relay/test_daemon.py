@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rpymostat.api.auth import relay_command_token
+from rpymostat.credentials import load_credentials
 from rpymostat.hublink import HubLink
 from rpymostat_relay.daemon import RelayNode, local_address_towards
 from tests.hubkit import ENROLLMENT_KEY, Hub
@@ -53,7 +53,7 @@ def test_registration_brings_the_command_token_and_min_off_time(hub, tmp_path):
     relay = Wired(hub, tmp_path / "relay")
     relay.node.link.start()
     relay.advance(1)
-    assert relay.api.command_token == relay_command_token(hub.hub_secret, "relay-1")
+    assert relay.api.command_token == hub.raw_store.get_node("relay-1")["command_token"] is not None
     assert relay.bank.min_off_s == 120
     node = hub.call("GET", "/v1/nodes/relay-1").body
     assert node["kind"] == "relay" and node["url"] == "http://127.0.0.1:8574/"
@@ -79,3 +79,26 @@ def test_state_changes_reach_the_hub_and_the_latest_waits_out_an_outage(hub, tmp
 
 def test_local_address_towards_loopback():
     assert local_address_towards("http://127.0.0.1:8573") == "127.0.0.1"
+
+
+def test_a_re_enrollment_gives_the_relay_a_new_command_token_end_to_end(hub, tmp_path):
+    relay = Wired(hub, tmp_path / "relay")
+    relay.node.link.start()
+    relay.advance(1)
+    old_command = relay.api.command_token
+    old_device = load_credentials(tmp_path / "relay").token
+    assert hub.call("POST", "/v1/nodes/relay-1/re-enroll").status == 200  # the admin allows it
+    assert hub.call("GET", "/v1/nodes", token=old_device).status == 401, "refused at once"
+    # The hub still holds the old command token until the relay enrolls again; the relay's
+    # state report after this command is refused, so the relay enrolls and registers again.
+    assert relay.put("heat", {"state": "on", "lease_s": 60}, token=old_command)[0] == 200
+    relay.advance(2)
+    new_command = relay.api.command_token
+    assert new_command not in (None, old_command)
+    assert new_command == hub.raw_store.get_node("relay-1")["command_token"]
+    assert load_credentials(tmp_path / "relay").token not in (None, old_device)
+    assert load_credentials(tmp_path / "relay").hub_id == hub.hub_id
+    assert relay.put("heat", {"state": "off"}, token=old_command)[0] == 401
+    assert relay.put("heat", {"state": "off"}, token=new_command)[0] == 200
+    relay.advance(1)
+    assert relay.hub_outputs()["heat"] == "off" and relay.node.pending == {}
