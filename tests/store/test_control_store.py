@@ -71,7 +71,7 @@ def test_zone_ids_are_never_reused(any_hub):
     assert zone(store, "c") > second > first
 
 
-def test_migration_0004_keeps_every_row_and_stops_sqlite_reusing_zone_ids(tmp_path):
+def test_migration_0005_keeps_every_row_and_stops_sqlite_reusing_zone_ids(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     with engine.begin() as conn:
         command.upgrade(migrate._config(conn), "0003")

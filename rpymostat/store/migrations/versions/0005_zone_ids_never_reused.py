@@ -1,15 +1,15 @@
 """zone ids never reused on SQLite (AUTOINCREMENT), as PostgreSQL's sequence already does
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-02 12:00:00.000000
 """
 
 from alembic import op
 
 
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
