@@ -32,9 +32,10 @@ stamp, exactly as it would have without the restart, and the start-up minimum of
 What a tick writes (decisions, switch events) stays queued until its transaction
 commits, and is marked logged only then: a write that fails is tried again at the next
 tick (``history_unwritten`` once it keeps failing), and a zone deleted meanwhile costs
-only its own rows (``record_control``). A tick that fails in any other way is a bug: it
-is logged as one, raises ``control_failed``, and the dispatcher stops renewing leases,
-so that the outputs go off rather than run on without a decision, until a tick succeeds.
+only its own rows (``record_control``). A tick that fails in any other way (a bug, a
+plugin that raises, a database it cannot read) is logged as an error, raises
+``control_failed``, and the dispatcher stops renewing leases, so that the outputs go off
+rather than run on without a decision, until a tick succeeds.
 
 The decision log keeps a decision when it differs from the zone's last logged one in
 action, commands, alarms, what the guard changed, the target or its rule, or the relays'
@@ -299,9 +300,9 @@ class ControlService(Service):
         d.addBoth(self._ticked)
 
     def _tick_failed(self, failure: Failure) -> None:
-        """Not a failure the tick handles itself: a bug. The outputs must not run on
-        without decisions, so the dispatcher stops renewing leases (they run out on the
-        relays) until a tick succeeds; everything is reloaded at the next one."""
+        """A failure the tick does not handle itself. The outputs must not run on without
+        decisions, so the dispatcher stops renewing leases (they run out on the relays)
+        until a tick succeeds; everything is reloaded at the next one."""
         self._config_dirty = self._plans_dirty = True
         self.dispatcher.hold()
         self._fault = Alarm("control_failed", f"the control loop failed ({failure.getErrorMessage()}); "
