@@ -17,12 +17,25 @@ change), the zone's settings (``settings.for_zone``), its equipment history →
 moves on with ``apply``, and the decision is logged. The configuration (zones, outputs,
 nodes) is read from the store only after the API said it changed.
 
+Two clocks (``rpymostat.monotonic``): ``clock`` is wall time, for schedules, readings,
+the decision log and the switch events' times; ``timer`` is monotonic, for the guard's
+timers (the equipment history is kept on it), the wake-ups and the dispatcher's leases,
+so that a stepped wall clock neither shortens an off time nor lengthens a run.
+
 Restart safety: the equipment history is rebuilt from the ``switch_events`` table (last
 on and off per function, starts in the last hour) with ``restarted()``, so the minimum
 off time also counts from start-up. Readings come from Live, loaded from the database at
 start: a reading taken before the restart counts only while it is fresh by its own time
 stamp, exactly as it would have without the restart, and the start-up minimum off time
 (at least 60 s) outlasts the freshness of most of them.
+
+What a tick writes (decisions, switch events) stays queued until its transaction
+commits, and is marked logged only then: a write that fails is tried again at the next
+tick (``history_unwritten`` once it keeps failing), and a zone deleted meanwhile costs
+only its own rows (``record_control``). A tick that fails in any other way (a bug, a
+plugin that raises, a database it cannot read) is logged as an error, raises
+``control_failed``, and the dispatcher stops renewing leases, so that the outputs go off
+rather than run on without a decision, until a tick succeeds.
 
 The decision log keeps a decision when it differs from the zone's last logged one in
 action, commands, alarms, what the guard changed, the target or its rule, or the relays'
@@ -37,6 +50,7 @@ import attrs
 from twisted.application.service import Service
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from rpymostat.aggregation import Aggregate, Mean
 from rpymostat.api.hub import basic_zone_status
@@ -46,9 +60,11 @@ from rpymostat.decide import (
 )
 from rpymostat.dispatch import Dispatcher
 from rpymostat.guard import FUNCTIONS, HOUR
+from rpymostat.monotonic import timer_time, wall_time
 from rpymostat.plugins import GROUPS, load_all
 from rpymostat.readings import Reading
 from rpymostat.settings import for_zone
+from rpymostat.store.errors import Unavailable
 from rpymostat.target import Target
 from rpymostat.timeline import current_state
 from rpymostat.timeutil import format_time, from_timestamp, to_timestamp
@@ -58,11 +74,13 @@ LOG_EVERY_S = 600.0
 CONFIG_KINDS = frozenset({"nodes", "sensors", "outputs", "zones", "settings"})
 PLAN_KINDS = frozenset({"zones", "settings", "rules", "hold"})
 REPORT_RESOLUTION_S = 0.001
+UNWRITTEN_ALARM_AFTER = 3  # failed writes in a row before ``history_unwritten`` is raised
 
 
 @attrs.frozen
 class Lost:
-    """A relay found off (or possibly off) against the hub's belief, and why."""
+    """A relay found off (or possibly off) against the hub's belief, and why (``when``
+    on the wall clock, for the log)."""
 
     function: str
     output_id: str
@@ -83,7 +101,9 @@ class Lost:
 
 @attrs.frozen
 class ZoneView:
-    """A zone's last decision and what came with it, for the API."""
+    """A zone's last decision and what came with it, for the API. ``decided_at`` and
+    ``next_check`` (the next guard timer or schedule change) are wall-clock times;
+    ``recheck_at`` is the guard's timer on the monotonic clock."""
 
     zone_id: int
     decision: Decision
@@ -92,6 +112,18 @@ class ZoneView:
     alarms: tuple[Alarm, ...]
     decided_at: float
     next_check: float | None
+    recheck_at: float | None
+
+
+@attrs.frozen
+class _Unlogged:
+    """A decision waiting for its commit; ``signature`` and ``at`` (monotonic) become the
+    zone's last logged ones then."""
+
+    zone_id: int
+    row: dict
+    signature: tuple
+    at: float
 
 
 @attrs.frozen
@@ -116,10 +148,10 @@ class _MissingPlugin:
         raise LookupError(f"no decision plugin {self.name!r} is installed")
 
 
-def attach_control(api, *, clock, http, **plugins) -> ControlService:
+def attach_control(api, *, clock, http, **options) -> ControlService:
     """A control service for a running API, with the API wired to it: every change the
     API reports ticks the loop, and the status and zone state routes show its view."""
-    service = ControlService(api=api, clock=clock, http=http, **plugins)
+    service = ControlService(api=api, clock=clock, http=http, **options)
     reported = api.on_change
 
     def on_change(kind: str) -> None:
@@ -132,31 +164,48 @@ def attach_control(api, *, clock, http, **plugins) -> ControlService:
     return service
 
 
-def equipment_from_history(rows: list[dict], zone_ids, now: float) -> dict[int, Equipment]:
-    """Each zone's equipment as its switch events left it, restarted at ``now``."""
+def equipment_from_history(rows: list[dict], zone_ids, now: float,
+                           guard_now: float | None = None) -> dict[int, Equipment]:
+    """Each zone's equipment as its switch events left it, restarted at ``now``.
+
+    The events carry wall-clock times; the equipment is kept on the guard's clock, which
+    reads ``guard_now`` at ``now`` (the same when None), and each time maps by that
+    difference. A time later than ``now`` (the wall clock was set back while the hub was
+    down) counts as ``now``: an off then weighs as a fresh one, and a run found going
+    counts its minimum run from start-up at the latest.
+    """
+    offset = 0.0 if guard_now is None else now - guard_now
+
+    def guard(t: float | None) -> float | None:
+        return None if t is None else min(t, now) - offset
+
     found: dict[int, dict[str, FunctionState]] = {zone_id: {} for zone_id in zone_ids}
     for row in rows:
         if row["zone_id"] not in found or row["function"] not in FUNCTIONS:
             continue
-        last_on, last_off = row["last_on"], row["last_off"]
-        on = last_on is not None and (last_off is None or last_on > last_off)
-        starts = tuple(t for t in row["starts"] if now < t + HOUR)
-        found[row["zone_id"]][row["function"]] = FunctionState(on, last_on if on else None, last_off, starts)
-    return {zone_id: restarted(Equipment(hub_start=now, **functions), now)
+        starts = tuple(guard(t) for t in row["starts"] if now < t + HOUR)
+        found[row["zone_id"]][row["function"]] = FunctionState(
+            row["on"], guard(row["last_on"]) if row["on"] else None, guard(row["last_off"]), starts)
+    start = now - offset
+    return {zone_id: restarted(Equipment(hub_start=start, **functions), start)
             for zone_id, functions in found.items()}
 
 
 class ControlService(Service):
-    """``api`` is the running :class:`rpymostat.api.hub.HubAPI`: its store, live data,
-    settings and schedule loading are the service's inputs."""
+    """``api`` is the running :class:`rpymostat.api.hub.HubAPI`: its store (unless
+    ``store`` is given), live data, settings and schedule loading are the service's
+    inputs. ``clock`` is the wall clock, ``timer`` the monotonic one (``clock`` when
+    None: one clock for both, as in most tests)."""
 
     name = "control"
 
-    def __init__(self, *, api, clock, http, pins=None, decision_plugins: dict | None = None,
-                 aggregators: dict | None = None):
+    def __init__(self, *, api, clock, http, timer=None, store=None, pins=None,
+                 decision_plugins: dict | None = None, aggregators: dict | None = None):
         self.api = api
         self.clock = clock
-        self.dispatcher = Dispatcher(clock=clock, http=http,
+        self.timer = timer if timer is not None else clock
+        self.store = store if store is not None else api.store
+        self.dispatcher = Dispatcher(clock=self.timer, http=http,
                                      command_token=lambda node_id: self.nodes.get(node_id, {}).get("command_token"),
                                      lease_s=lambda: api.settings["lease_s"], on_lost=self.relay_lost,
                                      pins=pins)
@@ -172,7 +221,9 @@ class ControlService(Service):
         self._logged: dict[int, tuple[tuple, float]] = {}
         self._lost: dict[int, list[Lost]] = {}
         self._switches: list[dict] = []
-        self._pending: list[dict] = []
+        self._pending: list[_Unlogged] = []
+        self._unwritten: list[str] = []  # why each write failed, since the last one that did not
+        self._fault: Alarm | None = None
         self._config_dirty = True
         self._plans_dirty = True
         self._soon = None
@@ -189,11 +240,11 @@ class ControlService(Service):
     @inlineCallbacks
     def start(self):
         """Rebuild the guard's history, then tick at once."""
-        now = self.clock.seconds()
-        self.started_at = now
-        zones = yield self.api.store.list_zones()
-        history = yield self.api.store.switch_history(now - HOUR)
-        self.equipment = equipment_from_history(history, [z["id"] for z in zones], now)
+        now, timer_now = self.clock.seconds(), self.timer.seconds()
+        self.started_at = timer_now
+        zones = yield self.store.list_zones()
+        history = yield self.store.switch_history(now - HOUR)
+        self.equipment = equipment_from_history(history, [z["id"] for z in zones], now, timer_now)
         if self.running:
             self._run()
 
@@ -217,10 +268,11 @@ class ControlService(Service):
 
     def poke(self) -> None:
         if self.running and self.started_at is not None and (self._soon is None or not self._soon.active()):
-            self._soon = self.clock.callLater(0, self._run)
+            self._soon = self.timer.callLater(0, self._run)
 
     def relay_lost(self, output_id: str, when: float, why: str) -> None:
-        """The dispatcher's ``on_lost``: the output's function is (or may be) off."""
+        """The dispatcher's ``on_lost``: the output's function is (or may be) off from
+        ``when`` (monotonic) on."""
         row = self.outputs.get(output_id)
         if row is not None and row["zone_id"] is not None and row["function"] is not None:
             self._switch_off(row["zone_id"], row["function"], output_id, when, why)
@@ -234,9 +286,10 @@ class ControlService(Service):
         if changed == equipment:
             return
         self.equipment[zone_id] = changed
-        self._switches.append({"zone_id": zone_id, "function": function, "state": "off", "time": when,
+        wall = wall_time(self.clock, self.timer, when)
+        self._switches.append({"zone_id": zone_id, "function": function, "state": "off", "time": wall,
                                "reason": f"relay_{why}"[:32]})
-        self._lost.setdefault(zone_id, []).append(Lost(function, output_id, when, why))
+        self._lost.setdefault(zone_id, []).append(Lost(function, output_id, wall, why))
 
     def _run(self) -> None:
         if self._running:
@@ -244,8 +297,19 @@ class ControlService(Service):
             return
         self._running = True
         d = self.tick()
-        d.addErrback(lambda failure: log.failure("control tick failed", failure))
+        d.addErrback(self._tick_failed)
         d.addBoth(self._ticked)
+
+    def _tick_failed(self, failure: Failure) -> None:
+        """A failure the tick does not handle itself. The outputs must not run on without
+        decisions, so the dispatcher stops renewing leases (they run out on the relays)
+        until a tick succeeds; everything is reloaded at the next one."""
+        self._config_dirty = self._plans_dirty = True
+        self.dispatcher.hold()
+        self._fault = Alarm("control_failed", f"the control loop failed ({failure.getErrorMessage()}); "
+                                              f"relay leases are not renewed until it runs again")
+        log.failure("control tick failed; relay leases are no longer renewed, so the outputs go off as "
+                    "they run out, until a tick succeeds", failure)
 
     def _ticked(self, _):
         self._running = False
@@ -256,19 +320,22 @@ class ControlService(Service):
             self._plan_wakeup()
 
     def _plan_wakeup(self) -> None:
-        now = self.clock.seconds()
-        times = [now + self.api.settings["control_interval_s"]]
-        times += [v.next_check for v in self.views.values() if v.next_check is not None and v.next_check > now]
-        times += [s.until for s in self._schedules.values() if s.until is not None and s.until > now]
+        """The next tick: at the interval, a guard timer (monotonic) or a schedule change
+        (wall clock; a step of the wall clock moves it by up to one interval)."""
+        now, timer_now = self.clock.seconds(), self.timer.seconds()
+        delays = [self.api.settings["control_interval_s"]]
+        delays += [v.recheck_at - timer_now for v in self.views.values()
+                   if v.recheck_at is not None and v.recheck_at > timer_now]
+        delays += [s.until - now for s in self._schedules.values() if s.until is not None and s.until > now]
         if self._wakeup is not None and self._wakeup.active():
             self._wakeup.cancel()
-        self._wakeup = self.clock.callLater(min(times) - now, self._run)
+        self._wakeup = self.timer.callLater(min(delays), self._run)
 
     # -- one tick ----------------------------------------------------------------
 
     @inlineCallbacks
     def tick(self):
-        store = self.api.store
+        store = self.store
         if self._config_dirty:
             self._config_dirty = False
             zones = yield store.list_zones()
@@ -278,22 +345,64 @@ class ControlService(Service):
         if self._plans_dirty:
             self._plans_dirty = False
             self._schedules = {}
-        now = self.clock.seconds()
+        now, timer_now = self.clock.seconds(), self.timer.seconds()
         for zone in self.zones:
             schedule = self._schedules.get(zone["id"])
             if schedule is None or (schedule.until is not None and now >= schedule.until):
                 schedule = yield self._load_schedule(zone["id"], now)
                 if schedule is None:
                     continue
-            self._decide(zone, schedule, now)
+            self._decide(zone, schedule, now, timer_now)
         self.dispatcher.release({o for z in self.zones for o in z["outputs"].values()})
-        decisions, self._pending = self._pending, []
-        switches, self._switches = self._switches, []
-        if decisions or switches:
-            yield store.record_control(decisions, switches)
+        yield self._write()
+        self._fault = None
+
+    @inlineCallbacks
+    def _write(self):
+        """Write what is queued; remove it from the queue only once it is committed."""
+        entries, switches = list(self._pending), list(self._switches)
+        if not entries and not switches:
+            return
+        try:
+            gone = yield self.store.record_control([entry.row for entry in entries], switches)
+        except Unavailable as exc:
+            self._not_written(str(exc))
+            return
+        del self._pending[:len(entries)]
+        del self._switches[:len(switches)]
+        if self._unwritten:
+            log.info("the control history is written again, after {count} failed writes",
+                     count=len(self._unwritten))
+            self._unwritten = []
+        for entry in entries:
+            if entry.zone_id not in gone:
+                self._logged[entry.zone_id] = (entry.signature, entry.at)
+        for zone_id in gone:
+            self._logged.pop(zone_id, None)
+            log.info("zone {zone_id} was deleted before its control history was written: its "
+                     "{decisions} decisions and {switches} switch events went with it",
+                     zone_id=zone_id, decisions=sum(e.zone_id == zone_id for e in entries),
+                     switches=sum(row["zone_id"] == zone_id for row in switches))
+
+    def _not_written(self, why: str) -> None:
+        self._unwritten.append(why)
+        count = len(self._unwritten)
+        if count == 1:
+            log.warn("{why}; kept to be written at the next tick", why=why)
+        elif count == UNWRITTEN_ALARM_AFTER:
+            log.error("{why}; {count} writes in a row failed (alarm history_unwritten)", why=why, count=count)
+
+    def service_alarms(self) -> tuple[Alarm, ...]:
+        """The control loop's own troubles, shown with every zone's alarms."""
+        alarms = () if self._fault is None else (self._fault,)
+        if len(self._unwritten) >= UNWRITTEN_ALARM_AFTER:
+            alarms += (Alarm("history_unwritten", f"the decision log and switch history could not be "
+                                                  f"written {len(self._unwritten)} times in a row "
+                                                  f"({self._unwritten[-1]}); kept and tried at every tick"),)
+        return alarms
 
     def _configure(self, zones: list[dict], outputs: list[dict], nodes: list[dict]) -> None:
-        now = self.clock.seconds()
+        timer_now = self.timer.seconds()
         self.zones = zones
         self.outputs = {o["id"]: o for o in outputs}
         self.nodes = {n["id"]: n for n in nodes}
@@ -308,7 +417,9 @@ class ControlService(Service):
                 row = self.outputs.get(output_id)
                 if row is None:
                     continue
-                self.dispatcher.reported(output_id, row["state"], row["state_time"])
+                reported = None if row["state_time"] is None else timer_time(self.clock, self.timer,
+                                                                             row["state_time"])
+                self.dispatcher.reported(output_id, row["state"], reported)
                 state = equipment.function(function)
                 if state.on and output_id not in self.dispatcher.outputs:
                     # Running by the history, and not commanded by this hub yet: a hub before
@@ -319,10 +430,8 @@ class ControlService(Service):
                 # Report times are to the millisecond: an off stamped within one of the run's
                 # start may be the newer news (a relay rebooting as it was switched on). A
                 # relay's clock may also run ahead: an off is never later than when it is heard.
-                reported = row["state_time"]
                 if state.on and row["state"] == "off" and reported is not None and reported > began - REPORT_RESOLUTION_S:
-                    self._switch_off(zone["id"], function, output_id, min(row["state_time"], now),
-                                     "reported_off")
+                    self._switch_off(zone["id"], function, output_id, min(reported, timer_now), "reported_off")
 
     @inlineCallbacks
     def _load_schedule(self, zone_id: int, now: float):
@@ -339,7 +448,7 @@ class ControlService(Service):
         self._schedules[zone_id] = schedule
         return schedule
 
-    def _decide(self, zone: dict, schedule: _Schedule, now: float) -> None:
+    def _decide(self, zone: dict, schedule: _Schedule, now: float, timer_now: float) -> None:
         zone_id = zone["id"]
         values = for_zone(self.api.settings, zone["settings"])
         settings = Settings.from_mapping(values)
@@ -367,8 +476,8 @@ class ControlService(Service):
         equipment = self.equipment[zone_id]
         rule = None if schedule.rule_id is None else str(schedule.rule_name)
         decision = decide(Inputs(aggregate.temperature, aggregate.time, target, equipment, now, settings,
-                                 rule=rule, plugin_settings=plugin_settings), plugin)
-        self.equipment[zone_id] = after = apply(equipment, decision.commands, now)
+                                 rule=rule, plugin_settings=plugin_settings, guard_now=timer_now), plugin)
+        self.equipment[zone_id] = after = apply(equipment, decision.commands, timer_now)
         for function in FUNCTIONS:
             if after.function(function).on != equipment.function(function).on:
                 self._switches.append({"zone_id": zone_id, "function": function, "time": now,
@@ -390,25 +499,32 @@ class ControlService(Service):
             if output_id in problems:
                 notes.append(Alarm(problems[output_id].code, problems[output_id].message))
         alarms = decision.alarms + tuple(notes)
-        next_check = min([t for t in (decision.recheck_at, schedule.until) if t is not None and t > now],
+        next_check = min([t for t in (decision.data["recheck_at"], schedule.until) if t is not None and t > now],
                          default=None)
         self.views[zone_id] = ZoneView(zone_id, decision, aggregate, target, alarms,
-                                       now, next_check)
-        self._log(zone, decision, aggregate, schedule, alarms, lost, now)
+                                       now, next_check, decision.recheck_at)
+        self._log(zone, decision, aggregate, schedule, alarms, lost, now, timer_now)
+
+    def _last_logged(self, zone_id: int) -> tuple[tuple, float] | None:
+        """The zone's newest logged decision (signature, monotonic time), counting those
+        still waiting for their commit."""
+        for entry in reversed(self._pending):
+            if entry.zone_id == zone_id:
+                return entry.signature, entry.at
+        return self._logged.get(zone_id)
 
     def _log(self, zone, decision: Decision, aggregate: Aggregate, schedule: _Schedule,
-             alarms: tuple[Alarm, ...], lost: list[Lost], now: float) -> None:
+             alarms: tuple[Alarm, ...], lost: list[Lost], now: float, timer_now: float) -> None:
         signature = (
             decision.action, tuple(sorted(decision.commands.to_json().items())),
             tuple(sorted(a.code for a in alarms)),
             tuple((c["subject"], c["rule"]) for c in decision.data["guard"]),
             repr(schedule.target), schedule.rule_id,
         )
-        previous = self._logged.get(zone["id"])
+        previous = self._last_logged(zone["id"])
         if (not lost and previous is not None and previous[0] == signature
-                and now < previous[1] + LOG_EVERY_S):
+                and timer_now < previous[1] + LOG_EVERY_S):
             return
-        self._logged[zone["id"]] = (signature, now)
         reason = decision.reason
         if lost:
             reason += "; relay: " + "; ".join(item.text() for item in lost)
@@ -421,8 +537,9 @@ class ControlService(Service):
             "relay_events": [{"function": item.function, "output_id": item.output_id, "time": item.when,
                               "why": item.why} for item in lost],
         }
-        self._pending.append({"zone_id": zone["id"], "time": now, "action": decision.action,
-                              "commands": decision.commands.to_json(), "reason": reason, "data": data})
+        row = {"zone_id": zone["id"], "time": now, "action": decision.action,
+               "commands": decision.commands.to_json(), "reason": reason, "data": data}
+        self._pending.append(_Unlogged(zone["id"], row, signature, timer_now))
 
     # -- views for the API -------------------------------------------------------
 
@@ -435,9 +552,11 @@ class ControlService(Service):
         zone = next((z for z in self.zones if z["id"] == zone_id), {"outputs": {}})
         for function, output_id in zone["outputs"].items():
             row = self.outputs.get(output_id, {})
-            outputs[function] = {"id": output_id, "reported": row.get("state"),
-                                 **{k: _time(v) if k == "lease_until" else v
-                                    for k, v in self.dispatcher.state(output_id).items()}}
+            commanded = self.dispatcher.state(output_id)
+            lease_until = commanded["lease_until"]
+            outputs[function] = {"id": output_id, "reported": row.get("state"), **commanded,
+                                 "lease_until": None if lease_until is None else
+                                 _time(wall_time(self.clock, self.timer, lease_until))}
         return {
             "temperature": aggregate.temperature,
             "temperature_time": _time(aggregate.time),
@@ -446,7 +565,7 @@ class ControlService(Service):
             "action": decision.action,
             "commands": decision.commands.to_json(),
             "reason": decision.reason,
-            "alarms": [a.to_json() for a in view.alarms],
+            "alarms": [a.to_json() for a in view.alarms + self.service_alarms()],
             "decided_at": _time(view.decided_at),
             "next_recheck": _time(view.next_check),
             "outputs": outputs,
@@ -462,7 +581,7 @@ class ControlService(Service):
         return {"id": zone["id"], "name": zone["name"], "temperature": view.aggregate.temperature,
                 "sensors_used": list(view.aggregate.used), "target": view.target.to_json(),
                 "action": view.decision.action, "reason": view.decision.reason,
-                "alarms": [a.to_json() for a in view.alarms]}
+                "alarms": [a.to_json() for a in view.alarms + self.service_alarms()]}
 
 
 def _time(value: float | None) -> str | None:

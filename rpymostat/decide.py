@@ -63,8 +63,9 @@ class Decision:
     """What to do, and why.
 
     ``reason`` is one line for people; ``data`` holds the same and more as a
-    JSON-serialisable dict for the decision log and ``GET /v1/zones/{id}/state``.
-    ``recheck_at`` is when a guard timer runs out (None when none is running).
+    JSON-serialisable dict for the decision log and ``GET /v1/zones/{id}/state``, its
+    times on the wall clock. ``recheck_at`` is when a guard timer runs out (None when none
+    is running), on the guard's clock (``Inputs.guard_time``) so that it can be waited for.
     """
 
     commands: Commands
@@ -102,6 +103,13 @@ def _reason(proposal: Proposal, rule: Optional[str], changes: tuple[Change, ...]
     return f"{proposal.reason}{ruled}; guard: {guarded}"
 
 
+def _wall_change(inputs: Inputs, change: Change) -> dict:
+    shown = change.to_json()
+    if change.until is not None:
+        shown["until"] = inputs.wall_instant(change.until)
+    return shown
+
+
 def decide(inputs: Inputs, plugin: DecisionPlugin) -> Decision:
     """The commands for one zone now, after the guard, with reasons and alarms."""
     target, target_changes, target_alarms = safe_target(inputs.target)
@@ -124,9 +132,9 @@ def decide(inputs: Inputs, plugin: DecisionPlugin) -> Decision:
             "reason": proposal.reason,
             "data": dict(proposal.data),
         },
-        "guard": [change.to_json() for change in changes],
+        "guard": [_wall_change(inputs, change) for change in changes],
         "alarms": [alarm.to_json() for alarm in alarms],
-        "recheck_at": guarded.recheck_at,
+        "recheck_at": None if guarded.recheck_at is None else inputs.wall_instant(guarded.recheck_at),
     }
     return Decision(
         guarded.commands, action, _reason(proposal, inputs.rule, changes), data, alarms,

@@ -28,6 +28,10 @@ alarm in the zone's state and the hub status until a command to it succeeds agai
 HTTPS relay must present the certificate its node registered (``trust``): one that
 presents another is refused in the handshake, before the command or the token leaves the
 hub, and is the problem ``relay_certificate_changed``.
+
+Every instant here (``on_lost``'s ``when``, ``reported``'s, ``state()``'s lease end) is on
+the dispatcher's clock, the hub's monotonic timer (``rpymostat.monotonic``): a lease is
+a duration, and a stepped wall clock must neither drop renewals nor hold them back.
 """
 
 from __future__ import annotations
@@ -75,7 +79,8 @@ class _Output:
 class Dispatcher:
     """``http`` is treq or a ``StubTreq``; ``lease_s()`` the lease to send, read at each
     command so that a settings change applies at the next one; ``command_token(node_id)``
-    the token the hub stored for that relay (None for a node that is not a registered relay)."""
+    the token the hub stored for that relay (None for a node that is not a registered relay).
+    ``clock`` times leases, renewals and request time-outs: the monotonic timer."""
 
     def __init__(self, *, clock, http, command_token: Callable[[str], str | None],
                  lease_s: Callable[[], float], on_lost: Callable[[str, float, str], None],
@@ -102,6 +107,13 @@ class Dispatcher:
             if output_id not in keep and out.desired is not False:
                 out.desired = False
                 self._pump(out)
+
+    def hold(self) -> None:
+        """Send nothing more (no renewal, no retry) until the control service's next
+        word for each output: a control loop that cannot decide lets the leases run out."""
+        for out in self.outputs.values():
+            self._cancel(out)
+            out.desired = None
 
     def reported(self, output_id: str, state: str, when: float | None) -> None:
         """A relay's own report of an output (the outputs table). A report older than

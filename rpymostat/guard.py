@@ -39,9 +39,16 @@ Every timer is "blocked while ``now < start + duration``", the same sum as the i
 reports, so that deciding again exactly at ``recheck_at`` finds the timer expired even
 with floating-point timestamps.
 
-``recheck_at`` is the earliest instant at which a guard timer runs out: a run reaching
-its minimum, a refused start becoming allowed, or the temperature going stale while
-something runs. The service should decide again then rather than a tick later.
+Two clocks: the timers (rules 5 to 8) count on the guard's clock, ``Inputs.guard_time``,
+in which the ``Equipment`` history is kept; the hub passes its monotonic clock there
+(``rpymostat.monotonic``), so a stepped wall clock neither shortens an off time nor
+lengthens a run. Whether the temperature is fresh is a wall-clock question (readings
+carry wall-clock times) and uses ``Inputs.now``. Without ``guard_now`` both are ``now``.
+
+``recheck_at`` is the earliest instant, on the guard's clock, at which a guard timer runs
+out: a run reaching its minimum, a refused start becoming allowed, or the temperature
+going stale while something runs. The service should decide again then rather than a
+tick later.
 """
 
 from __future__ import annotations
@@ -88,7 +95,7 @@ class Settings:
 
 @attrs.frozen
 class FunctionState:
-    """One function's switching history.
+    """One function's switching history, in the guard's time (``Inputs.guard_time``).
 
     ``on_since`` None while on means "unknown" (say, found on after a restart): the guard
     then counts the run from the hub's start-up. ``last_off`` None means never seen off.
@@ -134,7 +141,8 @@ class Inputs:
     ``temperature`` and ``temperature_time`` come from an ``Aggregate`` (None, None when
     there is no temperature). ``rule`` names what set the target, for the reason text.
     ``plugin_settings`` are the decision plugin's own settings, already validated against
-    its ``settings_schema``.
+    its ``settings_schema``. ``now`` is wall-clock time (readings, schedules);
+    ``guard_now``, when given, is the guard's clock, in which ``equipment`` is kept.
     """
 
     temperature: Optional[float]
@@ -145,6 +153,20 @@ class Inputs:
     settings: Settings = Settings()
     rule: Optional[str] = None
     plugin_settings: Mapping = attrs.field(factory=dict)
+    guard_now: Optional[float] = None
+
+    @property
+    def guard_time(self) -> float:
+        """Now on the clock of the equipment history and the guard's timers."""
+        return self.now if self.guard_now is None else self.guard_now
+
+    def guard_instant(self, wall: float) -> float:
+        """A wall-clock instant near now on the guard's clock."""
+        return wall if self.guard_now is None else self.guard_now + (wall - self.now)
+
+    def wall_instant(self, instant: float) -> float:
+        """An instant on the guard's clock as wall-clock time."""
+        return instant if self.guard_now is None else self.now + (instant - self.guard_now)
 
 
 @attrs.frozen
@@ -158,7 +180,8 @@ class Alarm:
 
 @attrs.frozen
 class Change:
-    """Something the guard changed: ``subject`` is a function or a setpoint name."""
+    """Something the guard changed: ``subject`` is a function or a setpoint name;
+    ``until`` is on the guard's clock."""
 
     subject: str
     rule: str
@@ -234,7 +257,7 @@ def _start_blockers(
     ``off_at`` says when each running function goes off (now, or when its minimum run
     ends), None when it keeps running; the changeover counts from then.
     """
-    s, eq, now = inputs.settings, inputs.equipment, inputs.now
+    s, eq, now = inputs.settings, inputs.equipment, inputs.guard_time
     state = eq.function(name)
     found = []
     if state.last_off is not None and now < state.last_off + s.min_off_s:
@@ -290,8 +313,8 @@ def _safety(inputs: Inputs) -> tuple[dict[str, str], bool, list[Alarm]]:
 
 def guard(inputs: Inputs, proposed: Commands) -> Guarded:
     """The commands actually allowed for ``proposed``, what was changed and why, the alarms
-    and when to decide again."""
-    eq, now, s = inputs.equipment, inputs.now, inputs.settings
+    and when to decide again (on the guard's clock)."""
+    eq, now, s = inputs.equipment, inputs.guard_time, inputs.settings
     forced_off, freeze, alarms = _safety(inputs)
     changes, timers = [], []
     want = {name: getattr(proposed, name) for name in GUARDED}
@@ -338,13 +361,14 @@ def guard(inputs: Inputs, proposed: Commands) -> Guarded:
                 changes.append(Change(name, rule, f"{name} held off: {text}", until))
 
     if any(final.values()):
-        timers.append(stale_at(inputs.temperature_time, s.report_interval_s, s.stale_after_intervals))
+        stale = stale_at(inputs.temperature_time, s.report_interval_s, s.stale_after_intervals)
+        timers.append(inputs.guard_instant(stale))
     commands = Commands(fan=proposed.fan, **final)
     return Guarded(commands, tuple(changes), tuple(alarms), min(timers, default=None))
 
 
 def apply(equipment: Equipment, commands: Commands, now: float) -> Equipment:
-    """The history once ``commands`` have been carried out at ``now``."""
+    """The history once ``commands`` have been carried out at ``now`` (the guard's clock)."""
     updated = {}
     for name in FUNCTIONS:
         state, on = equipment.function(name), getattr(commands, name)

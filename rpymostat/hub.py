@@ -19,7 +19,7 @@ from rpymostat.control import ControlService, attach_control
 from rpymostat.discovery import Advertiser, hub_txt
 from rpymostat.live import Live
 from rpymostat.private import private_dir, private_sqlite
-from rpymostat.sim.clock import clock_for
+from rpymostat.sim.clock import clock_for, timer_for
 from rpymostat.store.aio import AsyncStore, ReadingWriter, thread_runner
 from rpymostat.store.store import Store, sqlite_file
 from rpymostat.tls import Certificate, ensure_certificate, http_client, server_endpoint
@@ -94,6 +94,7 @@ class HubService(MultiService):
         self.config = config
         self.reactor = reactor
         self.clock = clock_for(reactor, config.speed, config.epoch, config.clock_start)
+        self.timer = timer_for(reactor, config.speed)  # the guard's, the leases' (rpymostat.monotonic)
         self.announce = announce
         self.pool = ThreadPool(minthreads=1, maxthreads=1 if config.db_url.startswith("sqlite") else 4,
                                name="rpymostat-db")
@@ -126,7 +127,7 @@ class HubService(MultiService):
         certificate = self._certificate()
         # Relays are commanded over HTTPS pinned to the certificate each registered.
         http, pins = http_client(self.reactor, config.tls)
-        self.control = attach_control(self.api, clock=self.clock, http=http, pins=pins)
+        self.control = attach_control(self.api, clock=self.clock, timer=self.timer, http=http, pins=pins)
         self.control.setServiceParent(self)
         site = QuietSite(self.api.resource(), fit_descriptors(connection_limits(config)), reactor=self.reactor)
         listener = Listener(server_endpoint(self.reactor, config.port, config.listen, LISTEN_BACKLOG, certificate),

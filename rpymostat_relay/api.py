@@ -91,13 +91,15 @@ class RelayAPI:
         return HUB
 
     def _output_json(self, state: OutputState) -> dict:
+        """The state's times are on the bank's monotonic timer; shown on the wall clock."""
+        bank = self.bank
         may_start = None
         if not state.on and state.off_since is not None:
-            start = state.off_since + self.bank.min_off_s
-            may_start = format_time(start) if start > self.clock.seconds() else None
+            start = state.off_since + bank.min_off_s
+            may_start = format_time(bank.wall(start)) if start > bank.timer.seconds() else None
         return {"id": state.id, "name": state.name, "state": "on" if state.on else "off",
-                "since": format_time(state.since),
-                "lease_until": format_time(state.lease_until) if state.lease_until is not None else None,
+                "since": format_time(bank.wall(state.since)),
+                "lease_until": format_time(bank.wall(state.lease_until)) if state.lease_until is not None else None,
                 "may_start_at": may_start}
 
     @op("GET", "/v1/health", summary="Is the relay node up (no token needed).", tag="relay", role=None,

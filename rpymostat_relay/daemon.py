@@ -124,7 +124,7 @@ class RelayNode:
                 log.info("could not report {id} {state} yet: {exc}", id=report.output_id,
                          state=report.state, exc=exc)
                 if self._retry is None or not self._retry.active():
-                    self._retry = self.bank.clock.callLater(RETRY_S, self.send_reports)
+                    self._retry = self.bank.timer.callLater(RETRY_S, self.send_reports)
                 return
             except HubRefused as exc:
                 log.warn("hub refused the state report of {id}: {exc}; not sending it again",

@@ -12,6 +12,14 @@
 Every change of state is passed to ``on_change(output_id, on, time, reason)`` with a
 reason the hub understands (command, lease_expired, boot, stop, error).
 
+Leases and the minimum off time are durations: they run on ``timer``, the node's
+monotonic clock (``rpymostat.monotonic``), so a stepped wall clock neither ends them
+early nor holds an output on for as long as the step. ``OutputState``'s times are on it
+too. Wall-clock times (``clock``) are what leaves the process: the times in
+``on_change`` and the journal, which must outlive a reboot. The journal's off times map
+back onto the timer at boot by how the two clocks read then; one later than now (the
+wall clock went back) counts as now.
+
 Driver calls block, so they go through ``run`` (one worker thread in the daemon, inline
 in tests); commands are serialised so that an "off" and an "on" cannot overtake each other.
 """
@@ -26,6 +34,7 @@ import attrs
 from twisted.internet.defer import DeferredLock, inlineCallbacks
 from twisted.logger import Logger
 
+from rpymostat.monotonic import timer_time, wall_time
 from rpymostat.private import write_private
 from rpymostat_relay.drivers import RelayError, UnknownOutput
 
@@ -45,6 +54,8 @@ class TooSoon(Exception):
 
 @attrs.frozen
 class OutputState:
+    """One output; ``since``, ``lease_until`` and ``off_since`` are on the bank's timer."""
+
     id: str
     name: str
     on: bool
@@ -83,9 +94,12 @@ class MemoryJournal:
 
 
 class OutputBank:
+    """``clock`` is the wall clock, ``timer`` the monotonic one (``clock`` when None)."""
+
     def __init__(self, *, clock, driver, run: Callable, journal,
-                 on_change: Callable[[str, bool, float, str], None], min_off_s: float = 0.0):
+                 on_change: Callable[[str, bool, float, str], None], min_off_s: float = 0.0, timer=None):
         self.clock = clock
+        self.timer = timer if timer is not None else clock
         self.driver = driver
         self.run = run
         self.journal = journal
@@ -95,9 +109,21 @@ class OutputBank:
         self._timers: dict[str, object] = {}
         self._lock = DeferredLock()
 
+    def wall(self, instant: float) -> float:
+        """An instant on the timer as wall-clock time."""
+        return wall_time(self.clock, self.timer, instant)
+
     def _journal_entries(self) -> dict:
-        return {s.id: ("on" if s.on else s.off_since) for s in self.states.values()
+        return {s.id: ("on" if s.on else self.wall(s.off_since)) for s in self.states.values()
                 if s.on or s.off_since is not None}
+
+    def _remembered_off(self, last, now: float) -> float | None:
+        """When the journal says an output went off, on the timer: at boot if it was on."""
+        if last == "on":
+            return now
+        if isinstance(last, (int, float)) and not isinstance(last, bool):
+            return min(timer_time(self.clock, self.timer, last), now)
+        return None
 
     @inlineCallbacks
     def boot(self):
@@ -105,14 +131,13 @@ class OutputBank:
         infos = yield self.run(self.driver.outputs)
         remembered = yield self.run(self.journal.load)
         yield self.run(self.driver.all_off)
-        now = self.clock.seconds()
+        now = self.timer.seconds()
         for info in infos:
-            last = remembered.get(info.id)
-            off_since = now if last == "on" else last if isinstance(last, (int, float)) else None
+            off_since = self._remembered_off(remembered.get(info.id), now)
             self.states[info.id] = OutputState(info.id, info.name, False, now, off_since=off_since)
         yield self.run(self.journal.save, self._journal_entries())
         for info in infos:
-            self.on_change(info.id, False, now, "boot")
+            self.on_change(info.id, False, self.wall(now), "boot")
         log.info("outputs all off at boot: {ids}", ids=", ".join(self.states) or "none")
 
     def command(self, output_id: str, on: bool, lease_s: float | None = None):
@@ -126,7 +151,7 @@ class OutputBank:
     @inlineCallbacks
     def _command(self, output_id: str, on: bool, lease_s: float | None):
         state = self.states[output_id]
-        now = self.clock.seconds()
+        now = self.timer.seconds()
         if on and not state.on and state.off_since is not None and now - state.off_since < self.min_off_s:
             raise TooSoon(output_id, state.off_since + self.min_off_s - now)
         if not on:
@@ -138,16 +163,16 @@ class OutputBank:
             log.failure("could not switch {output_id} on; switching it off", output_id=output_id)
             yield self._switch_off(output_id, "error")
             raise
-        now = self.clock.seconds()
+        now = self.timer.seconds()
         self._cancel_timer(output_id)
-        self._timers[output_id] = self.clock.callLater(lease_s, self._expire, output_id)
+        self._timers[output_id] = self.timer.callLater(lease_s, self._expire, output_id)
         if state.on:
             self.states[output_id] = attrs.evolve(state, lease_until=now + lease_s)
         else:
             self.states[output_id] = attrs.evolve(state, on=True, since=now, lease_until=now + lease_s)
             yield self.run(self.journal.save, self._journal_entries())
             log.info("{output_id} on for {lease_s} s (command)", output_id=output_id, lease_s=lease_s)
-            self.on_change(output_id, True, now, "command")
+            self.on_change(output_id, True, self.wall(now), "command")
         return self.states[output_id]
 
     @inlineCallbacks
@@ -156,11 +181,11 @@ class OutputBank:
         yield self.run(self.driver.set, output_id, False)
         state = self.states[output_id]
         if state.on:
-            now = self.clock.seconds()
+            now = self.timer.seconds()
             self.states[output_id] = attrs.evolve(state, on=False, since=now, lease_until=None, off_since=now)
             yield self.run(self.journal.save, self._journal_entries())
             log.info("{output_id} off ({reason})", output_id=output_id, reason=reason)
-            self.on_change(output_id, False, now, reason)
+            self.on_change(output_id, False, self.wall(now), reason)
 
     def _expire(self, output_id: str):
         self._timers.pop(output_id, None)
@@ -171,7 +196,7 @@ class OutputBank:
     def _retry_off(self, failure, output_id: str):
         log.failure("could not switch {output_id} off after its lease; retrying", failure,
                     output_id=output_id)
-        self._timers[output_id] = self.clock.callLater(RETRY_OFF_S, self._expire, output_id)
+        self._timers[output_id] = self.timer.callLater(RETRY_OFF_S, self._expire, output_id)
 
     def _cancel_timer(self, output_id: str) -> None:
         timer = self._timers.pop(output_id, None)

@@ -227,3 +227,13 @@ def test_the_documented_example_is_the_tested_one():
     doc = (root / "docs" / "decision-plugins.md").read_text()
     code = (root / "tests" / "example_decision_plugin.py").read_text()
     assert f"```python\n{code}```" in doc
+
+
+def test_with_a_guard_clock_the_data_shows_wall_times_and_recheck_at_is_on_the_guard_clock():
+    guard_now = 5_000.0
+    held = Equipment(hub_start=0.0, heat=FunctionState(False, None, guard_now - 60, ()))
+    decision = decide(inputs(18.0, HEAT_20, held, guard_now=guard_now), Hysteresis())
+    assert not decision.commands.heat and "minimum off time, 240 s left" in decision.reason
+    assert decision.recheck_at == guard_now + 240
+    assert decision.data["recheck_at"] == NOW + 240
+    assert [c["until"] for c in decision.data["guard"]] == [NOW + 240]

@@ -2,6 +2,7 @@
 
 import math
 
+import attrs
 import pytest
 
 from rpymostat import settings as hub_settings
@@ -282,3 +283,33 @@ def test_a_relay_switching_off_by_itself_and_a_restart():
     assert switched_off(lapsed, "cool", NOW + 5).cool == FunctionState(False, None, NOW + 5, (NOW - 100,))
     assert switched_off(lapsed, "cool", NOW - 5) == lapsed
     assert restarted(lapsed, NOW + 10) == Equipment(NOW + 10, cool=lapsed.cool)
+
+
+# The guard's own clock: Equipment on a monotonic clock that reads GUARD at NOW (wall).
+GUARD = 5_000.0
+
+
+def test_timers_count_on_the_guard_clock_and_freshness_on_the_wall_clock():
+    inputs = Inputs(20.0, FRESH, Target(mode="heat", heat_setpoint=20.0), Equipment(
+        hub_start=0.0, heat=off(GUARD - 200)), NOW, guard_now=GUARD)
+    result = guard(inputs, HEAT)
+    assert rules(result) == [("heat", "min_off")] and not result.commands.heat
+    assert result.recheck_at == GUARD + 100  # on the guard's clock
+    assert result.changes[0].until == GUARD + 100
+    running = Inputs(20.0, FRESH, Target(mode="heat", heat_setpoint=20.0),
+                     Equipment(hub_start=0.0, heat=on(GUARD - 1000)), NOW, guard_now=GUARD)
+    assert guard(running, HEAT).recheck_at == GUARD + 80  # the reading goes stale at NOW + 80
+    stale = attrs.evolve(running, temperature_time=NOW - 90)  # stale by the wall clock
+    assert codes(guard(stale, HEAT)) == ["no_temperature"]
+
+
+def test_a_wall_clock_far_from_the_guard_clock_changes_nothing_but_the_reported_times():
+    """The same history and inputs decide the same whatever the wall clock reads."""
+    cases = [({"heat": off(GUARD - 299)}, HEAT), ({"hub_start": GUARD - 100}, HEAT),
+             ({"heat": on(GUARD - 100)}, NOTHING), ({"cool": off(GUARD - 10)}, HEAT)]
+    for functions, proposed in cases:
+        results = [guard(Inputs(20.0, wall - 10, Target(mode="heat", heat_setpoint=20.0),
+                                Equipment(**{"hub_start": 0.0, **functions}), wall, guard_now=GUARD), proposed)
+                   for wall in (NOW, NOW + 3600, NOW - 3600)]
+        assert all((r.commands, rules(r), r.recheck_at) == (results[0].commands, rules(results[0]),
+                                                             results[0].recheck_at) for r in results)

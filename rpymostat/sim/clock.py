@@ -7,6 +7,9 @@ control loop, guard timers, leases, schedules and report intervals all read this
 an hour passes in a minute at speed 60 and behaviour is otherwise unchanged. Code handed
 this clock as its reactor (the hub's relay commands) also times out in scaled time; a
 node's own hub calls keep real time.
+
+A process's monotonic timer (``rpymostat.monotonic``) runs at the same speed
+(``timer_for``); its readings are never compared across processes, so it needs no epoch.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from typing import Any, Callable
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from zope.interface import implementer
+
+from rpymostat.monotonic import MonotonicClock
 
 
 @implementer(IDelayedCall)
@@ -76,3 +81,10 @@ def clock_for(reactor: IReactorTime, speed: float | None, epoch: float | None,
     if (speed is None or speed == 1) and epoch is None and start is None:
         return reactor
     return ScaledClock(reactor, speed or 1.0, epoch, start)
+
+
+def timer_for(reactor: IReactorTime, speed: float | None) -> IReactorTime:
+    """The monotonic clock for the process's timers, ``speed`` times faster like
+    ``clock_for``'s wall clock."""
+    timer = MonotonicClock(reactor)
+    return timer if speed is None or speed == 1 else ScaledClock(timer, speed)

@@ -2,14 +2,26 @@
 methods mixed into :class:`rpymostat.store.store.Store` (which supplies ``_tx``).
 
 A tick's decisions and switches are written in one transaction, so a tick costs one
-commit however many zones changed.
+commit however many zones changed. A zone may be deleted while a tick runs; its rows
+must not cost the other zones theirs. So the write takes the zones its rows name first
+(on PostgreSQL locked against deletion until the commit) and writes the rows of those
+that still exist. The rows of a deleted zone are not written: its history went with it.
+Zone ids are never reused, so such rows cannot land in a newer zone either.
+
+The guard's history is read back in the order it was written (by id), not by the times
+it carries: those are wall-clock times, and a clock stepped back would otherwise make
+an older "on" look newer than the "off" after it.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select
+from itertools import chain
 
-from rpymostat.store.schema import decisions, switch_events
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+
+from rpymostat.store.errors import Unavailable
+from rpymostat.store.schema import decisions, switch_events, zones
 
 
 def _decision(row) -> dict:
@@ -17,38 +29,76 @@ def _decision(row) -> dict:
             "commands": row["commands"], "reason": row["reason"], "data": row["data"]}
 
 
-class ControlStore:
-    def record_control(self, decision_rows: list[dict], switch_rows: list[dict]) -> None:
-        """Append decisions (``zone_id, time, action, commands, reason, data``) and switch
-        events (``zone_id, function, state, time, reason``)."""
-        def work(conn):
-            if decision_rows:
-                conn.execute(insert(decisions), decision_rows)
-            if switch_rows:
-                conn.execute(insert(switch_events), switch_rows)
+def _existing(conn, zone_ids: set[int]) -> set[int]:
+    """The zones of ``zone_ids`` that exist; on PostgreSQL a key-share lock keeps them
+    until the transaction ends (SQLite writes one transaction at a time anyway)."""
+    query = select(zones.c.id).where(zones.c.id.in_(zone_ids)).with_for_update(read=True, key_share=True)
+    return set(conn.execute(query).scalars())
 
-        self._tx(work)
+
+def _write(conn, named: set[int], decision_rows: list[dict], switch_rows: list[dict],
+           used: list[set[int]]) -> list[int]:
+    alive = _existing(conn, named)
+    used.append(alive)
+    for table, rows in ((decisions, decision_rows), (switch_events, switch_rows)):
+        kept = [row for row in rows if row["zone_id"] in alive]
+        if kept:
+            conn.execute(insert(table), kept)
+    return sorted(named - alive)
+
+
+class ControlStore:
+    def record_control(self, decision_rows: list[dict], switch_rows: list[dict]) -> list[int]:
+        """Append decisions (``zone_id, time, action, commands, reason, data``) and switch
+        events (``zone_id, function, state, time, reason``), in their order. Returns the
+        zones that no longer exist, whose rows were not written.
+
+        On SQLite the check and the insert are not one lock: a zone deleted between them
+        fails the insert on its foreign key, and the write is tried again without it. Any
+        other integrity error (the zones found did not change) is a bug and is raised.
+        """
+        named = {row["zone_id"] for row in chain(decision_rows, switch_rows)}
+        if not named:
+            return []
+        try:
+            while True:
+                used: list[set[int]] = []
+                try:
+                    return self._tx(lambda conn: _write(conn, named, decision_rows, switch_rows, used))
+                except IntegrityError:
+                    if not used or self._tx(lambda conn: _existing(conn, named)) == used[-1]:
+                        raise
+        except (OperationalError, InterfaceError) as exc:
+            raise Unavailable(f"the control history could not be written: {exc.orig or exc}") from exc
 
     def switch_history(self, since: float) -> list[dict]:
-        """What the guard needs of every zone's past: per zone and function, when it last
-        went on and off (``last_on``, ``last_off``, None for never) and its starts at or
-        after ``since`` (``starts``, in time order)."""
+        """What the guard needs of every zone's past: per zone and function whether its
+        last switch (in the order written) was on (``on``), the time of its last "on"
+        (``last_on``) and its latest "off" time (``last_off``; None for never), and its
+        starts at or after ``since`` (``starts``, in time order)."""
         def work(conn):
             found: dict[tuple[int, str], dict] = {}
 
             def entry(zone_id, function):
                 return found.setdefault((zone_id, function), {
-                    "zone_id": zone_id, "function": function, "last_on": None, "last_off": None,
-                    "starts": []})
+                    "zone_id": zone_id, "function": function, "on": False, "last_on": None,
+                    "last_off": None, "starts": []})
 
-            latest = conn.execute(
-                select(switch_events.c.zone_id, switch_events.c.function, switch_events.c.state,
-                       func.max(switch_events.c.time))
-                .group_by(switch_events.c.zone_id, switch_events.c.function, switch_events.c.state))
-            for zone_id, function, state, time in latest:
-                entry(zone_id, function)["last_on" if state == "on" else "last_off"] = time
+            key = (switch_events.c.zone_id, switch_events.c.function)
+            last = select(func.max(switch_events.c.id)).group_by(*key)
+            last_on = select(func.max(switch_events.c.id)).where(switch_events.c.state == "on").group_by(*key)
+            for zone_id, function, state in conn.execute(
+                    select(*key, switch_events.c.state).where(switch_events.c.id.in_(last))):
+                entry(zone_id, function)["on"] = state == "on"
+            for zone_id, function, time in conn.execute(
+                    select(*key, switch_events.c.time).where(switch_events.c.id.in_(last_on))):
+                entry(zone_id, function)["last_on"] = time
+            for zone_id, function, time in conn.execute(
+                    select(*key, func.max(switch_events.c.time)).where(switch_events.c.state == "off")
+                    .group_by(*key)):
+                entry(zone_id, function)["last_off"] = time
             recent = conn.execute(
-                select(switch_events.c.zone_id, switch_events.c.function, switch_events.c.time)
+                select(*key, switch_events.c.time)
                 .where(switch_events.c.state == "on", switch_events.c.time >= since)
                 .order_by(switch_events.c.time))
             for zone_id, function, time in recent:

@@ -8,3 +8,7 @@ class NotFound(LookupError):
 
 class Conflict(ValueError):
     pass
+
+
+class Unavailable(RuntimeError):
+    """The database could not be written (locked, full, connection lost): try again later."""

@@ -61,11 +61,33 @@ def upgrade(engine: Engine) -> None:
 
 
 def run_migrations(engine: Engine) -> None:
-    """Upgrade with Alembic, whatever the database holds."""
+    """Upgrade with Alembic, whatever the database holds.
+
+    SQLite changes a table by rebuilding it, and dropping the old copy with foreign keys
+    on would cascade to every row that refers to it; so, as SQLite's own procedure for
+    such changes says, foreign keys are off while migrations run and checked before the
+    upgrade commits.
+    """
     from alembic import command
 
-    with engine.begin() as connection:
-        command.upgrade(_config(connection), "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            _foreign_keys(connection, "OFF")
+        try:
+            with connection.begin():
+                command.upgrade(_config(connection), "head")
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError("a migration left rows that refer to rows that do not exist")
+        finally:
+            if sqlite:
+                _foreign_keys(connection, "ON")
+
+
+def _foreign_keys(connection: Connection, state: str) -> None:
+    """SQLite ignores this pragma inside a transaction: it runs and commits on its own."""
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={state}")
+    connection.commit()
 
 
 def _create_and_stamp(connection: Connection) -> None:

@@ -92,6 +92,9 @@ zones = Table(
     Column("settings", JSON, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    # Ids are never reused: a control tick's rows for a deleted zone cannot land in a
+    # newer zone that got its id (see store/control_store.py).
+    sqlite_autoincrement=True,
 )
 
 sensors = Table(

@@ -6,6 +6,10 @@ The relay's state reports to the hub queue up and are delivered by ``settle``, a
 relay daemon would send them, so that no request is served inside another one.
 ``run_until`` steps the clock from one scheduled call to the next, so each runs at its
 own instant (``Clock.advance`` alone would run them all at the end of the jump).
+
+With ``timer`` (a second Clock) hub and relay keep their monotonic timers on it
+(``rpymostat.monotonic``); the two clocks advance together, and ``step_wall`` moves the
+wall clock alone, as NTP or a person setting the date would.
 """
 
 from __future__ import annotations
@@ -31,10 +35,10 @@ SENSOR = "28-000000000001"
 
 
 class RecordingHttp:
-    """The hub's HTTP client towards the relay: records every request; ``down`` makes
-    them fail as a network split would (connection refused). To an https URL, the relay
-    presents the certificate ``presented``, and the request goes through only if the hub's
-    ``pins`` accept it, as they do in the real handshake."""
+    """The hub's HTTP client towards the relay: records every request (at the time of
+    ``clock``); ``down`` makes them fail as a network split would (connection refused). To
+    an https URL, the relay presents the certificate ``presented``, and the request goes
+    through only if the hub's ``pins`` accept it, as they do in the real handshake."""
 
     def __init__(self, stub: StubTreq, clock, pins: Pins | None = None, presented: str | None = None):
         self.stub = stub
@@ -65,19 +69,25 @@ class RecordingHttp:
 
 
 class FakeRelay:
-    def __init__(self, clock, min_off_s: float, node_id: str = "relay-1"):
+    """``events``: every switch with its wall-clock time; ``timed``: the same with the
+    time on the timer."""
+
+    def __init__(self, clock, min_off_s: float, node_id: str = "relay-1", timer=None):
         self.clock = clock
+        self.timer = timer or clock
         self.driver = SimDriver({"outputs": [{"id": HEAT}, {"id": COOL}]}, clock=clock.seconds)
         self.events: list[tuple[str, bool, float, str]] = []
+        self.timed: list[tuple[str, bool, float]] = []
         self.reports: list[tuple[str, bool, float, str]] = []
         self.bank = OutputBank(clock=clock, driver=self.driver, run=inline, journal=MemoryJournal(),
-                               on_change=self._changed, min_off_s=min_off_s)
+                               on_change=self._changed, min_off_s=min_off_s, timer=self.timer)
         self.bank.boot()
         self.api = RelayAPI(bank=self.bank, node_id=node_id, clock=clock)
         self.reports.clear()
 
     def _changed(self, output_id, on, when, reason):
         self.events.append((output_id, on, when, reason))
+        self.timed.append((output_id, on, self.timer.seconds()))
         self.reports.append((output_id, on, when, reason))
 
     def on(self, output_id: str) -> bool:
@@ -87,7 +97,7 @@ class FakeRelay:
 class Rig:
     def __init__(self, url: str, *, relay_min_off_s: float | None = None, settings: dict | None = None,
                  zone: dict | None = None, tokens: tuple[str, dict[str, str]] | None = None,
-                 relay_tls: str | None = None, hub_tls: bool = True):
+                 relay_tls: str | None = None, hub_tls: bool = True, timer=None):
         """``tokens``: the database is a copy of another rig's, made before its control
         service started (its nodes and zone exist); these are its admin and node tokens.
         ``relay_tls``: the relay serves HTTPS with a certificate of this fingerprint, and
@@ -96,9 +106,11 @@ class Rig:
         if tokens:
             self.hub.admin_token, self.hub.node_tokens = tokens[0], dict(tokens[1])
         self.clock = self.hub.clock
+        self.timer = timer or self.clock
+        self.clocks = (self.clock,) if self.timer is self.clock else (self.clock, self.timer)
         if relay_min_off_s is None:  # what the relay learns when it registers
             relay_min_off_s = (settings or {}).get("min_off_s", 300)
-        self.relay = FakeRelay(self.clock, relay_min_off_s)
+        self.relay = FakeRelay(self.clock, relay_min_off_s, timer=self.timer)
         self.pins = Pins() if hub_tls else None
         self.http = RecordingHttp(StubTreq(self.relay.api.resource()), self.clock, self.pins, relay_tls)
         self.partitioned = False
@@ -116,7 +128,8 @@ class Rig:
         self.settle()
 
     def _attach(self):
-        control = attach_control(self.hub.api, clock=self.clock, http=self.http, pins=self.pins)
+        control = attach_control(self.hub.api, clock=self.clock, timer=self.timer, http=self.http,
+                                 pins=self.pins)
         control.startService()
         return control
 
@@ -139,7 +152,7 @@ class Rig:
         """Run what is due now, deliver requests and reports, until nothing moves."""
         for _ in range(100):
             sent = len(self.http.requests)
-            self.clock.advance(0)
+            self._advance(0)
             self.http.stub.flush()
             reports = [] if self.partitioned else self.relay.reports
             if not self.partitioned:
@@ -149,10 +162,21 @@ class Rig:
                                       {"state": "on" if on else "off", "time": format_time(when),
                                        "reason": reason}, token="node:relay-1")
                 assert reply.status == 200, reply.body
-            due = any(c.active() and c.getTime() <= self.clock.seconds() for c in self.clock.getDelayedCalls())
+            due = any(c.active() and c.getTime() <= clock.seconds()
+                      for clock in self.clocks for c in clock.getDelayedCalls())
             if not reports and not due and len(self.http.requests) == sent:
                 return
         raise AssertionError("the rig did not settle")
+
+    def _advance(self, seconds: float) -> None:
+        for clock in self.clocks:
+            clock.advance(seconds)
+
+    def step_wall(self, seconds: float) -> None:
+        """The wall clock alone jumps by ``seconds`` (either way)."""
+        assert self.timer is not self.clock, "a rig with one clock cannot step it alone"
+        self.clock.advance(seconds)
+        self.settle()
 
     def feed(self, value, until: float, every: float = 30.0) -> None:
         """A sensor node reporting ``value`` every ``every`` seconds up to ``until``."""
@@ -161,14 +185,16 @@ class Rig:
             self.run_until(min(self.clock.seconds() + every, until))
 
     def run_until(self, target: float) -> None:
+        """Until the wall clock reads ``target``, every call at its own instant."""
         while True:
-            due = [c.getTime() for c in self.clock.getDelayedCalls() if c.active()]
+            due = [c.getTime() - clock.seconds() for clock in self.clocks
+                   for c in clock.getDelayedCalls() if c.active()]
             upcoming = min(due, default=None)
-            if upcoming is None or upcoming > target:
+            if upcoming is None or self.clock.seconds() + upcoming > target:
                 break
-            self.clock.advance(max(0.0, upcoming - self.clock.seconds()))
+            self._advance(max(0.0, upcoming))
             self.settle()
-        self.clock.advance(max(0.0, target - self.clock.seconds()))
+        self._advance(max(0.0, target - self.clock.seconds()))
         self.settle()
 
     def run_for(self, seconds: float) -> None:

@@ -5,6 +5,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from rpymostat.control import equipment_from_history
 from rpymostat.decide import FunctionState
 from rpymostat.store.schema import metadata
 from tests.control.rig import HEAT, Rig
@@ -99,3 +100,18 @@ def test_migration_0003_builds_the_tables_schema_py_declares(rig):
     with rig.hub.raw_store.engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), metadata)
     assert [d for d in differences if "switch_events" in repr(d) or "decisions" in repr(d)] == []
+
+
+def test_history_maps_onto_the_guard_clock_and_times_ahead_of_the_wall_clock_count_as_now():
+    """Switch events carry wall-clock times; at start-up they map onto the monotonic clock
+    by how the two read then. One later than now means the wall clock went back while
+    the hub was down: it counts as now, never as a later instant."""
+    now, guard_now = 1_790_000_000.0, 4_000.0
+    rows = [{"zone_id": 1, "function": "heat", "on": False, "last_on": now - 500, "last_off": now - 100,
+             "starts": [now - 4000, now - 500]},
+            {"zone_id": 1, "function": "cool", "on": True, "last_on": now + 3000, "last_off": now + 2000,
+             "starts": [now + 3000]}]
+    (equipment,) = equipment_from_history(rows, [1], now, guard_now).values()
+    assert equipment.hub_start == guard_now
+    assert equipment.heat == FunctionState(False, None, guard_now - 100, (guard_now - 500,))
+    assert equipment.cool == FunctionState(True, guard_now, guard_now, (guard_now,))

@@ -1,11 +1,13 @@
 """Stateful property test of the control *service*: the real ControlService, dispatcher, API
 and store (tests/control/rig.py) against the real relay API and output bank, driven
 through readings, silence, clock jumps, target and hold changes through the API, hub
-restarts, network splits (leases run out on the relay by themselves) and relay reboots.
+restarts, network splits (leases run out on the relay by themselves), relay reboots and
+steps of the wall clock alone (hub and relay keep their timers on a monotonic one).
 
 The invariants are checked on the relay's own record of every switch (its ``on_change``
-events), with the relay's minimum off time set to 0 so that it hides no mistake of the
-hub's, and on this test's own record of readings, targets and restarts.
+events, timed on the monotonic clock), with the relay's minimum off time set to 0 so that
+it hides no mistake of the hub's, and on this test's own record of readings, targets and
+restarts. Durations are measured on the monotonic clock, freshness on the wall clock.
 """
 
 import math
@@ -19,6 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test,
 )
+from twisted.internet.task import Clock
 
 from rpymostat.readings import invalid_reason
 from rpymostat.timeutil import format_time, parse_time
@@ -82,20 +85,30 @@ class ServiceMachine(RuleBasedStateMachine):
         self.s = {"min_off_s": min_off, "min_run_s": min_run, "max_starts_per_hour": max_starts,
                   "report_interval_s": report, "lease_s": lease, "control_interval_s": interval,
                   "changeover_s": changeover}
-        self.rig = Rig(f"sqlite:///{path}", settings=self.s, relay_min_off_s=0, tokens=self.template[1])
+        timer = Clock()
+        timer.advance(10_000.0)
+        self.rig = Rig(f"sqlite:///{path}", settings=self.s, relay_min_off_s=0, tokens=self.template[1],
+                       timer=timer)
         self.rig.relay.events.clear()
+        self.rig.relay.timed.clear()
         self.seen = 0
-        self.hub_starts = [self.rig.starts[-1]]
-        self.modes = [(self.now(), DEFAULT["mode"])]  # (from, mode in force)
+        self.hub_starts = [self.t()]
+        self.modes = [(self.t(), DEFAULT["mode"])]  # (from, mode in force)
         self.default_mode, self.hold_mode = DEFAULT["mode"], None
         self.received = []  # (received at, time, value) of every accepted valid reading
         self.down_since, self.downs = None, []  # network splits: [(from, to)]
+        self.wall_steps = []  # when the wall clock jumped
         self.on_at = {HEAT: None, COOL: None}
         self.off_at = {HEAT: None, COOL: None}
         self.starts = {HEAT: [], COOL: []}
 
     def now(self):
+        """The wall clock: readings' times."""
         return self.rig.clock.seconds()
+
+    def t(self):
+        """The monotonic timer: when things happened, for durations."""
+        return self.rig.timer.seconds()
 
     def step(self):
         type(self).steps += 1
@@ -109,7 +122,7 @@ class ServiceMachine(RuleBasedStateMachine):
         self.rig.reading(value, at=at)
         at = parse_time(format_time(at)).timestamp()  # as the API carries it, to the millisecond
         if invalid_reason(value) is None and all(at > earlier for _, earlier, _ in self.received):
-            self.received.append((self.now(), at, value))  # the hub keeps the first of equal times
+            self.received.append((self.t(), at, value))  # the hub keeps the first of equal times
 
     @rule(value=VALUES, seconds=st.integers(0, 400_000).map(lambda ms: ms / 1000))
     def sensor_reports(self, value, seconds):
@@ -127,6 +140,16 @@ class ServiceMachine(RuleBasedStateMachine):
     def advance(self, seconds):
         self.step()
         self.rig.run_for(seconds)
+
+    @precondition(lambda self: len(self.wall_steps) < 2)
+    @rule(seconds=st.sampled_from([3600.0, 600.0, 45.0, -20.0, -120.0]))
+    def wall_step(self, seconds):
+        """The wall clock alone jumps (NTP, a person setting the date). Not back by an hour
+        here: the newest reading would then be an hour ahead and nothing would run for the
+        rest of the example (test_wall_step.py has that case)."""
+        self.step()
+        self.wall_steps.append(self.t())
+        self.rig.step_wall(seconds)
 
     @rule(wanted=TARGETS)
     def hold(self, wanted):
@@ -151,7 +174,7 @@ class ServiceMachine(RuleBasedStateMachine):
         self._mode_changed()
 
     def _mode_changed(self):
-        self.modes.append((self.now(), self.hold_mode or self.default_mode))
+        self.modes.append((self.t(), self.hold_mode or self.default_mode))
         self.rig.settle()
 
     @precondition(lambda self: self.down_since is None)
@@ -160,16 +183,16 @@ class ServiceMachine(RuleBasedStateMachine):
         """The hub restarts (not during a network split: see docs/control.md, "Known limits")."""
         self.step()
         self.rig.restart()
-        self.hub_starts.append(self.now())
+        self.hub_starts.append(self.t())
 
     @rule()
     def split(self):
         self.step()
         if self.down_since is None:
-            self.down_since = self.now()
+            self.down_since = self.t()
             self.rig.partition(True)
         else:
-            self.downs.append((self.down_since, self.now()))
+            self.downs.append((self.down_since, self.t()))
             self.down_since = None
             self.rig.partition(False)
 
@@ -187,13 +210,15 @@ class ServiceMachine(RuleBasedStateMachine):
         return [mode for start, mode in self.modes if start <= when][-1]
 
     def newest(self, when):
-        """The newest reading the hub had received by ``when``: (time, value) or None."""
+        """The newest reading the hub had received by ``when`` (timer): (time, value) or None."""
         known = [(at, value) for received, at, value in self.received if received <= when]
         return max(known, default=None)
 
-    def fresh_at(self, when):
+    def fresh_at(self, when, wall):
+        """Whether the hub had a fresh reading at ``when`` (timer), the wall clock reading ``wall``."""
         newest = self.newest(when)
-        return newest is not None and when < newest[0] + 3 * self.s["report_interval_s"]
+        interval = self.s["report_interval_s"]
+        return newest is not None and wall < newest[0] + 3 * interval and newest[0] - wall <= interval
 
     def value(self, when):
         return self.newest(when)[1]
@@ -206,26 +231,29 @@ class ServiceMachine(RuleBasedStateMachine):
     def equipment_rules_hold(self):
         if not hasattr(self, "rig"):
             return
-        events = self.rig.relay.events
-        for output_id, on, when, reason in events[self.seen:]:
+        relay = self.rig.relay
+        for (output_id, on, wall, reason), (_, _, when) in zip(relay.events[self.seen:], relay.timed[self.seen:]):
             other = COOL if output_id == HEAT else HEAT
             if on:
-                self.check_start(output_id, other, when)
+                self.check_start(output_id, other, when, wall)
                 self.on_at[output_id] = when
                 self.starts[output_id].append(when)
                 type(self).relay_starts += 1
             elif self.on_at[output_id] is not None:
-                self.check_stop(output_id, when, reason)
+                self.check_stop(output_id, when, wall, reason)
                 self.on_at[output_id], self.off_at[output_id] = None, when
-        self.seen = len(events)
+        self.seen = len(relay.events)
         heat, cool = self.rig.relay.on(HEAT), self.rig.relay.on(COOL)
         assert not (heat and cool), "heat and cool on together"
-        now = self.now()
-        if (heat or cool) and not self.fresh_at(now):
-            # only a split can keep the hub from stopping it, and then only until the lease ends
-            assert self.link_was_down(now - self.s["lease_s"] - EPSILON, now), "running on a stale reading"
+        now = self.t()
+        if (heat or cool) and not self.fresh_at(now, self.now()):
+            # only a split can keep the hub from stopping it, and then only until the lease ends;
+            # or a wall-clock step that made the reading stale, until the next tick notices
+            stepped = any(now - self.s["control_interval_s"] - EPSILON <= at for at in self.wall_steps)
+            assert stepped or self.link_was_down(now - self.s["lease_s"] - EPSILON, now), \
+                "running on a stale reading"
 
-    def check_start(self, output_id, other, when):
+    def check_start(self, output_id, other, when, wall):
         s = self.s
         last_off = self.off_at[output_id]
         assert last_off is None or when >= last_off + s["min_off_s"] - EPSILON, "minimum off time"
@@ -235,15 +263,15 @@ class ServiceMachine(RuleBasedStateMachine):
         assert self.on_at[other] is None, "heat and cool together"
         assert self.off_at[other] is None or when >= self.off_at[other] + s["changeover_s"] - EPSILON, \
             "changeover"
-        assert self.fresh_at(when), "started without a fresh valid reading"
+        assert self.fresh_at(when, wall), "started without a fresh valid reading"
         if output_id == HEAT:
             assert self.value(when) <= 35.0, "heating above 35 °C"
 
-    def check_stop(self, output_id, when, reason):
+    def check_stop(self, output_id, when, wall, reason):
         began = self.on_at[output_id]
         if reason != "command" or when >= began + self.s["min_run_s"] - EPSILON:
             return
-        value = self.value(when) if self.fresh_at(when) else None
+        value = self.value(when) if self.fresh_at(when, wall) else None
         safety = (value is None or (output_id == HEAT and value > 35.0)
                   or (output_id == COOL and value < 6.0))
         # the user's off may have been decided during the run and delivered later, and a

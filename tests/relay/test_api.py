@@ -21,9 +21,17 @@ START = 1_790_000_000.0
 
 
 class Relay:
-    def __init__(self, journal: dict | None = None, min_off_s: float = 300, pre_on: tuple = ()):
+    """The relay's API and bank in memory; with ``timer_start``, a second Clock is the
+    bank's monotonic timer and ``step_wall`` moves the wall clock alone."""
+
+    def __init__(self, journal: dict | None = None, min_off_s: float = 300, pre_on: tuple = (),
+                 timer_start: float | None = None):
         self.clock = Clock()
         self.clock.advance(START)
+        self.timer = self.clock
+        if timer_start is not None:
+            self.timer = Clock()
+            self.timer.advance(timer_start)
         self.driver = SimDriver({"outputs": [{"id": "heat"}, {"id": "cool"}, {"id": "phidget-1/2"}]},
                                 clock=self.clock.seconds)
         for output_id in pre_on:
@@ -31,7 +39,8 @@ class Relay:
         self.changes: list[tuple] = []
         self.journal = MemoryJournal(journal)
         self.bank = OutputBank(clock=self.clock, driver=self.driver, run=inline, journal=self.journal,
-                               on_change=lambda *change: self.changes.append(change), min_off_s=min_off_s)
+                               on_change=lambda *change: self.changes.append(change), min_off_s=min_off_s,
+                               timer=self.timer)
         self.bank.boot()
         self.api = RelayAPI(bank=self.bank, node_id="relay-1", clock=self.clock,
                             gate=kit_gate(self.clock, "relay"))
@@ -57,6 +66,12 @@ class Relay:
         return {i.id: self.driver.get(i.id) for i in self.driver.outputs()}
 
     def advance(self, seconds):
+        self.clock.advance(seconds)
+        if self.timer is not self.clock:
+            self.timer.advance(seconds)
+        self.client.flush()
+
+    def step_wall(self, seconds):
         self.clock.advance(seconds)
         self.client.flush()
 

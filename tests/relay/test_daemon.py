@@ -25,7 +25,7 @@ class Wired(Relay):
         super().__init__()
         self.hub = hub
         self.clock = hub.clock  # one clock for hub, bank and link
-        self.bank.clock = hub.clock
+        self.bank.clock = self.bank.timer = hub.clock
         self.api.clock = hub.clock
         self.api.command_token = None
         self.http = FlakyHttp(hub.client)
