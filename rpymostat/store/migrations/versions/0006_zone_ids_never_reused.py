@@ -1,7 +1,7 @@
 """zone ids never reused on SQLite (AUTOINCREMENT), as PostgreSQL's sequence already does
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02 12:00:00.000000
 """
 
