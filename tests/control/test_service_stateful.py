@@ -136,6 +136,12 @@ class ServiceMachine(RuleBasedStateMachine):
             self.rig.run_for(self.s["report_interval_s"])
         self.rig.run_until(until)
 
+    @rule(value=st.sampled_from([12.0, 17.5, 27.0]), extra=st.sampled_from([0.0, 30.0, 400.0]))
+    def steady_weather(self, value, extra):
+        """A sensor reporting one temperature for longer than the minimum off time: random
+        readings alone seldom hold still long enough for the equipment to start."""
+        self.sensor_reports(value, self.s["min_off_s"] + 2 * self.s["report_interval_s"] + extra)
+
     @rule(seconds=DURATIONS)
     def advance(self, seconds):
         self.step()
