@@ -202,7 +202,7 @@ class Dispatcher:
     @inlineCallbacks
     def _put(self, out: _Output, token: str, on: bool, lease: float):
         body = {"state": "on", "lease_s": int(round(lease))} if on else {"state": "off"}
-        url = f"{out.url.rstrip('/')}/v1/outputs/{quote(out.output_id, safe='/:@')}"
+        url = f"{out.url.rstrip('/')}/v1/outputs/{quote(out.output_id, safe='')}"
         headers = {"Authorization": f"Bearer {token}",
                    "Content-Type": "application/json", "Accept": "application/json"}
         response = yield self.http.request("PUT", url, data=json.dumps(body).encode(), headers=headers,

@@ -89,5 +89,5 @@ class HubClient:
         return self.call("POST", "/v1/readings", {"node_id": node_id, "readings": readings})
 
     def report_output_state(self, output_id: str, state: str, time: str, reason: str):
-        return self.call("PUT", f"/v1/outputs/{quote(output_id, safe='/:@')}/state",
+        return self.call("PUT", f"/v1/outputs/{quote(output_id, safe='')}/state",
                          {"state": state, "time": time, "reason": reason})

@@ -76,7 +76,7 @@ class RelayAPI:
         self.validators = Validators(self.document)
 
     def resource(self):
-        return self.app.resource()
+        return self.routes.resource(self.app)
 
     def authorize(self, request, role):
         if role is None:

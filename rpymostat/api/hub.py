@@ -56,7 +56,7 @@ class HubAPI(ControlAPI, ScheduleAPI):
         self.validators = Validators(self.document)
 
     def resource(self):
-        return self.app.resource()
+        return self.routes.resource(self.app)
 
     @classmethod
     def build_openapi(cls) -> dict:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 from typing import Any, Callable
+from urllib.parse import unquote
 
 import attrs
 import fastjsonschema
 from klein import Klein
+from klein.resource import KleinResource
 from twisted.internet.defer import CancelledError, Deferred, maybeDeferred
 from twisted.logger import Logger
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -69,14 +71,22 @@ class Routes:
     """One Klein app plus the operations declared on it.
 
     ``path_params`` maps each path parameter name to its JSON Schema; integer parameters
-    become bounded Klein ``int`` converters, strings ``path`` converters (ids may hold ``/``).
+    become bounded Klein ``int`` converters, strings one-segment ``string`` converters: an
+    id that holds a ``/`` (``phidget-523456/2``) travels percent-encoded (``%2F``) in one
+    segment, and a bare ``/`` never lets one route answer for another's path.
     """
 
     def __init__(self, path_params: dict[str, dict]):
         self.app = Klein()
+        self.app.url_map.merge_slashes = False
         self.operations: list[Operation] = []
         self.path_params = path_params
         self.app.handle_errors(Exception)(_error_response)
+
+    @staticmethod
+    def resource(app: Klein) -> KleinResource:
+        """The resource serving ``app`` (an instance's bound app)."""
+        return SegmentResource(app)
 
     def op(self, method: str, path: str, *, summary: str, tag: str, role: str | None = "admin",
            body: str | None = None, response: str | None = None, status: int = 200,
@@ -102,7 +112,7 @@ class Routes:
             schema = self.path_params[name]
             if schema.get("type") == "integer":
                 return f"<int(max={schema['maximum']}):{name}>"
-            return f"<path:{name}>"
+            return f"<string:{name}>"
 
         return re.sub(r"\{(\w+)\}", convert, path)
 
@@ -174,6 +184,21 @@ def _responses(op: Operation) -> dict:
     for code, text in sorted(codes.items()):
         responses[code] = {"description": text, **error}
     return responses
+
+
+class SegmentResource(KleinResource):
+    """A Klein resource that keeps path segments apart.
+
+    twisted.web splits the path at each ``/`` and then percent-decodes every segment; Klein
+    joins them again with ``/`` before routing, so ``a%2Fb`` would become two segments. Here
+    a segment's own ``/`` (and ``%``) is encoded again for the router, and ``_handle``
+    decodes the parameter it matched.
+    """
+
+    def render(self, request):
+        request.postpath = [segment.replace(b"%", b"%25").replace(b"/", b"%2F")
+                            for segment in request.postpath]
+        return super().render(request)
 
 
 class Validators:
@@ -323,9 +348,12 @@ def _waited_in_vain(failure, gate, request):
 
 
 def _handle(principal, instance, op: Operation, handler: Callable, request, params: dict):
-    for name, value in params.items():
+    for name, value in list(params.items()):
         schema = instance.routes.path_params[name]
-        if schema.get("type") != "integer" and not re.fullmatch(schema["pattern"].strip("^$"), value):
+        if schema.get("type") == "integer":
+            continue
+        value = params[name] = unquote(value)
+        if not re.fullmatch(schema["pattern"].strip("^$"), value):
             raise ApiError(404, "not_found", f"no such {name.removesuffix('_id')}: {value[:128]!r}")
     body = None
     if op.body:

@@ -149,9 +149,13 @@ def test_on_renew_and_off():
     assert listed[0]["may_start_at"] == "2026-09-21T14:20:49Z"
 
 
-def test_an_output_id_with_a_slash_is_addressable():
+def test_an_output_id_with_a_slash_is_one_percent_encoded_segment():
     relay = Relay()
-    assert relay.put("phidget-1/2", {"state": "on", "lease_s": 30})[0] == 200
+    code, body = relay.put("phidget-1%2F2", {"state": "on", "lease_s": 30})
+    assert code == 200 and body["id"] == "phidget-1/2"
+    assert relay.state()["phidget-1/2"] is True
+    code, body = relay.put("phidget-1/2", {"state": "off"})
+    assert code == 404 and body["error"]["code"] == "not_found"
     assert relay.state()["phidget-1/2"] is True
 
 
