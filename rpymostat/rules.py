@@ -20,7 +20,7 @@ from rpymostat.schedule import (
 )
 from rpymostat.target import Target
 from rpymostat.timeutil import (
-    UTC, TimeFormatError, format_duration, format_time, parse_duration, parse_time,
+    UTC, format_duration, format_time, parse_duration, parse_time,
 )
 
 KINDS = ("recurring", "once", "hold")
@@ -197,7 +197,8 @@ def rule_from_record(data: dict, *, tz: ZoneInfo) -> Rule:
 
 
 def parse_hold(data: dict, *, tz: ZoneInfo, now: datetime) -> HoldRequest:
-    """A Hold body (``{"target": .., "until": ..}``); raises :class:`RuleError`.
+    """A Hold body (``{"target": .., "until": ..}``); raises :class:`RuleError`, or
+    :class:`UntilPassed` when the body is well formed but its time is not after ``now``.
 
     ``until`` is an ISO 8601 time (without an offset: local time in ``tz``) that must be
     after ``now``, a duration such as ``PT2H``, ``"next"``, or null for indefinitely.
@@ -213,26 +214,42 @@ def parse_hold(data: dict, *, tz: ZoneInfo, now: datetime) -> HoldRequest:
         raise RuleError(problems)
     target = _target(data["target"], problems)
     until = data["until"]
-    if until is None or until == "next":
-        pass
-    elif not isinstance(until, str) or len(until) > UNTIL_MAX:
-        problems.append(("until", "must be a time, a duration, 'next' or null"))
-    elif until.strip().upper().startswith("P"):
+    if until is not None:
         try:
-            until = parse_duration(until.strip())
-        except TimeFormatError as exc:
+            until = parse_until(until, tz)
+        except ValueError as exc:
             problems.append(("until", str(exc)))
-    else:
-        try:
-            until = parse_local_time(until, tz)
-        except IntervalError as exc:
-            problems.append(("until", str(exc)))
-        else:
-            if until <= now:
-                problems.append(("until", "is not after now"))
     if problems:
         raise RuleError(problems)
+    if isinstance(until, datetime) and until <= now:
+        raise UntilPassed([("until", "is not after now")])
     return HoldRequest(target=target, until=until)
+
+
+class UntilPassed(RuleError):
+    """A hold whose ``until`` time has already passed: well formed, but too late."""
+
+
+def parse_until(text, tz: ZoneInfo) -> Union[datetime, timedelta, str]:
+    """A hold's ``until`` text: ``"next"``, a duration, or a time (local in ``tz`` when it
+    has no offset); raises ValueError saying why not."""
+    if not isinstance(text, str) or len(text) > UNTIL_MAX:
+        raise ValueError("must be a time, a duration, 'next' or null")
+    if text == "next":
+        return text
+    if text.strip().upper().startswith("P"):
+        return parse_duration(text.strip())
+    return parse_local_time(text, tz)
+
+
+def check_duration(value) -> timedelta:
+    """A recurring rule's duration; raises ValueError saying why not."""
+    if not isinstance(value, str) or len(value) > DURATION_MAX_TEXT:
+        raise ValueError("must be an ISO 8601 duration such as PT5H")
+    duration = parse_duration(value)
+    if duration > RECURRING_DURATION_MAX:
+        raise ValueError("must be at most P31D (use a once rule or end_cron)")
+    return duration
 
 
 def _unknown(data, allowed, problems):
@@ -329,17 +346,11 @@ def _when(kind, data, tz, problems) -> dict:
 
 
 def _duration(value, problems) -> Optional[timedelta]:
-    if not isinstance(value, str) or len(value) > DURATION_MAX_TEXT:
-        problems.append(("duration", "must be an ISO 8601 duration such as PT5H"))
-        return None
     try:
-        duration = parse_duration(value)
-    except TimeFormatError as exc:
+        return check_duration(value)
+    except ValueError as exc:
         problems.append(("duration", str(exc)))
         return None
-    if duration > RECURRING_DURATION_MAX:
-        problems.append(("duration", "must be at most P31D (use a once rule or end_cron)"))
-    return duration
 
 
 def _ref(name: str) -> dict:
@@ -350,13 +361,15 @@ _ID = {"type": ["integer", "string"],
        "description": "A stored rule's id, or '<plugin>:<id>' for a plugin's rule."}
 _TIME = {"type": "string", "format": "date-time", "maxLength": 64}
 _NAME = {"type": "string", "minLength": 1, "maxLength": NAME_MAX}
-_CRON = {"type": "string", "minLength": 1, "maxLength": CRON_MAX,
+# The formats are the API's own (rpymostat.api.formats), checked by the parsers above.
+_CRON = {"type": "string", "minLength": 1, "maxLength": CRON_MAX, "format": "rpymostat-cron",
          "description": "Five-field cron (minute hour day-of-month month day-of-week) "
                         "in the hub's local time, e.g. '0 18 * * 1-5'."}
 _DURATION = {"type": "string", "minLength": 3, "maxLength": DURATION_MAX_TEXT,
-             "pattern": "^P",
+             "pattern": "^P", "format": "rpymostat-rule-duration",
              "description": "ISO 8601 elapsed duration (days and smaller), at most P31D."}
 _INTERVAL = {"type": "string", "minLength": 3, "maxLength": INTERVAL_MAX,
+             "format": "rpymostat-interval",
              "description": "ISO 8601 interval: start/end, start/duration or duration/end; "
                             "a time without offset is the hub's local time."}
 _PRIORITY = {"type": "integer", "minimum": PRIORITY_MIN, "maximum": PRIORITY_MAX, "default": 0}
@@ -436,6 +449,7 @@ SCHEMAS = {
         "properties": {
             "target": _ref("Target"),
             "until": {"type": ["string", "null"], "minLength": 1, "maxLength": UNTIL_MAX,
+                      "format": "rpymostat-hold-until",
                       "description": "A time (no offset: hub's local time), a duration such "
                                      "as PT2H, 'next' (the next scheduled change) or null "
                                      "(indefinitely)."},

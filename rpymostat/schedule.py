@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 import attrs
 from croniter import croniter, CroniterBadCronError, CroniterBadDateError
 
-from rpymostat.timeutil import UTC, TimeFormatError, parse_duration
+from rpymostat.timeutil import UTC, TimeFormatError, in_range, out_of_range, parse_duration
 
 # Local offsets stay within ±26 h of UTC; a wall window widened by this much is sure to
 # contain every firing whose instant lies in the requested instant window.
@@ -220,9 +220,12 @@ def _interval_time(text: str, tz: ZoneInfo) -> datetime:
         raise IntervalError(
             f"give a date and a time, e.g. 2026-12-21T00:00, not just a date: {text!r}"
         )
-    if value.tzinfo is None:
-        return local_instant(value, tz)
-    return value.astimezone(UTC)
+    try:
+        return in_range(local_instant(value, tz) if value.tzinfo is None else value, text)
+    except OverflowError:  # a local time at the very ends of what datetime holds
+        raise IntervalError(out_of_range(text)) from None
+    except TimeFormatError as exc:
+        raise IntervalError(str(exc)) from None
 
 
 def parse_local_time(text: str, tz: ZoneInfo) -> datetime:

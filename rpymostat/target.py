@@ -16,6 +16,8 @@ SETPOINT_MIN = 5.0
 SETPOINT_MAX = 35.0
 AUTO_MIN_GAP = 0.5
 DEFAULT_AGGREGATION = "mean"
+SETPOINTS_NEEDED = {"heat": ("heat_setpoint",), "cool": ("cool_setpoint",),
+                    "auto": ("heat_setpoint", "cool_setpoint")}
 
 
 @attrs.frozen
@@ -45,9 +47,7 @@ class Target:
             value = getattr(self, name)
             if value is not None and not SETPOINT_MIN <= value <= SETPOINT_MAX:
                 found.append(f"{name} must be within {SETPOINT_MIN:g}..{SETPOINT_MAX:g} °C")
-        needs = {"heat": ("heat_setpoint",), "cool": ("cool_setpoint",),
-                 "auto": ("heat_setpoint", "cool_setpoint")}.get(self.mode, ())
-        for name in needs:
+        for name in SETPOINTS_NEEDED.get(self.mode, ()):
             if getattr(self, name) is None:
                 found.append(f"mode {self.mode!r} needs {name}")
         if (

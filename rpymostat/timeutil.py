@@ -14,6 +14,11 @@ from datetime import datetime, timedelta, timezone
 import isodate
 
 UTC = timezone.utc
+# The instants the API takes: from the epoch to far enough before datetime's end that a
+# window, a hold or a schedule's look-ahead added to any of them cannot overflow.
+TIME_MIN = datetime(1970, 1, 1, tzinfo=UTC)
+TIME_MAX = datetime(9000, 1, 1, tzinfo=UTC)
+DURATION_MAX = timedelta(days=36525)
 
 
 class TimeFormatError(ValueError):
@@ -30,7 +35,22 @@ def parse_time(text: str) -> datetime:
         raise TimeFormatError(f"not an ISO 8601 time: {text!r}") from exc
     if value.tzinfo is None:
         raise TimeFormatError(f"time has no offset (add Z or +HH:MM): {text!r}")
-    return value.astimezone(UTC)
+    return in_range(value, text)
+
+
+def in_range(value: datetime, text: str) -> datetime:
+    """An aware time as UTC, refused outside [TIME_MIN, TIME_MAX)."""
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise TimeFormatError(out_of_range(text)) from None
+    if not TIME_MIN <= value < TIME_MAX:
+        raise TimeFormatError(out_of_range(text))
+    return value
+
+
+def out_of_range(text: str) -> str:
+    return f"time must be from {TIME_MIN.year} to before {TIME_MAX.year} (UTC): {text!r}"
 
 
 def format_time(value: datetime | float) -> str:
@@ -68,6 +88,8 @@ def parse_duration(text: str) -> timedelta:
         raise TimeFormatError(f"duration uses years or months, which have no fixed length: {text!r}")
     if value <= timedelta(0):
         raise TimeFormatError(f"duration must be positive: {text!r}")
+    if value > DURATION_MAX:
+        raise TimeFormatError(f"duration must be at most P{DURATION_MAX.days}D: {text!r}")
     return value
 
 

@@ -12,12 +12,11 @@ from datetime import timedelta
 
 from twisted.internet.defer import inlineCallbacks
 
-from rpymostat.api.http import unprocessable
 from rpymostat.api.hubroutes import op
 from rpymostat.api.routing import Param
-from rpymostat.api.schedule_api import _TIME_QUERY, _query_time
+from rpymostat.api.schedule_api import _TIME_QUERY
 from rpymostat.api.schemas import ZONE_ID_MAX, add_schemas, obj, ref
-from rpymostat.timeutil import TimeFormatError, format_time
+from rpymostat.timeutil import format_time, parse_time
 
 DECISIONS_DEFAULT = timedelta(days=1)
 DECISIONS_MAX_WINDOW = timedelta(days=31)
@@ -43,7 +42,9 @@ add_schemas({
          "to": {"type": "string", "format": "date-time"},
          "decisions": {"type": "array", "items": ref("Decision")},
          "truncated": {"type": "boolean", "description": "More decisions fell in the window than "
-                                                         "`limit`; these are the newest."}},
+                                                         "`limit`, or the window asked for was "
+                                                         "longer than 31 days: these are the "
+                                                         "newest."}},
         required=["zone_id", "from", "to", "decisions", "truncated"],
     ),
 })
@@ -59,29 +60,27 @@ class ControlAPI:
         "what was decided, when and why. Kept when a decision changes, and every 10 minutes "
         "while it does not.", tag="control", response="DecisionList",
         query=(Param("from", _TIME_QUERY, description="Default: `to` − 1 day."),
-               Param("to", _TIME_QUERY, description="Default: now; at most 31 days after `from`."),
+               Param("to", _TIME_QUERY, description="Default: now. A window longer than 31 days "
+                     "keeps its last 31; `to` not after `from`: no decisions."),
                Param("limit", {"type": "integer", "minimum": 1, "maximum": DECISIONS_LIMIT_MAX},
                      description=f"Most decisions returned (the newest); default {DECISIONS_LIMIT}.")))
     @inlineCallbacks
     def zone_decisions(self, call):
         zone_id = call.params["zone_id"]
         query = call.query
-        try:
-            end = _query_time(query["to"]) if "to" in query else self._now_dt()
-            start = _query_time(query["from"]) if "from" in query else end - DECISIONS_DEFAULT
-        except TimeFormatError as exc:
-            raise unprocessable(str(exc)) from None
-        if end <= start:
-            raise unprocessable("to must be after from")
-        if end - start > DECISIONS_MAX_WINDOW:
-            raise unprocessable(f"a decision query may span at most {DECISIONS_MAX_WINDOW.days} days")
+        end = parse_time(query["to"]) if "to" in query else self._now_dt()
+        start = parse_time(query["from"]) if "from" in query else end - DECISIONS_DEFAULT
+        cut = end - start > DECISIONS_MAX_WINDOW
+        if cut:
+            start = end - DECISIONS_MAX_WINDOW
         yield self.store.get_zone(zone_id)
         limit = query.get("limit", DECISIONS_LIMIT)
-        rows = yield self.store.list_decisions(zone_id, start.timestamp(), end.timestamp(), limit + 1)
+        rows = [] if end <= start else (
+            yield self.store.list_decisions(zone_id, start.timestamp(), end.timestamp(), limit + 1))
         return {
             "zone_id": zone_id, "from": format_time(start), "to": format_time(end),
             "decisions": [{"time": format_time(row["time"]), "action": row["action"],
                            "commands": row["commands"], "reason": row["reason"], "data": row["data"]}
                           for row in rows[-limit:]],
-            "truncated": len(rows) > limit,
+            "truncated": cut or len(rows) > limit,
         }

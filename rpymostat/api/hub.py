@@ -10,17 +10,18 @@ from twisted.internet.defer import Deferred, inlineCallbacks
 from rpymostat import __version__
 from rpymostat.api.auth import ENROLLMENT, Principal, TokenBook, WrongCredential, bearer, unauthorized
 from rpymostat.api.control_api import ControlAPI
+from rpymostat.api.formats import FORMATS
 from rpymostat.api.gate import Gate
-from rpymostat.api.http import ApiError, not_found, unprocessable
+from rpymostat.api.http import ApiError, conflict, not_found
 from rpymostat.api.hubroutes import op, routes
 from rpymostat.api.routing import Validators
 from rpymostat.api.schedule_api import ScheduleAPI
 from rpymostat.live import Live
 from rpymostat.api.schemas import SCHEMAS
 from rpymostat.readings import age_problem, invalid_reason
-from rpymostat.settings import effective, is_timezone
+from rpymostat.settings import effective
 from rpymostat.target import Target
-from rpymostat.timeutil import TimeFormatError, format_time, parse_time
+from rpymostat.timeutil import format_time, parse_time
 
 READINGS_MAX_BODY = 1024 * 1024
 
@@ -53,7 +54,7 @@ class HubAPI(ControlAPI, ScheduleAPI):
         self.on_change = on_change or (lambda kind: None)
         self.gate = gate or Gate(clock)
         self.document = self.build_openapi()
-        self.validators = Validators(self.document)
+        self.validators = Validators(self.document, FORMATS)
 
     def resource(self):
         return self.routes.resource(self.app)
@@ -68,6 +69,7 @@ class HubAPI(ControlAPI, ScheduleAPI):
             schemas=SCHEMAS,
             security_description="An admin or device token, or (for POST /v1/enroll only) the "
                                  "hub's enrollment key.",
+            formats=FORMATS,
         )
 
     def now(self) -> float:
@@ -169,15 +171,6 @@ class HubAPI(ControlAPI, ScheduleAPI):
     def register_node(self, call):
         body = call.body
         self._speaks_for(call.principal, body["node_id"])
-        if body["kind"] == "relay" and not body.get("url"):
-            raise unprocessable("a relay node must give the url of its API")
-        if body["kind"] == "sensor" and body.get("outputs"):
-            raise unprocessable("a sensor node has no outputs")
-        if body["kind"] == "relay" and body.get("sensors"):
-            raise unprocessable("a relay node has no sensors")
-        self._certificate_fits(body.get("url") or "", body.get("tls_fingerprint"))
-        self._unique(body.get("sensors", ()), "sensor_id")
-        self._unique(body.get("outputs", ()), "output_id")
         node = {"id": body["node_id"], "kind": body["kind"], "name": body.get("name", body["node_id"]),
                 "url": body.get("url"), "version": body.get("version"),
                 "tls_fingerprint": body.get("tls_fingerprint"),
@@ -196,20 +189,6 @@ class HubAPI(ControlAPI, ScheduleAPI):
         if row["command_token"] is not None and call.principal.node_id == row["id"]:
             reply["command_token"] = row["command_token"]  # to that node only, never to an admin
         return reply
-
-    @staticmethod
-    def _certificate_fits(url: str, fingerprint: str | None) -> None:
-        """An https url comes with the certificate to expect there, and only an https url."""
-        if url.startswith("https:") and not fingerprint:
-            raise unprocessable("an https url needs the tls_fingerprint of the certificate it presents")
-        if fingerprint and not url.startswith("https:"):
-            raise unprocessable("tls_fingerprint belongs to an https url")
-
-    @staticmethod
-    def _unique(items, key):
-        ids = [item[key] for item in items]
-        if len(set(ids)) != len(ids):
-            raise unprocessable(f"a {key} is listed twice")
 
     @staticmethod
     def _speaks_for(principal: Principal, node_id: str) -> None:
@@ -297,11 +276,12 @@ class HubAPI(ControlAPI, ScheduleAPI):
 
     @inlineCallbacks
     def _zone_exists(self, zone_id):
-        """A zone named in a body must exist: 422, since the resource itself was found."""
+        """A zone named in a body must exist: a 409, since the request is well formed and
+        the resource it addresses was found; only the hub's state is against it."""
         if zone_id is not None:
             zones = yield self.store.list_zones()
             if zone_id not in {z["id"] for z in zones}:
-                raise unprocessable(f"no zone {zone_id}")
+                raise conflict(f"no zone {zone_id}")
 
     @op("POST", "/v1/readings", summary="A node posts a batch of readings (at most 5000).",
         tag="sensors", role="device", body="ReadingBatch", response="ReadingsAccepted", status=202,
@@ -311,13 +291,8 @@ class HubAPI(ControlAPI, ScheduleAPI):
         node_id = body["node_id"]
         self._speaks_for(call.principal, node_id)
         now = self.now()
-        parsed = []
-        for index, reading in enumerate(body["readings"]):
-            try:
-                parsed.append((index, reading, parse_time(reading["time"]).timestamp()))
-            except TimeFormatError as exc:
-                raise unprocessable(f"readings[{index}].time: {exc}",
-                                    [{"path": f"/readings/{index}/time", "message": str(exc)}])
+        parsed = [(index, reading, parse_time(reading["time"]).timestamp())
+                  for index, reading in enumerate(body["readings"])]
         if node_id not in self.live.nodes:
             raise not_found(f"no node {node_id!r}; a node registers (POST /v1/nodes) before it posts")
         rows, errors = [], []
@@ -385,10 +360,7 @@ class HubAPI(ControlAPI, ScheduleAPI):
         row = yield self.store.get_output(call.params["output_id"])
         if row["node_id"] is None or not call.principal.may_act_for(row["node_id"]):
             raise ApiError(403, "forbidden", "this output does not belong to this node")
-        try:
-            when = parse_time(call.body["time"]).timestamp() if "time" in call.body else self.now()
-        except TimeFormatError as exc:
-            raise unprocessable(f"time: {exc}") from None
+        when = parse_time(call.body["time"]).timestamp() if "time" in call.body else self.now()
         yield self.store.set_output_state(row["id"], call.body["state"], when)
         self.on_change("outputs")
         return self._output_json({**row, "state": call.body["state"], "state_time": when})
@@ -403,28 +375,24 @@ class HubAPI(ControlAPI, ScheduleAPI):
 
     @inlineCallbacks
     def _check_zone_body(self, body: dict, zone_id: int | None = None):
-        """Rules the schema cannot express; all checked before anything is stored."""
+        """What the hub's state decides (the schema has checked the rest): the sensors and
+        outputs named exist and no other zone uses the outputs; all checked before
+        anything is stored."""
         sensors = {s["id"]: s for s in (yield self.store.list_sensors())}
         outputs = {o["id"]: o for o in (yield self.store.list_outputs())}
         for sensor_id in body.get("sensors", ()):
             if sensor_id not in sensors:
-                raise unprocessable(f"no sensor {sensor_id!r}")
+                raise conflict(f"no sensor {sensor_id!r}")
         for function, output_id in body.get("outputs", {}).items():
             if output_id not in outputs:
-                raise unprocessable(f"no output {output_id!r}")
+                raise conflict(f"no output {output_id!r}")
             if outputs[output_id]["zone_id"] not in (None, zone_id):
-                raise ApiError(409, "conflict", f"output {output_id!r} belongs to zone "
-                                                f"{outputs[output_id]['zone_id']}")
-        if len(set(body.get("outputs", {}).values())) != len(body.get("outputs", {})):
-            raise unprocessable("one output cannot serve two functions")
+                raise conflict(f"output {output_id!r} belongs to zone {outputs[output_id]['zone_id']}")
         if "default_target" in body:
             target = Target.from_json(body["default_target"])
-            problems = target.problems()
-            if problems:
-                raise unprocessable(f"default_target: {problems[0]}", problems)
             for sensor_id in target.sensor_ids():
                 if sensor_id not in sensors:
-                    raise unprocessable(f"default_target names no known sensor {sensor_id!r}")
+                    raise conflict(f"default_target names no known sensor {sensor_id!r}")
             body["default_target"] = target.to_json()
 
     @op("GET", "/v1/zones", summary="All zones.", tag="zones", response="ZoneList")
@@ -480,8 +448,6 @@ class HubAPI(ControlAPI, ScheduleAPI):
     @inlineCallbacks
     def patch_settings(self, call):
         changes = call.body
-        if "timezone" in changes and not is_timezone(changes["timezone"]):
-            raise unprocessable(f"unknown IANA time zone {changes['timezone']!r}")
         yield self.store.put_settings(changes)
         self.settings = {**self.settings, **changes}
         self.on_change("settings")

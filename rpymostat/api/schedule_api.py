@@ -9,7 +9,6 @@ in the very next answer. Each change also calls ``on_change`` so the control loo
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -17,20 +16,23 @@ from zoneinfo import ZoneInfo
 import attrs
 from twisted.internet.defer import inlineCallbacks, maybeDeferred
 
-from rpymostat.api.http import ApiError, not_found, unprocessable
+from rpymostat.api.formats import INSTANT, UNIQUE_NAMES
+from rpymostat.api.http import ApiError, conflict, not_found, unprocessable
 from rpymostat.api.hubroutes import op
 from rpymostat.api.routing import Param
 from rpymostat.api.schemas import ID_PATTERN, ZONE_ID_MAX, add_schemas, obj, ref
 from rpymostat.plugins import GROUPS, available, load_class
 from rpymostat.rules import (
-    Rule, RuleError, parse_hold, patch_rule, rule_from_json, rule_from_record, rule_to_json,
+    Rule, RuleError, parse_hold, patch_rule, rule_from_json, rule_from_record,
+    rule_to_json,
 )
 from rpymostat.schedule_plugins import PluginUse, load_schedule_plugins, settings_problems
 from rpymostat.target import Target
 from rpymostat.timeline import (
-    MAX_WINDOW, ZoneSchedule, current_state, make_hold, resolve_timeline, timeline_to_json,
+    MAX_WINDOW, Timeline, ZoneSchedule, current_state, make_hold, resolve_timeline,
+    timeline_to_json,
 )
-from rpymostat.timeutil import TimeFormatError, format_time, from_timestamp, parse_time
+from rpymostat.timeutil import format_time, from_timestamp, parse_time
 
 TIMELINE_DEFAULT = timedelta(days=7)
 SCHEDULE_PLUGINS_MAX = 16
@@ -41,8 +43,8 @@ PLUGIN_KINDS = {
     "sensor_driver": "rpymostat_sensor.drivers",
     "relay_driver": "rpymostat_relay.drivers",
 }
-_TIME_QUERY = {"type": "string", "minLength": 1, "maxLength": 64,
-               "description": "ISO 8601 with an offset (Z, or +HH:MM written %2B in a URL)."}
+_TIME_QUERY = {"type": "string", "format": INSTANT, "maxLength": 64,
+               "description": "ISO 8601 with an offset (Z or +HH:MM; a + may be sent as it is)."}
 _PLUGIN_NAME = {"type": "string", "pattern": ID_PATTERN, "maxLength": 128}
 _Time = {"type": "string", "format": "date-time", "maxLength": 64}
 _RuleId = {"type": ["integer", "string", "null"]}
@@ -100,7 +102,7 @@ add_schemas({
     ),
     "SchedulePlugins": obj(
         {"plugins": {"type": "array", "maxItems": SCHEDULE_PLUGINS_MAX,
-                     "items": ref("SchedulePluginUse"),
+                     "items": ref("SchedulePluginUse"), "format": UNIQUE_NAMES,
                      "description": "Applied in this order: contributed rules, then transforms."}},
         required=["plugins"],
     ),
@@ -128,14 +130,9 @@ class Plan:
 
 
 def _refused(exc: RuleError) -> ApiError:
-    return unprocessable(str(exc), exc.details())
-
-
-def _query_time(text: str) -> datetime:
-    """A query time; a ``+`` offset that the URL decoded to a space is taken back."""
-    if "T" in text:
-        text = re.sub(r" (\d\d(:?\d\d)?)$", r"+\1", text)
-    return parse_time(text)
+    """A 409: the schema has passed the body, so what the core still refuses depends on the
+    hub's state: the stored rule a patch applies to, or the time zone local times are read in."""
+    return ApiError(409, "conflict", str(exc), exc.details())
 
 
 def describe_plugins(group: str) -> list[dict]:
@@ -189,8 +186,8 @@ class ScheduleAPI:
             known = {s["id"] for s in (yield self.store.list_sensors())}
             unknown = [s for s in target.sensor_ids() if s not in known]
             if unknown:
-                raise unprocessable(f"target names no known sensor {unknown[0]!r}",
-                                    [{"field": "target", "message": f"no sensor {s!r}"} for s in unknown])
+                raise ApiError(409, "conflict", f"target names no known sensor {unknown[0]!r}",
+                               [{"field": "target", "message": f"no sensor {s!r}"} for s in unknown])
 
     @inlineCallbacks
     def zone_plan(self, zone_id: int):
@@ -226,7 +223,8 @@ class ScheduleAPI:
     @inlineCallbacks
     def list_rules(self, call):
         zone_id = call.query.get("zone_id")
-        yield self._zone_exists(zone_id)
+        if zone_id is not None:
+            yield self.store.get_zone(zone_id)
         return {"rules": (yield self.store.list_rules(zone_id))}
 
     @op("POST", "/v1/rules", summary="Create a recurring or once rule.", tag="schedule",
@@ -241,7 +239,7 @@ class ScheduleAPI:
         yield self._check_target_sensors(rule.target)
         record = yield self.store.create_rule(rule_to_json(rule))
         if record is None:
-            raise unprocessable(f"no zone {rule.zone_id}")
+            raise conflict(f"no zone {rule.zone_id}")
         yield self._changed("rules")
         return record
 
@@ -294,13 +292,10 @@ class ScheduleAPI:
         now = self._now_dt()
         try:
             request = parse_hold(call.body, tz=plan.schedule.tz, now=now)
-        except RuleError as exc:
+        except RuleError as exc:  # UntilPassed included
             raise _refused(exc) from None
         yield self._check_target_sensors(request.target)
-        try:
-            hold: Rule = make_hold(plan.schedule, request, now, plugins=plan.plugins)
-        except ValueError as exc:
-            raise unprocessable(f"until: {exc}", [{"field": "until", "message": str(exc)}]) from None
+        hold: Rule = make_hold(plan.schedule, request, now, plugins=plan.plugins)
         record = yield self.store.put_hold(rule_to_json(hold))
         if record is None:
             raise not_found(f"no zone {zone_id}")
@@ -319,30 +314,33 @@ class ScheduleAPI:
 
     # -- timeline and state ----------------------------------------------
 
-    def _window(self, query: dict) -> tuple[datetime, datetime]:
-        try:
-            start = _query_time(query["from"]) if "from" in query else self._now_dt()
-            end = _query_time(query["to"]) if "to" in query else start + TIMELINE_DEFAULT
-        except TimeFormatError as exc:
-            raise unprocessable(str(exc)) from None
-        if end <= start:
-            raise unprocessable("to must be after from")
+    def _window(self, query: dict) -> tuple[datetime, datetime, tuple[str, ...]]:
+        """[from, to) of a timeline query: to before from is an empty window; one longer
+        than the most a timeline spans is cut there, with a warning."""
+        start = parse_time(query["from"]) if "from" in query else self._now_dt()
+        end = parse_time(query["to"]) if "to" in query else start + TIMELINE_DEFAULT
         if end - start > MAX_WINDOW:
-            raise unprocessable(f"a timeline may span at most {MAX_WINDOW.days} days")
-        return start, end
+            end = start + MAX_WINDOW
+            return start, end, (f"a timeline spans at most {MAX_WINDOW.days} days: this one "
+                                f"ends at {format_time(end)}",)
+        return start, end, ()
 
     @op("GET", "/v1/zones/{zone_id}/timeline", summary="The zone's schedule over [from, to): "
         "segments with the winning rule, why, and the rules it shadowed; conflicts.",
         tag="schedule", response="Timeline",
         query=(Param("from", _TIME_QUERY, description="Default: now."),
                Param("to", _TIME_QUERY, description="Default: from + 7 days; at most 400 days "
-                                                    "after from.")))
+                                                    "after from (a longer window is cut there, "
+                                                    "with a warning); not after from: no "
+                                                    "segments.")))
     @inlineCallbacks
     def zone_timeline(self, call):
-        start, end = self._window(call.query)
+        start, end, cut = self._window(call.query)
         plan = yield self.zone_plan(call.params["zone_id"])
+        if end <= start:
+            return timeline_to_json(Timeline(start, end, (), warnings=plan.warnings))
         timeline = resolve_timeline(plan.schedule, start, end, plan.plugins)
-        timeline = attrs.evolve(timeline, warnings=plan.warnings + timeline.warnings)
+        timeline = attrs.evolve(timeline, warnings=plan.warnings + timeline.warnings + cut)
         return timeline_to_json(timeline)
 
     @op("GET", "/v1/zones/{zone_id}/state", summary="What the schedule asks of the zone now: "
@@ -392,15 +390,11 @@ class ScheduleAPI:
         uses = [{"name": use["name"], "settings": use.get("settings", {})}
                 for use in call.body["plugins"]]
         problems = []
-        names = [use["name"] for use in uses]
-        if len(set(names)) != len(names):
-            problems.append({"field": "plugins", "message": "a plugin is listed twice"})
         for index, use in enumerate(uses):
             plugin = self.installed_schedule_plugins.get(use["name"])
             if plugin is None:
-                problems.append({"field": f"plugins/{index}/name",
-                                 "message": f"no schedule plugin {use['name']!r} is installed"})
-                continue
+                raise ApiError(409, "conflict", f"no schedule plugin {use['name']!r} is installed",
+                               [{"field": f"plugins/{index}/name", "message": "not installed"}])
             problems.extend({"field": f"plugins/{index}/settings", "message": message}
                             for message in settings_problems(plugin, use["settings"]))
         if problems:

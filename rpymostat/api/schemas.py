@@ -4,18 +4,33 @@
 from __future__ import annotations
 
 from rpymostat import rules
+from rpymostat.api.formats import (
+    DISTINCT_OUTPUTS, INSTANT, TARGET, TIME_ZONE, UNIQUE_OUTPUT_IDS, UNIQUE_SENSOR_IDS,
+)
 from rpymostat.api.shapes import ID_PATTERN, ZONE_ID_MAX, nullable, obj, ref  # noqa: F401  (re-exported)
 from rpymostat.settings import SETTINGS_PATCH_SCHEMA, SETTINGS_SCHEMA, ZONE_SETTINGS_SCHEMA
-from rpymostat.target import FAN_MODES, MODES, SETPOINT_MAX, SETPOINT_MIN
+from rpymostat.target import FAN_MODES, MODES, SETPOINT_MAX, SETPOINT_MIN, SETPOINTS_NEEDED
 
 Id = {"type": "string", "pattern": ID_PATTERN, "maxLength": 128}
 Name = {"type": "string", "minLength": 1, "maxLength": 100}
-Time = {"type": "string", "format": "date-time", "maxLength": 40,
+Time = {"type": "string", "format": INSTANT, "maxLength": 40,
         "description": "ISO 8601 with an offset; responses use UTC with Z."}
 ZoneId = {"type": "integer", "minimum": 1, "maximum": ZONE_ID_MAX}
 Setpoint = {"type": ["number", "null"], "minimum": SETPOINT_MIN, "maximum": SETPOINT_MAX}
 Temperature = {"type": ["number", "null"], "description": "°C"}
 FUNCTIONS = ["heat", "cool", "fan", "aux"]
+
+
+def _needs(mode: str, *setpoints: str) -> dict:
+    """In ``mode`` the target must carry these setpoints, not null."""
+    return {"if": {"properties": {"mode": {"const": mode}}, "required": ["mode"]},
+            "then": {"required": list(setpoints),
+                     "properties": {name: {"type": "number"} for name in setpoints}}}
+
+
+def _with_format(schema: dict, field: str, name: str) -> dict:
+    properties = {**schema["properties"], field: {**schema["properties"][field], "format": name}}
+    return {**schema, "properties": properties}
 
 SCHEMAS: dict[str, dict] = {
     "Error": obj(
@@ -36,6 +51,7 @@ SCHEMAS: dict[str, dict] = {
             "cool_setpoint": Setpoint,
             "fan": {"type": "string", "enum": list(FAN_MODES), "default": "auto"},
             "sensors": {"type": "array", "maxItems": 32, "items": ref("SensorWeight"),
+                        "format": UNIQUE_SENSOR_IDS,
                         "description": "Sensors that count, with weights; empty = all of the zone's."},
             "aggregation": {"type": "string", "pattern": r"^[a-z][a-z0-9_]{0,63}$",
                             "description": "Aggregation plugin (single, mean, weighted_mean, min, max)."},
@@ -43,13 +59,15 @@ SCHEMAS: dict[str, dict] = {
                          "description": "Decision plugin; null = the hub's default."},
         },
         required=["mode"],
+        allOf=[_needs(mode, *setpoints) for mode, setpoints in SETPOINTS_NEEDED.items()],
+        format=TARGET,
         description="What a zone is asked to do. In auto, cool_setpoint ≥ heat_setpoint + 0.5.",
     ),
     "Settings": SETTINGS_SCHEMA,
-    "SettingsPatch": SETTINGS_PATCH_SCHEMA,
+    "SettingsPatch": _with_format(SETTINGS_PATCH_SCHEMA, "timezone", TIME_ZONE),
     "ZoneSettings": ZONE_SETTINGS_SCHEMA,
-    "ZoneOutputs": obj({f: Id for f in FUNCTIONS},
-                       description="The zone's relay outputs by function."),
+    "ZoneOutputs": obj({f: Id for f in FUNCTIONS}, format=DISTINCT_OUTPUTS,
+                       description="The zone's relay outputs by function, each a different one."),
     "ZoneCreate": obj(
         {"name": Name, "default_target": ref("Target"), "settings": ref("ZoneSettings"),
          "sensors": {"type": "array", "maxItems": 64, "uniqueItems": True, "items": Id},
@@ -86,10 +104,24 @@ SCHEMAS: dict[str, dict] = {
                                                "presents (64 lowercase hex digits); the hub commands "
                                                "it only while it presents that one."},
             "version": {"type": "string", "maxLength": 50},
-            "sensors": {"type": "array", "maxItems": 64, "items": ref("SensorInfo")},
-            "outputs": {"type": "array", "maxItems": 64, "items": ref("OutputInfo")},
+            "sensors": {"type": "array", "maxItems": 64, "items": ref("SensorInfo"),
+                        "format": UNIQUE_SENSOR_IDS},
+            "outputs": {"type": "array", "maxItems": 64, "items": ref("OutputInfo"),
+                        "format": UNIQUE_OUTPUT_IDS},
         },
         required=["node_id", "kind"],
+        allOf=[
+            {"if": {"properties": {"kind": {"const": "relay"}}, "required": ["kind"]},
+             "then": {"required": ["url"], "properties": {"sensors": {"maxItems": 0}}}},
+            {"if": {"properties": {"kind": {"const": "sensor"}}, "required": ["kind"]},
+             "then": {"properties": {"outputs": {"maxItems": 0}}}},
+            {"if": {"properties": {"url": {"pattern": "^https:"}}, "required": ["url"]},
+             "then": {"required": ["tls_fingerprint"]}},
+            {"if": {"required": ["tls_fingerprint"]},
+             "then": {"required": ["url"], "properties": {"url": {"pattern": "^https:"}}}},
+        ],
+        description="A relay node gives its API's url and outputs; a sensor node its sensors. "
+                    "An https url comes with its tls_fingerprint, and only an https url.",
     ),
     "Node": obj(
         {"id": Id, "kind": {"type": "string"}, "name": Name, "url": {"type": ["string", "null"]},

@@ -51,7 +51,7 @@ def test_list_filters_by_zone(hub):
     assert [r["zone_id"] for r in hub.call("GET", "/v1/rules?zone_id=2").body["rules"]] == [2]
     assert [r["zone_id"] for r in hub.call("GET", "/v1/rules").body["rules"]] == [1, 2]
     missing = hub.call("GET", "/v1/rules?zone_id=9")
-    assert missing.status == 422 and missing.body["error"]["message"] == "no zone 9"
+    assert missing.status == 404 and missing.body["error"]["message"] == "no zone 9"
     assert hub.call("GET", "/v1/rules?zone_id=zero").status == 422
 
 
@@ -80,13 +80,14 @@ def test_invalid_rules_are_422_with_details_and_nothing_stored(hub, body, field)
     assert hub.changes == []
 
 
-def test_unknown_zone_or_sensor_in_the_body_is_422(hub):
+def test_unknown_zone_or_sensor_in_the_body_is_a_409_conflict(hub):
+    """The body is well formed (the document accepts it); the hub's state refuses it."""
     before = hub.dump()
-    assert hub.call("POST", "/v1/rules", {**EVENINGS, "zone_id": 7}).body["error"] == {
-        "code": "invalid", "message": "no zone 7"}
+    reply = hub.call("POST", "/v1/rules", {**EVENINGS, "zone_id": 7})
+    assert reply.status == 409 and reply.body["error"] == {"code": "conflict", "message": "no zone 7"}
     reply = hub.call("POST", "/v1/rules", {**EVENINGS, "target": heat(
         20, sensors=[{"sensor_id": "28-000000000001"}, {"sensor_id": "28-00000000dead"}])})
-    assert reply.status == 422
+    assert reply.status == 409
     assert reply.body["error"]["details"] == [{"field": "target", "message": "no sensor '28-00000000dead'"}]
     assert hub.dump() == before
 
@@ -102,12 +103,15 @@ def test_target_may_name_any_sensor_known_to_the_hub(hub):
 def test_invalid_patches_are_refused_and_change_nothing(hub):
     post(hub, EVENINGS)
     before = hub.dump()
-    for body in ({"cron": "*/0 * * * *"}, {"end_cron": "0 23 * * *"}, {"duration": None},
-                 {"interval": "2026-12-21T00:00/PT1H"}, {"kind": "once"}, {"zone_id": 1},
-                 {"target": heat(36)}, {"target": heat(20, sensors=[{"sensor_id": "nope"}])},
+    for body in ({"cron": "*/0 * * * *"}, {"kind": "once"}, {"zone_id": 1}, {"target": heat(36)},
                  {"name": None}, {}):
         reply = hub.call("PATCH", "/v1/rules/1", body)
         assert reply.status == 422, (body, reply.body)
+    # well formed, but not for this rule (it has a duration; it is recurring) or these sensors
+    for body in ({"end_cron": "0 23 * * *"}, {"duration": None}, {"interval": "2026-12-21T00:00/PT1H"},
+                 {"target": heat(20, sensors=[{"sensor_id": "nope"}])}):
+        reply = hub.call("PATCH", "/v1/rules/1", body)
+        assert reply.status == 409 and reply.error == "conflict", (body, reply.body)
     assert hub.dump() == before
     assert hub.changes == ["rules"]
 
@@ -116,7 +120,7 @@ def test_holds_are_listed_but_not_patched(hub):
     hold = hub.call("PUT", "/v1/zones/1/hold", {"target": heat(23), "until": None}).body
     assert hub.call("GET", "/v1/rules").body["rules"] == [hold]
     reply = hub.call("PATCH", f"/v1/rules/{hold['id']}", {"name": "x"})
-    assert reply.status == 422 and reply.body["error"]["details"][0]["field"] == "kind"
+    assert reply.status == 409 and reply.body["error"]["details"][0]["field"] == "kind"
     assert hub.call("DELETE", f"/v1/rules/{hold['id']}").status == 204
     assert hub.changes == ["hold", "hold"]
     assert state(hub)["rule_id"] is None

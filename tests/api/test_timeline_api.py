@@ -55,15 +55,20 @@ def test_window_defaults_and_limits(hub):
     assert (body["start"], body["end"]) == ("2026-09-21T14:13:20Z", "2026-09-28T14:13:20Z")
     only_from = hub.call("GET", "/v1/zones/1/timeline?from=2026-10-01T00:00:00Z").body
     assert only_from["end"] == "2026-10-08T00:00:00Z"
-    # a "+" offset that the query string decoded to a space still counts
+    # a "+" sent as it is in the query string is a plus, not a space
     plus = hub.call("GET", "/v1/zones/1/timeline?from=2026-10-01T02:00:00+02:00&to=2026-10-02T00:00:00Z")
     assert plus.body["start"] == "2026-10-01T00:00:00Z"
     longest = hub.call("GET", "/v1/zones/1/timeline?from=2026-01-01T00:00:00Z&to=2027-02-05T00:00:00Z")
-    assert longest.status == 200
+    assert longest.status == 200 and longest.body["warnings"] == []
+    cut = hub.call("GET", "/v1/zones/1/timeline?from=2026-01-01T00:00:00Z&to=2030-01-01T00:00:00Z")
+    assert cut.status == 200 and cut.body["end"] == "2027-02-05T00:00:00Z"
+    assert cut.body["warnings"] == ["a timeline spans at most 400 days: this one ends at 2027-02-05T00:00:00Z"]
     for query in ("from=2026-10-02T00:00:00Z&to=2026-10-01T00:00:00Z",
-                  "from=2026-10-01T00:00:00Z&to=2026-10-01T00:00:00Z",
-                  "from=2026-01-01T00:00:00Z&to=2027-02-05T00:00:01Z",
-                  "from=yesterday", "from=2026-10-01T00:00:00", "to=2026-09-01T00:00:00Z"):
+                  "from=2026-10-01T00:00:00Z&to=2026-10-01T00:00:00Z", "to=2026-09-01T00:00:00Z"):
+        reply = hub.call("GET", f"/v1/zones/1/timeline?{query}")
+        assert reply.status == 200 and reply.body["segments"] == [], (query, reply.body)
+    for query in ("from=yesterday", "from=2026-10-01T00:00:00", "from=2026-10-01T00:00:00 02:00",
+                  "to=1969-12-31T23:59:59Z", "from=9999-12-31T23:00:00Z", "from="):
         reply = hub.call("GET", f"/v1/zones/1/timeline?{query}")
         assert reply.status == 422 and reply.error == "invalid", (query, reply.body)
     assert hub.call("GET", "/v1/zones/9/timeline").status == 404
@@ -160,10 +165,11 @@ def test_an_installed_schedule_plugin_shapes_the_timeline(hub, eco_installed):
 def test_schedule_plugin_choices_are_checked(hub, eco_installed):
     before = hub.dump()
     for body in ({"plugins": [{"name": "eco", "settings": {"offset": 9}}]},
-                 {"plugins": [{"name": "eco"}, {"name": "eco"}]},
-                 {"plugins": [{"name": "calendar"}]}):
+                 {"plugins": [{"name": "eco"}, {"name": "eco"}]}):
         reply = hub.call("PUT", "/v1/zones/1/schedule_plugins", body)
         assert reply.status == 422, reply.body
+    reply = hub.call("PUT", "/v1/zones/1/schedule_plugins", {"plugins": [{"name": "calendar"}]})
+    assert reply.status == 409 and reply.body["error"]["message"] == "no schedule plugin 'calendar' is installed"
     assert hub.call("PUT", "/v1/zones/9/schedule_plugins", {"plugins": []}).status == 404
     assert hub.dump() == before
 

@@ -1,22 +1,32 @@
-"""The fast validation path never accepts a body that jsonschema (the authority) refuses."""
+"""The fast validation path never accepts a body that jsonschema (the authority) refuses,
+the API's own formats included."""
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rpymostat.api.formats import FORMATS
 from rpymostat.api.hub import HubAPI
 from rpymostat.api.routing import Validators
 from tests.api.test_auth_and_input import MUTATING, VALID, json_values
 
 DOCUMENT = HubAPI.build_openapi()
-VALIDATORS = Validators(DOCUMENT)
+VALIDATORS = Validators(DOCUMENT, FORMATS)
+# Values on both sides of the formats' lines: times without offset, out of range or with a
+# leap second, durations of zero or in years, crons that never fire, unknown time zones.
+FORMAT_EDGES = ["2026-09-21T14:13:00", "2026-09-21T14:13:00+01:00", "1969-12-31T23:59:59Z",
+                "9999-12-31T23:59:59-01:00", "2026-06-30T23:59:60Z", "2026-09-21 14:13Z", "PT0S",
+                "P1Y", "P31D", "P32D", "PT2H", "next", "0 0 31 2 *", "*/5 * * * *", "0 18 * * 1-5",
+                "UTC", "Europe/Paris", "Mars/Olympus", "2026-12-21T00:00/PT36H",
+                "2026-12-21T00:00/2026-12-20T00:00", "PT1H/PT2H"]
 
 
 def mutations(base: dict):
     keys = sorted(base)
     leaf = st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=False,
                                                                                 allow_infinity=False) \
-        | st.text(max_size=30) | st.sampled_from(["heat", "on", "PT2H", "2026-09-21T14:13:00Z", "28-0316a2795aff"])
+        | st.text(max_size=30) | st.sampled_from(["heat", "on", "2026-09-21T14:13:00Z", "28-0316a2795aff",
+                                                 *FORMAT_EDGES])
     return st.one_of(
         json_values,
         st.dictionaries(st.sampled_from(keys + ["extra"]), leaf | json_values, max_size=len(keys) + 1)

@@ -179,10 +179,15 @@ def test_decision_log_queries(rig):
     assert rig.decisions(limit=1) == window[-1:]
     reply = rig.hub.call("GET", "/v1/zones/1/decisions?limit=1")
     assert reply.body["truncated"] is True and reply.body["zone_id"] == 1
-    for query in ("from=yesterday", "to=2026-09-21T14:13:20", "from=2026-09-22T00:00:00Z&to=2026-09-21T00:00:00Z",
-                  "from=2026-01-01T00:00:00Z&to=2026-09-21T00:00:00Z", "limit=0", "limit=x", "limit=10001"):
+    for query in ("from=yesterday", "to=2026-09-21T14:13:20", "limit=0", "limit=x", "limit=10001",
+                  "limit=1_0", "limit=%EF%BC%91", "limit=%201"):
         reply = rig.hub.call("GET", f"/v1/zones/1/decisions?{query}")
         assert reply.status == 422 and reply.error == "invalid", (query, reply.body)
+    reversed_window = rig.hub.call("GET", "/v1/zones/1/decisions?from=2026-09-22T00:00:00Z&to=2026-09-21T00:00:00Z")
+    assert reversed_window.status == 200 and reversed_window.body["decisions"] == []
+    longest = rig.hub.call("GET", "/v1/zones/1/decisions?from=2026-01-01T00:00:00Z&to=2026-09-22T00:00:00Z")
+    assert longest.body["from"] == "2026-08-22T00:00:00Z" and longest.body["truncated"] is True
+    assert [d["reason"] for d in longest.body["decisions"]] == [d["reason"] for d in rig.decisions()]
     assert rig.hub.call("GET", "/v1/zones/9/decisions").status == 404
     assert rig.hub.call("GET", "/v1/zones/1/decisions", token="device").status == 403
     assert rig.hub.call("GET", "/v1/zones/1/decisions", token=None).status == 401
