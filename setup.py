@@ -56,6 +56,7 @@ EXTRAS = {
         "pytest-timeout>=2.2",
         "hypothesis>=6.100",
         "openapi-spec-validator>=0.7",
+        "schemathesis>=4.30",
         "psutil>=5.9",
         "Phidget22>=1.19",
         "pifacedigitalio>=3.0",

@@ -82,6 +82,8 @@ def parse_duration(text: str) -> timedelta:
         raise TimeFormatError("a duration must be an ISO 8601 string such as PT2H")
     try:
         value = isodate.parse_duration(text)
+    except OverflowError:
+        raise TimeFormatError(f"duration must be at most P{DURATION_MAX.days}D: {text!r}") from None
     except (isodate.ISO8601Error, ValueError) as exc:
         raise TimeFormatError(f"not an ISO 8601 duration: {text!r}") from exc
     if isinstance(value, isodate.Duration):

@@ -49,10 +49,9 @@ def _time_zone(name: str) -> None:
 
 def _target(value: dict) -> None:
     try:
-        target = Target.from_json(value)
+        problems = Target.from_json(value).problems()
     except (KeyError, TypeError, ValueError, AttributeError):
         return  # the shape is wrong: the schema's own keywords say where
-    problems = target.problems()
     if problems:
         raise ValueError(problems[0])
 

@@ -184,10 +184,11 @@ def _responses(op: Operation) -> dict:
         codes["401"] = "No or unknown token."
         codes["403"] = "The token's role may not do this, or the Origin may not use this API."
         codes["429"] = "Too many failed authentications from this address; see Retry-After."
+    if op.body or op.method == "DELETE":
+        codes["409"] = "Conflicts with the current state (e.g. names what does not exist)."
     if op.body:
         codes.update({"400": "Malformed JSON, or a Host header that is not a host name.",
-                      "413": "Body too large.", "422": "Invalid values.",
-                      "409": "Conflicts with the current state."})
+                      "413": "Body too large.", "422": "Invalid values."})
     if op.query:
         codes["422"] = "Invalid values."
     for code, text in sorted(codes.items()):
