@@ -9,6 +9,8 @@ def _bounds(schema: dict) -> str:
                        ("maxLength", "length ≤"), ("maxItems", "items ≤")):
         if key in schema:
             parts.append(f"{label} {schema[key]}")
+    if "format" in schema:
+        parts.append(f"format `{schema['format']}`")
     if "enum" in schema:
         parts.append("one of " + ", ".join(f"`{v}`" for v in schema["enum"]))
     return "; ".join(parts)
@@ -30,6 +32,8 @@ def render() -> str:
             success = next(code for code in entry["responses"] if code.startswith("2"))
             lines.append(f"| {method.upper()} | `{path}` | {role} | {body_name or '—'} | {success} | "
                          f"{entry['summary']} |")
+    lines += ["", "## Formats", "", "| format | what |", "|---|---|"]
+    lines += [f"| `{name}` | {text} |" for name, text in doc.get("x-formats", {}).items()]
     lines += ["", "## Schemas", ""]
     for name, schema in doc["components"]["schemas"].items():
         lines += [f"### {name}", ""]
