@@ -149,8 +149,9 @@ def test_an_https_relay_registers_the_certificate_it_presents(hub):
     hub.node_token("relay-1")
     before = hub.dump()
     for extra, message in [
-        ({"url": "https://10.0.0.5:8574/"}, "an https url needs the tls_fingerprint"),
-        ({"url": "http://10.0.0.5:8574/", "tls_fingerprint": fingerprint}, "tls_fingerprint belongs to an https url"),
+        ({"url": "https://10.0.0.5:8574/"}, "at /: 'tls_fingerprint' is a required property"),
+        ({"url": "http://10.0.0.5:8574/", "tls_fingerprint": fingerprint}, "at /url: 'http://10.0.0.5:8574/' does "
+                                                                            "not match '^https:'"),
     ]:
         reply = hub.call("POST", "/v1/nodes", {"node_id": "relay-1", "kind": "relay", **extra},
                          token="node:relay-1")
