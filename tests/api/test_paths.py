@@ -32,7 +32,7 @@ def test_an_id_with_a_slash_is_one_percent_encoded_segment(hub):
 
 def test_a_relay_node_reports_the_state_of_an_output_with_a_slash(hub):
     relay_node(hub, outputs=(SLASHED,))
-    client = HubClient(hub.client, hub.clock, "http://hub", token=hub.device_token)
+    client = HubClient(hub.client, hub.clock, "http://hub", token=hub.node_token("relay-1"))
     answers = []
     client.report_output_state(SLASHED, "on", "2026-09-21T14:13:00Z", "command").addBoth(answers.append)
     hub.client.flush()
