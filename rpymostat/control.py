@@ -24,10 +24,12 @@ so that a stepped wall clock neither shortens an off time nor lengthens a run.
 
 Restart safety: the equipment history is rebuilt from the ``switch_events`` table (last
 on and off per function, starts in the last hour) with ``restarted()``, so the minimum
-off time also counts from start-up. Readings come from Live, loaded from the database at
-start: a reading taken before the restart counts only while it is fresh by its own time
-stamp, exactly as it would have without the restart, and the start-up minimum off time
-(at least 60 s) outlasts the freshness of most of them.
+off time also counts from start-up. Each event keeps the timer's reading and the boot of
+the machine, so a hub restarted in the same boot reads it on its timer exactly, however
+the wall clock moved; events of an earlier boot map by wall time. Readings come from
+Live, loaded from the database at start: a reading taken before the restart counts only
+while it is fresh by its own time stamp, exactly as it would have without the restart,
+and the start-up minimum off time (at least 60 s) outlasts the freshness of most of them.
 
 What a tick writes (decisions, switch events) stays queued until its transaction
 commits, and is marked logged only then: a write that fails is tried again at the next
@@ -45,6 +47,8 @@ therefore logged with its reason, and a zone writes at most 144 quiet rows a day
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import attrs
 from twisted.application.service import Service
@@ -168,42 +172,54 @@ def equipment_from_history(rows: list[dict], zone_ids, now: float,
                            guard_now: float | None = None) -> dict[int, Equipment]:
     """Each zone's equipment as its switch events left it, restarted at ``now``.
 
-    The events carry wall-clock times; the equipment is kept on the guard's clock, which
-    reads ``guard_now`` at ``now`` (the same when None), and each time maps by that
-    difference. A time later than ``now`` (the wall clock was set back while the hub was
-    down) counts as ``now``: an off then weighs as a fresh one, and a run found going
-    counts its minimum run from start-up at the latest.
+    The equipment is kept on the guard's clock, which reads ``guard_now`` at ``now`` (the
+    same when None). Events of the boot the guard's clock counts in bring their time on
+    it (``*_monotonic``, see ``switch_history``) and keep it exactly. The others carry
+    only wall-clock times, which map by the difference of the clocks now: a time later
+    than ``now`` (the wall clock was set back while the hub was down) counts as ``now``,
+    so an off then weighs as a fresh one and a run found going counts its minimum run
+    from start-up at the latest.
     """
     offset = 0.0 if guard_now is None else now - guard_now
+    start = now - offset
 
-    def guard(t: float | None) -> float | None:
+    def by_wall(t: float | None) -> float | None:
         return None if t is None else min(t, now) - offset
 
     found: dict[int, dict[str, FunctionState]] = {zone_id: {} for zone_id in zone_ids}
     for row in rows:
-        if row["zone_id"] not in found or row["function"] not in FUNCTIONS:
-            continue
-        starts = tuple(guard(t) for t in row["starts"] if now < t + HOUR)
-        found[row["zone_id"]][row["function"]] = FunctionState(
-            row["on"], guard(row["last_on"]) if row["on"] else None, guard(row["last_off"]), starts)
-    start = now - offset
+        if row["zone_id"] in found and row["function"] in FUNCTIONS:
+            found[row["zone_id"]][row["function"]] = _function_state(row, by_wall, start)
     return {zone_id: restarted(Equipment(hub_start=start, **functions), start)
             for zone_id, functions in found.items()}
+
+
+def _function_state(row: dict, by_wall: Callable[[float | None], float | None], start: float) -> FunctionState:
+    on_since = row["last_on_monotonic"]
+    if on_since is None:
+        on_since = by_wall(row["last_on"])
+    offs = [t for t in (by_wall(row["last_off"]), row["last_off_monotonic"]) if t is not None]
+    starts = sorted([by_wall(t) for t in row["starts"]] + row["starts_monotonic"])
+    return FunctionState(row["on"], on_since if row["on"] else None, max(offs, default=None),
+                         tuple(t for t in starts if start < t + HOUR))
 
 
 class ControlService(Service):
     """``api`` is the running :class:`rpymostat.api.hub.HubAPI`: its store (unless
     ``store`` is given), live data, settings and schedule loading are the service's
     inputs. ``clock`` is the wall clock, ``timer`` the monotonic one (``clock`` when
-    None: one clock for both, as in most tests)."""
+    None: one clock for both, as in most tests), and ``boot_id`` the boot of the machine
+    that ``timer`` counts in (``rpymostat.monotonic.boot_id``; None for unknown: the
+    history of earlier runs then maps by wall time)."""
 
     name = "control"
 
-    def __init__(self, *, api, clock, http, timer=None, store=None, pins=None,
+    def __init__(self, *, api, clock, http, timer=None, boot_id: str | None = None, store=None, pins=None,
                  decision_plugins: dict | None = None, aggregators: dict | None = None):
         self.api = api
         self.clock = clock
         self.timer = timer if timer is not None else clock
+        self.boot_id = boot_id
         self.store = store if store is not None else api.store
         self.dispatcher = Dispatcher(clock=self.timer, http=http,
                                      command_token=lambda node_id: self.nodes.get(node_id, {}).get("command_token"),
@@ -243,7 +259,7 @@ class ControlService(Service):
         now, timer_now = self.clock.seconds(), self.timer.seconds()
         self.started_at = timer_now
         zones = yield self.store.list_zones()
-        history = yield self.store.switch_history(now - HOUR)
+        history = yield self.store.switch_history(now - HOUR, self.boot_id, timer_now - HOUR)
         self.equipment = equipment_from_history(history, [z["id"] for z in zones], now, timer_now)
         if self.running:
             self._run()
@@ -287,9 +303,16 @@ class ControlService(Service):
             return
         self.equipment[zone_id] = changed
         wall = wall_time(self.clock, self.timer, when)
-        self._switches.append({"zone_id": zone_id, "function": function, "state": "off", "time": wall,
-                               "reason": f"relay_{why}"[:32]})
+        self._switched(zone_id, function, False, wall, when, f"relay_{why}"[:32])
         self._lost.setdefault(zone_id, []).append(Lost(function, output_id, wall, why))
+
+    def _switched(self, zone_id: int, function: str, on: bool, wall: float, when: float, reason: str) -> None:
+        """A switch event for the queue, at ``wall`` and at ``when`` on the timer. The
+        timer's reading is kept only with a known boot, in which it means something to a
+        later run of the hub."""
+        self._switches.append({"zone_id": zone_id, "function": function, "state": "on" if on else "off",
+                               "time": wall, "reason": reason, "boot_id": self.boot_id,
+                               "monotonic": None if self.boot_id is None else when})
 
     def _run(self) -> None:
         if self._running:
@@ -480,9 +503,7 @@ class ControlService(Service):
         self.equipment[zone_id] = after = apply(equipment, decision.commands, timer_now)
         for function in FUNCTIONS:
             if after.function(function).on != equipment.function(function).on:
-                self._switches.append({"zone_id": zone_id, "function": function, "time": now,
-                                       "state": "on" if after.function(function).on else "off",
-                                       "reason": "decision"})
+                self._switched(zone_id, function, after.function(function).on, now, timer_now, "decision")
         for function in FUNCTIONS:
             wanted = getattr(decision.commands, function)
             output_id = zone["outputs"].get(function)

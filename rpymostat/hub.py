@@ -19,7 +19,7 @@ from rpymostat.control import ControlService, attach_control
 from rpymostat.discovery import Advertiser, hub_txt
 from rpymostat.live import Live
 from rpymostat.private import private_dir, private_sqlite
-from rpymostat.sim.clock import clock_for, timer_for
+from rpymostat.sim.clock import boot_for, clock_for, timer_for
 from rpymostat.store.aio import AsyncStore, ReadingWriter, thread_runner
 from rpymostat.store.store import Store, sqlite_file
 from rpymostat.tls import Certificate, ensure_certificate, http_client, server_endpoint
@@ -95,6 +95,7 @@ class HubService(MultiService):
         self.reactor = reactor
         self.clock = clock_for(reactor, config.speed, config.epoch, config.clock_start)
         self.timer = timer_for(reactor, config.speed)  # the guard's, the leases' (rpymostat.monotonic)
+        self.boot_id = boot_for(config.speed)  # what the timer's readings are relative to
         self.announce = announce
         self.pool = ThreadPool(minthreads=1, maxthreads=1 if config.db_url.startswith("sqlite") else 4,
                                name="rpymostat-db")
@@ -127,7 +128,8 @@ class HubService(MultiService):
         certificate = self._certificate()
         # Relays are commanded over HTTPS pinned to the certificate each registered.
         http, pins = http_client(self.reactor, config.tls)
-        self.control = attach_control(self.api, clock=self.clock, timer=self.timer, http=http, pins=pins)
+        self.control = attach_control(self.api, clock=self.clock, timer=self.timer, boot_id=self.boot_id,
+                                      http=http, pins=pins)
         self.control.setServiceParent(self)
         site = QuietSite(self.api.resource(), fit_descriptors(connection_limits(config)), reactor=self.reactor)
         listener = Listener(server_endpoint(self.reactor, config.port, config.listen, LISTEN_BACKLOG, certificate),

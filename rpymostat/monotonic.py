@@ -13,11 +13,17 @@ other machines read: schedules, readings and their staleness, the API's times an
 history. The monotonic one, called the *timer*, times durations: the equipment guard,
 leases, renewals, request time-outs and the control loop's wake-ups. ``wall_time`` and
 ``timer_time`` convert an instant near now from one to the other.
+
+A monotonic time means something only within the boot of the machine it was read in
+(on Linux every process reads the same ``CLOCK_MONOTONIC``, from zero at boot), so one
+that is kept for later (the hub's switch events, the relay's journal) goes with
+``boot_id()``: a process of the same boot takes it as it is, any other by its wall time.
 """
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any, Callable
 
 from twisted.internet.error import AlreadyCalled, AlreadyCancelled
@@ -26,6 +32,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 log = Logger()
+BOOT_ID_FILE = Path("/proc/sys/kernel/random/boot_id")
 
 
 @implementer(IDelayedCall)
@@ -114,3 +121,13 @@ def wall_time(clock: IReactorTime, timer: IReactorTime, instant: float) -> float
 def timer_time(clock: IReactorTime, timer: IReactorTime, instant: float) -> float:
     """A wall-clock time as an instant on ``timer``, by how both read now."""
     return instant - (clock.seconds() - timer.seconds())
+
+
+def boot_id(path: Path = BOOT_ID_FILE) -> str | None:
+    """This boot of the machine, or None where the system does not say (not Linux): then
+    no monotonic time is taken across a restart, and kept times map by wall time."""
+    try:
+        found = path.read_text().strip()
+    except OSError:
+        return None
+    return found or None

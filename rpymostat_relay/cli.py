@@ -31,10 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         return load_relay_config(config_file, flags=flags)
 
     def build(config, reactor, clock):
-        from rpymostat.sim.clock import timer_for
+        from rpymostat.sim.clock import boot_for, timer_for
         from rpymostat_relay.service import RelayService
 
-        return RelayService(config, reactor, clock, timer_for(reactor, args.speed))
+        return RelayService(config, reactor, clock, timer_for(reactor, args.speed), boot_for(args.speed))
 
     return run_daemon("rpymostat-relay", args, load, build, COMMON_FLAGS + ("listen", "port", "url"))
 

@@ -16,9 +16,12 @@ Leases and the minimum off time are durations: they run on ``timer``, the node's
 monotonic clock (``rpymostat.monotonic``), so a stepped wall clock neither ends them
 early nor holds an output on for as long as the step. ``OutputState``'s times are on it
 too. Wall-clock times (``clock``) are what leaves the process: the times in
-``on_change`` and the journal, which must outlive a reboot. The journal's off times map
-back onto the timer at boot by how the two clocks read then; one later than now (the
-wall clock went back) counts as now.
+``on_change``, and in the journal, which must outlive a reboot. The journal keeps each
+off time on the timer as well, with the boot of the machine the timer counts in: a
+daemon restarted in the same boot takes that as it is, whatever the wall clock did
+meanwhile. An off time of another boot (or of an older journal, which had wall-clock
+times only) maps onto the timer by how the two clocks read at boot; one later than now
+(the wall clock went back) counts as now.
 
 Driver calls block, so they go through ``run`` (one worker thread in the daemon, inline
 in tests); commands are serialised so that an "off" and an "on" cannot overtake each other.
@@ -64,9 +67,14 @@ class OutputState:
     off_since: float | None = None
 
 
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 class Journal:
-    """When each output last went off (a time), or ``"on"`` while it is on; a JSON file,
-    readable by its owner only (it tells when the house is heated)."""
+    """When each output last went off (``{"time": wall clock, "boot_id": .., "monotonic":
+    timer}``), or ``"on"`` while it is on; a JSON file, readable by its owner only (it
+    tells when the house is heated)."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -94,12 +102,16 @@ class MemoryJournal:
 
 
 class OutputBank:
-    """``clock`` is the wall clock, ``timer`` the monotonic one (``clock`` when None)."""
+    """``clock`` is the wall clock, ``timer`` the monotonic one (``clock`` when None), and
+    ``boot_id`` the boot of the machine the timer counts in (None for unknown: the
+    journal then maps by wall time after a restart)."""
 
     def __init__(self, *, clock, driver, run: Callable, journal,
-                 on_change: Callable[[str, bool, float, str], None], min_off_s: float = 0.0, timer=None):
+                 on_change: Callable[[str, bool, float, str], None], min_off_s: float = 0.0, timer=None,
+                 boot_id: str | None = None):
         self.clock = clock
         self.timer = timer if timer is not None else clock
+        self.boot_id = boot_id
         self.driver = driver
         self.run = run
         self.journal = journal
@@ -114,14 +126,23 @@ class OutputBank:
         return wall_time(self.clock, self.timer, instant)
 
     def _journal_entries(self) -> dict:
-        return {s.id: ("on" if s.on else self.wall(s.off_since)) for s in self.states.values()
+        return {s.id: ("on" if s.on else self._off_entry(s.off_since)) for s in self.states.values()
                 if s.on or s.off_since is not None}
+
+    def _off_entry(self, off_since: float) -> dict:
+        return {"time": self.wall(off_since), "boot_id": self.boot_id,
+                "monotonic": None if self.boot_id is None else off_since}
 
     def _remembered_off(self, last, now: float) -> float | None:
         """When the journal says an output went off, on the timer: at boot if it was on."""
         if last == "on":
             return now
-        if isinstance(last, (int, float)) and not isinstance(last, bool):
+        if isinstance(last, dict):
+            same_boot = self.boot_id is not None and last.get("boot_id") == self.boot_id
+            if same_boot and _number(last.get("monotonic")):
+                return last["monotonic"]
+            last = last.get("time")
+        if _number(last):
             return min(timer_time(self.clock, self.timer, last), now)
         return None
 

@@ -21,7 +21,7 @@ from rpymostat.identity import node_id
 from rpymostat.nodeproc import thread_runner
 from rpymostat.plugins import load_class, with_clock
 from rpymostat.private import keep_private_if_present, private_dir
-from rpymostat.sim.clock import timer_for
+from rpymostat.sim.clock import boot_for, timer_for
 from rpymostat.tls import Certificate, ensure_certificate, http_client, server_endpoint
 from rpymostat_relay.api import RelayAPI
 from rpymostat_relay.config import RelayConfig
@@ -46,13 +46,16 @@ def relay_gate(config: RelayConfig, clock) -> Gate:
 
 
 class RelayService(Service):
-    def __init__(self, config: RelayConfig, reactor, clock=None, timer=None):
+    def __init__(self, config: RelayConfig, reactor, clock=None, timer=None, boot_id: str | None = None):
         """``clock`` is the wall clock (the reactor unless the demo speeds it up), ``timer``
-        the monotonic one for leases and the minimum off time."""
+        the monotonic one for leases and the minimum off time, and ``boot_id`` the boot of
+        the machine it counts in (``rpymostat.sim.clock.boot_for``). Without ``timer``:
+        the machine's monotonic clock and its boot."""
         self.config = config
         self.reactor = reactor
         self.clock = clock or reactor
         self.timer = timer if timer is not None else timer_for(reactor, None)
+        self.boot_id = boot_id if timer is not None else boot_for(None)
         self.ready: Deferred = Deferred()
         # One worker: drivers are called from one thread at a time.
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="rpymostat-relay")
@@ -77,7 +80,8 @@ class RelayService(Service):
         ident = node_id(config.data_dir, kind="relay")
         self.bank = OutputBank(clock=self.clock, driver=driver, run=run,
                                journal=Journal(config.data_dir / JOURNAL_FILE),
-                               on_change=lambda *change: self.node.output_changed(*change), timer=self.timer)
+                               on_change=lambda *change: self.node.output_changed(*change), timer=self.timer,
+                               boot_id=self.boot_id)
         api = RelayAPI(bank=self.bank, node_id=ident, clock=self.clock, gate=relay_gate(config, self.reactor))
         certificate = self._certificate()
         self.node = RelayNode(bank=self.bank, api=api, node_id=ident, name=config.name, port=config.port,

@@ -12,8 +12,8 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import Clock
 from twisted.logger import globalLogPublisher
 
-from rpymostat.monotonic import MonotonicClock, timer_time, wall_time
-from rpymostat.sim.clock import ScaledClock, timer_for
+from rpymostat.monotonic import MonotonicClock, boot_id, timer_time, wall_time
+from rpymostat.sim.clock import ScaledClock, boot_for, timer_for
 
 
 class FakeLoop:
@@ -142,3 +142,18 @@ def test_conversions_use_how_both_clocks_read_now():
     wall.advance(-3600)  # after a step, an instant maps by the new difference
     assert wall_time(wall, timer, 5_090.0) == 1_790_000_090.0 - 3600
     assert wall_time(wall, wall, 12.25) == 12.25 and timer_time(timer, timer, 12.25) == 12.25
+
+
+def test_the_boot_is_read_from_the_kernel_and_unknown_where_it_is_not_said(tmp_path):
+    given = tmp_path / "boot_id"
+    given.write_text("b5cf3b30-cf59-4858-9c80-83a8a7da529d\n")
+    assert boot_id(given) == "b5cf3b30-cf59-4858-9c80-83a8a7da529d"
+    given.write_text("")
+    assert boot_id(given) is None
+    assert boot_id(tmp_path / "missing") is None
+
+
+def test_a_timer_at_the_demo_speed_belongs_to_no_boot(monkeypatch):
+    monkeypatch.setattr("rpymostat.sim.clock.boot_id", lambda: "this-boot")
+    assert boot_for(None) == boot_for(1) == "this-boot"
+    assert boot_for(60) is None

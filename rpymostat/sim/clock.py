@@ -9,7 +9,8 @@ this clock as its reactor (the hub's relay commands) also times out in scaled ti
 node's own hub calls keep real time.
 
 A process's monotonic timer (``rpymostat.monotonic``) runs at the same speed
-(``timer_for``); its readings are never compared across processes, so it needs no epoch.
+(``timer_for``) and needs no epoch. A scaled timer counts from its own start, so its
+readings mean nothing to another process: it belongs to no boot (``boot_for``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, Callable
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from zope.interface import implementer
 
-from rpymostat.monotonic import MonotonicClock
+from rpymostat.monotonic import MonotonicClock, boot_id
 
 
 @implementer(IDelayedCall)
@@ -88,3 +89,9 @@ def timer_for(reactor: IReactorTime, speed: float | None) -> IReactorTime:
     ``clock_for``'s wall clock."""
     timer = MonotonicClock(reactor)
     return timer if speed is None or speed == 1 else ScaledClock(timer, speed)
+
+
+def boot_for(speed: float | None) -> str | None:
+    """The boot that the times of ``timer_for``'s timer belong to: the machine's at real
+    speed, none for a scaled one."""
+    return boot_id() if speed is None or speed == 1 else None

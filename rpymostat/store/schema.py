@@ -174,6 +174,10 @@ zone_schedule_plugins = Table(
 # The control loop's durable record (rpymostat/control.py). ``switch_events`` holds every
 # switch of a zone's equipment, so that a restarted hub knows when each function last
 # went on and off and how often it started in the last hour (the guard's history).
+# ``time`` is wall-clock time; ``monotonic`` is the hub's monotonic clock at the event
+# and ``boot_id`` the boot of the machine it counts in (both null where the boot is not
+# known), so that a hub restarted in the same boot reads the history on the clock its
+# guard runs on, whatever the wall clock did meanwhile.
 # ``decisions`` is the decision log: what was decided, when, and why in words and data.
 
 switch_events = Table(
@@ -185,6 +189,8 @@ switch_events = Table(
     Column("state", String(8), nullable=False),
     Column("time", Float, nullable=False),
     Column("reason", String(32), nullable=False),
+    Column("boot_id", String(64), nullable=True),
+    Column("monotonic", Float, nullable=True),
     Index("ix_switch_events_zone_function_time", "zone_id", "function", "time"),
 )
 

@@ -9,7 +9,9 @@ own instant (``Clock.advance`` alone would run them all at the end of the jump).
 
 With ``timer`` (a second Clock) hub and relay keep their monotonic timers on it
 (``rpymostat.monotonic``); the two clocks advance together, and ``step_wall`` moves the
-wall clock alone, as NTP or a person setting the date would.
+wall clock alone, as NTP or a person setting the date would. The timer counts in one
+boot of the hub's machine (``boot_id``), which a restart keeps, as a restart of the hub
+process would; the relay's machine has a boot of its own.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from tests.sensor.nodekit import inline
 
 HEAT, COOL = "gpio17", "gpio27"
 SENSOR = "28-000000000001"
+HUB_BOOT, RELAY_BOOT = "hub-machine-boot-1", "relay-machine-boot-1"
 
 
 class RecordingHttp:
@@ -80,7 +83,8 @@ class FakeRelay:
         self.timed: list[tuple[str, bool, float]] = []
         self.reports: list[tuple[str, bool, float, str]] = []
         self.bank = OutputBank(clock=clock, driver=self.driver, run=inline, journal=MemoryJournal(),
-                               on_change=self._changed, min_off_s=min_off_s, timer=self.timer)
+                               on_change=self._changed, min_off_s=min_off_s, timer=self.timer,
+                               boot_id=RELAY_BOOT)
         self.bank.boot()
         self.api = RelayAPI(bank=self.bank, node_id=node_id, clock=clock)
         self.reports.clear()
@@ -97,7 +101,7 @@ class FakeRelay:
 class Rig:
     def __init__(self, url: str, *, relay_min_off_s: float | None = None, settings: dict | None = None,
                  zone: dict | None = None, tokens: tuple[str, dict[str, str]] | None = None,
-                 relay_tls: str | None = None, hub_tls: bool = True, timer=None):
+                 relay_tls: str | None = None, hub_tls: bool = True, timer=None, boot_id: str | None = HUB_BOOT):
         """``tokens``: the database is a copy of another rig's, made before its control
         service started (its nodes and zone exist); these are its admin and node tokens.
         ``relay_tls``: the relay serves HTTPS with a certificate of this fingerprint, and
@@ -107,6 +111,7 @@ class Rig:
             self.hub.admin_token, self.hub.node_tokens = tokens[0], dict(tokens[1])
         self.clock = self.hub.clock
         self.timer = timer or self.clock
+        self.boot_id = boot_id
         self.clocks = (self.clock,) if self.timer is self.clock else (self.clock, self.timer)
         if relay_min_off_s is None:  # what the relay learns when it registers
             relay_min_off_s = (settings or {}).get("min_off_s", 300)
@@ -128,13 +133,16 @@ class Rig:
         self.settle()
 
     def _attach(self):
-        control = attach_control(self.hub.api, clock=self.clock, timer=self.timer, http=self.http,
-                                 pins=self.pins)
+        control = attach_control(self.hub.api, clock=self.clock, timer=self.timer, boot_id=self.boot_id,
+                                 http=self.http, pins=self.pins)
         control.startService()
         return control
 
-    def restart(self) -> None:
-        """The hub process restarts on the same database; the relay keeps running."""
+    def restart(self, boot_id: str | None = None) -> None:
+        """The hub process restarts on the same database; the relay keeps running. With
+        ``boot_id``, the hub's machine has rebooted meanwhile (into that boot)."""
+        if boot_id is not None:
+            self.boot_id = boot_id
         self.control.stopService()
         self.hub = self.hub.restart()
         self.starts.append(self.clock.seconds())

@@ -12,6 +12,7 @@ from tests.control.rig import HEAT, Rig
 from tests.hubkit import POSTGRES_URL, reset_postgres
 
 OFF = {"target": {"mode": "off"}, "until": None}
+HOUR = 3600.0
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
@@ -102,16 +103,36 @@ def test_migration_0003_builds_the_tables_schema_py_declares(rig):
     assert [d for d in differences if "switch_events" in repr(d) or "decisions" in repr(d)] == []
 
 
+def history_row(function: str, on: bool, **times) -> dict:
+    """A row of ``Store.switch_history`` for zone 1."""
+    return {"zone_id": 1, "function": function, "on": on, "last_on": None, "last_on_monotonic": None,
+            "last_off": None, "last_off_monotonic": None, "starts": [], "starts_monotonic": [], **times}
+
+
 def test_history_maps_onto_the_guard_clock_and_times_ahead_of_the_wall_clock_count_as_now():
-    """Switch events carry wall-clock times; at start-up they map onto the monotonic clock
-    by how the two read then. One later than now means the wall clock went back while
-    the hub was down: it counts as now, never as a later instant."""
+    """Switch events of an earlier boot carry only wall-clock times: at start-up they map
+    onto the monotonic clock by how the two read then. One later than now means the wall
+    clock went back while the hub was down: it counts as now, never as a later instant."""
     now, guard_now = 1_790_000_000.0, 4_000.0
-    rows = [{"zone_id": 1, "function": "heat", "on": False, "last_on": now - 500, "last_off": now - 100,
-             "starts": [now - 4000, now - 500]},
-            {"zone_id": 1, "function": "cool", "on": True, "last_on": now + 3000, "last_off": now + 2000,
-             "starts": [now + 3000]}]
+    rows = [history_row("heat", False, last_on=now - 500, last_off=now - 100, starts=[now - 4000, now - 500]),
+            history_row("cool", True, last_on=now + 3000, last_off=now + 2000, starts=[now + 3000])]
     (equipment,) = equipment_from_history(rows, [1], now, guard_now).values()
     assert equipment.hub_start == guard_now
     assert equipment.heat == FunctionState(False, None, guard_now - 100, (guard_now - 500,))
     assert equipment.cool == FunctionState(True, guard_now, guard_now, (guard_now,))
+
+
+def test_history_of_this_boot_keeps_its_monotonic_times_and_the_latest_off_wins_on_the_guard_clock():
+    """The wall clock went forward an hour since these events (their wall times look an
+    hour older than they are); the monotonic times of this boot are exact, even one ahead
+    of start-up (an off counted from the end of a lease), and an off of an earlier boot
+    counts if it maps later."""
+    now, guard_now = 1_790_000_000.0, 4_000.0
+    rows = [history_row("heat", True, last_on=now - HOUR - 100, last_on_monotonic=guard_now - 100,
+                        last_off=now - 50, last_off_monotonic=guard_now - 2000,
+                        starts=[now - 300], starts_monotonic=[guard_now - 3000, guard_now - 100]),
+            history_row("cool", False, last_off=now - 4000, last_off_monotonic=guard_now + 30)]
+    (equipment,) = equipment_from_history(rows, [1], now, guard_now).values()
+    assert equipment.heat == FunctionState(True, guard_now - 100, guard_now - 50,
+                                           (guard_now - 3000, guard_now - 300, guard_now - 100))
+    assert equipment.cool == FunctionState(False, None, guard_now + 30, ())

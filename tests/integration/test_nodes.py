@@ -5,10 +5,14 @@ switches off when the lease ends."""
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 
 import pytest
+
+from rpymostat.monotonic import boot_id
+from rpymostat_relay.outputs import JOURNAL_FILE
 
 from tests.integration.procs import (ENROLLMENT_KEY, command_token, http, relay_api_url, start_hub,
                                      start_node, stored_readings, wait_until)
@@ -109,3 +113,6 @@ def test_a_relay_whose_hub_died_switches_off_when_the_lease_ends(tmp_path, procs
     relay.wait_for(r"lease of sim-heat ran out")
     assert relay.stop() == 0
     assert any("rpymostat-relay stopped" in line for line in relay.lines)
+    # the journal keeps the off on the machine's monotonic clock, the one this process reads
+    off = json.loads((tmp_path / "relay" / JOURNAL_FILE).read_text())["sim-heat"]
+    assert off["boot_id"] == boot_id() and 4.8 <= off["monotonic"] - commanded <= 6.5, off

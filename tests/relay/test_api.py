@@ -18,14 +18,16 @@ from tests.sensor.nodekit import inline
 
 TOKEN = "command-token-from-the-hub"
 START = 1_790_000_000.0
+BOOT = "relay-machine-boot-1"
 
 
 class Relay:
     """The relay's API and bank in memory; with ``timer_start``, a second Clock is the
-    bank's monotonic timer and ``step_wall`` moves the wall clock alone."""
+    bank's monotonic timer and ``step_wall`` moves the wall clock alone. The timer counts
+    in boot ``boot_id`` of the relay's machine."""
 
     def __init__(self, journal: dict | None = None, min_off_s: float = 300, pre_on: tuple = (),
-                 timer_start: float | None = None):
+                 timer_start: float | None = None, boot_id: str | None = BOOT):
         self.clock = Clock()
         self.clock.advance(START)
         self.timer = self.clock
@@ -38,14 +40,29 @@ class Relay:
             self.driver.set(output_id, True)
         self.changes: list[tuple] = []
         self.journal = MemoryJournal(journal)
+        self.min_off_s = min_off_s
+        self.boot_id = boot_id
+        self._start()
+
+    def _start(self):
         self.bank = OutputBank(clock=self.clock, driver=self.driver, run=inline, journal=self.journal,
-                               on_change=lambda *change: self.changes.append(change), min_off_s=min_off_s,
-                               timer=self.timer)
+                               on_change=lambda *change: self.changes.append(change), min_off_s=self.min_off_s,
+                               timer=self.timer, boot_id=self.boot_id)
         self.bank.boot()
         self.api = RelayAPI(bank=self.bank, node_id="relay-1", clock=self.clock,
                             gate=kit_gate(self.clock, "relay"))
         self.api.command_token = TOKEN
         self.client = StubTreq(self.api.resource())
+
+    def restart(self, boot_id: str | None = None, timer_start: float | None = None):
+        """The relay daemon starts again on the same journal and hardware. With
+        ``boot_id`` the machine rebooted meanwhile: its monotonic timer starts again
+        (at ``timer_start``)."""
+        if boot_id is not None:
+            self.boot_id = boot_id
+            self.timer = Clock()
+            self.timer.advance(timer_start)
+        self._start()
 
     def call(self, method, path, body=None, token=TOKEN, raw=None, host="relay", headers=None):
         headers = {"Host": host, **(headers or {})}
@@ -223,10 +240,11 @@ def test_on_inside_the_minimum_off_time_is_a_conflict():
 
 
 def test_minimum_off_time_survives_a_restart_that_found_an_output_on():
+    """``cool`` as a journal written before off times had a boot: a plain wall-clock time."""
     relay = Relay(journal={"heat": "on", "cool": START - 1000})
     assert relay.put("heat", {"state": "on", "lease_s": 30})[0] == 409, "went off at boot, just now"
     assert relay.put("cool", {"state": "on", "lease_s": 30})[0] == 200
-    assert relay.journal.entries == {"heat": START, "cool": "on"}
+    assert relay.journal.entries == {"heat": {"time": START, "boot_id": BOOT, "monotonic": START}, "cool": "on"}
 
 
 def test_stop_turns_everything_off():

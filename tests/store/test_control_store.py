@@ -15,8 +15,9 @@ def zone(store, name):
     return store.create_zone({"name": name, "default_target": {"mode": "off"}}, 1.0)["id"]
 
 
-def switch(zone_id, state, time, function="heat"):
-    return {"zone_id": zone_id, "function": function, "state": state, "time": time, "reason": "decision"}
+def switch(zone_id, state, time, function="heat", boot_id=None, monotonic=None):
+    return {"zone_id": zone_id, "function": function, "state": state, "time": time, "reason": "decision",
+            "boot_id": boot_id, "monotonic": monotonic}
 
 
 def decision(zone_id, time):
@@ -47,6 +48,31 @@ def test_the_history_follows_the_order_written_not_the_wall_clock_times(any_hub)
     (row,) = store.switch_history(0)
     assert (row["on"], row["last_on"], row["last_off"], row["starts"]) == (True, 1500.0, 2000.0,
                                                                            [900.0, 1000.0, 1500.0])
+
+
+def test_events_of_the_boot_asked_about_come_on_their_monotonic_clock(any_hub):
+    """Boot "b" began after the wall clock was set forward: its events' wall times are
+    later than they should be, and only its monotonic times say how they lie."""
+    store = any_hub.raw_store
+    zone_id = zone(store, "z")
+    store.record_control([], [
+        switch(zone_id, "on", 1000.0, boot_id="a", monotonic=500.0),
+        switch(zone_id, "off", 1100.0, boot_id="a", monotonic=600.0),
+        switch(zone_id, "on", 1050.0, function="cool", boot_id="a", monotonic=550.0),
+        switch(zone_id, "on", 1200.0),  # a hub that did not know its boot
+        switch(zone_id, "off", 1300.0),
+        switch(zone_id, "on", 9000.0, boot_id="b", monotonic=40.0),
+        switch(zone_id, "off", 9100.0, boot_id="b", monotonic=140.0),
+        switch(zone_id, "on", 9200.0, boot_id="b", monotonic=240.0),
+    ])
+    heat, cool = sorted(store.switch_history(1050.0, boot_id="b", monotonic_since=100.0),
+                        key=lambda row: row["function"] != "heat")
+    assert heat == {"zone_id": zone_id, "function": "heat", "on": True, "last_on": 9200.0, "last_on_monotonic": 240.0,
+                    "last_off": 1300.0, "last_off_monotonic": 140.0, "starts": [1200.0], "starts_monotonic": [240.0]}
+    assert (cool["on"], cool["last_on"], cool["last_on_monotonic"], cool["starts"]) == (True, 1050.0, None, [1050.0])
+    (heat,) = [row for row in store.switch_history(1050.0) if row["function"] == "heat"]
+    assert (heat["last_on_monotonic"], heat["last_off"], heat["last_off_monotonic"], heat["starts"],
+            heat["starts_monotonic"]) == (None, 9100.0, None, [1200.0, 9000.0, 9200.0], [])
 
 
 def test_a_database_that_cannot_be_written_is_unavailable(tmp_path):
@@ -91,4 +117,22 @@ def test_migration_0006_keeps_every_row_and_stops_sqlite_reusing_zone_ids(tmp_pa
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     store.delete_zone(2)
     assert zone(store, "c") == 3
+    store.close()
+
+
+def test_migration_0007_keeps_the_switch_events_with_no_boot_so_they_count_by_wall_time(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as conn:
+        command.upgrade(migrate._config(conn), "0006")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO zones (id, name, default_target, settings, created_at, updated_at) "
+                          "VALUES (1, 'a', '{}', '{}', 1, 1)"))
+        conn.execute(text("INSERT INTO switch_events (zone_id, function, state, time, reason) "
+                          "VALUES (1, 'heat', 'on', 5, 'decision'), (1, 'heat', 'off', 65, 'decision')"))
+    engine.dispose()
+    store = Store(str(engine.url))
+    store.open(100.0)
+    (row,) = store.switch_history(0, boot_id="this-boot", monotonic_since=0)
+    assert (row["last_on"], row["last_on_monotonic"], row["last_off"], row["last_off_monotonic"], row["starts"],
+            row["starts_monotonic"]) == (5.0, None, 65.0, None, [5.0], [])
     store.close()
