@@ -23,6 +23,7 @@ Prints figures; never passes or fails.
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import multiprocessing
 import random
@@ -196,9 +197,12 @@ def kill_rounds(root: Path, kills: int, rng: random.Random) -> Ingest:
         poster.join()
     seconds = time.monotonic() - started
     hub.stop()
+    return tally(posters, set(stored_readings(home)), kills, seconds)
+
+
+def tally(posters: list[Poster], stored: set[tuple[str, float]], kills: int, seconds: float) -> Ingest:
     if not all(p.acknowledged for p in posters):
         raise SystemExit("a connection had no reading acknowledged: the load did not run")
-    stored = set(stored_readings(home))
     acknowledged = {r for p in posters for r in p.acknowledged}
     unanswered = {r for p in posters for r in p.unanswered}
     return Ingest(kills, seconds, len(acknowledged), len(acknowledged - stored), len(unanswered),
@@ -467,20 +471,26 @@ def run_clients(url: str, addresses: list[str], token: str, seconds: float):
 
 
 def flood(url: str) -> Flood:
-    """401s while the addresses spend their bursts, then over whole periods of the
-    throttle's ``every_s`` (each address earns one try per period)."""
     addresses = [f"127.0.1.{i}" for i in range(1, ADDRESSES + 1)]
     results = run_clients(url, addresses, WRONG, FLOOD_S)
-    fails = [t for r in results for times in r[0].values() for t in times]
+    fails = sorted(t for r in results for times in r[0].values() for t in times)
     first_429 = [t for r in results for t in r[1].values()]
     if len(first_429) < ADDRESSES:
         raise SystemExit(f"only {len(first_429)} of {ADDRESSES} addresses were throttled in {FLOOD_S:g} s")
     burst_s = max(first_429)
+    return Flood(FLOOD_S, len(fails), sum(r[2][429] for r in results), sum(r[2][None] for r in results),
+                 bisect.bisect_right(fails, burst_s), burst_s, steady_rate(fails, burst_s))
+
+
+def steady_rate(fails: list[float], burst_s: float) -> float:
+    """401s per second once every address spent its burst, over whole periods of the
+    throttle's ``every_s`` (each address earns one try per period; a part of a period
+    would count some addresses' tries and not others')."""
     every_s = FailureLimit().every_s
     periods_s = every_s * ((FLOOD_S - burst_s) // every_s)
-    steady = sum(1 for t in fails if burst_s < t <= burst_s + periods_s) / periods_s if periods_s else float("nan")
-    return Flood(FLOOD_S, len(fails), sum(r[2][429] for r in results), sum(r[2][None] for r in results),
-                 sum(1 for t in fails if t <= burst_s), burst_s, steady)
+    if not periods_s:
+        return float("nan")
+    return (bisect.bisect_right(fails, burst_s + periods_s) - bisect.bisect_right(fails, burst_s)) / periods_s
 
 
 def valid_rate(url: str, admin: str) -> float:
