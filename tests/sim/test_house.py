@@ -118,7 +118,9 @@ def test_one_room_settles_at_outdoor_plus_power_over_conductance(
     house = House(params, Weather.constant(outdoor))
     house.step(1e15, {"heat": True})
     rise = power / (envelope_air + series(air_mass, envelope_mass))
-    assert house.air_c("room") == pytest.approx(outdoor + rise, rel=1e-6, abs=1e-6)
+    # An implicit step of length dt stops short of the fixed point by about C / (G dt) of the
+    # start's distance from it: up to ~1e-6 K for a heavy mass on a weak link.
+    assert house.air_c("room") == pytest.approx(outdoor + rise, rel=1e-6, abs=1e-5)
 
 
 # -- dynamics -------------------------------------------------------------------
