@@ -80,8 +80,8 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["rpymostat*"]),
     include_package_data=True,
-    package_data={"rpymostat": ["store/migrations/*.py", "store/migrations/*.mako",
-                                "store/migrations/versions/*.py", "sim/data/*.csv.gz"]},
+    package_data={"rpymostat": ["hub/store/migrations/*.py", "hub/store/migrations/*.mako",
+                                "hub/store/migrations/versions/*.py", "sim/data/*.csv.gz"]},
     install_requires=["attrs>=23.1", "isodate>=0.6.1"],
     extras_require=EXTRAS,
     entry_points={
@@ -91,14 +91,14 @@ setup(
             "rpymostat-relay = rpymostat_relay.cli:main",
         ],
         "rpymostat.aggregation": [
-            "single = rpymostat.aggregation:Single",
-            "mean = rpymostat.aggregation:Mean",
-            "weighted_mean = rpymostat.aggregation:WeightedMean",
-            "min = rpymostat.aggregation:Minimum",
-            "max = rpymostat.aggregation:Maximum",
+            "single = rpymostat.core.control.aggregation:Single",
+            "mean = rpymostat.core.control.aggregation:Mean",
+            "weighted_mean = rpymostat.core.control.aggregation:WeightedMean",
+            "min = rpymostat.core.control.aggregation:Minimum",
+            "max = rpymostat.core.control.aggregation:Maximum",
         ],
         "rpymostat.decision": [
-            "hysteresis = rpymostat.hysteresis:Hysteresis",
+            "hysteresis = rpymostat.core.control.hysteresis:Hysteresis",
         ],
         "rpymostat_sensor.drivers": [
             "w1 = rpymostat_sensor.drivers.w1:W1Driver",

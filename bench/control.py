@@ -18,11 +18,11 @@ import sys
 import time
 from pathlib import Path
 
-from rpymostat.aggregation import Mean
-from rpymostat.decide import Equipment, FunctionState, Inputs, Settings, decide
-from rpymostat.hysteresis import Hysteresis
-from rpymostat.readings import Reading
-from rpymostat.target import SensorWeight, Target
+from rpymostat.core.control.aggregation import Mean
+from rpymostat.core.control.decide import Equipment, FunctionState, Inputs, Settings, decide
+from rpymostat.core.control.hysteresis import Hysteresis
+from rpymostat.core.readings import Reading
+from rpymostat.core.target import SensorWeight, Target
 
 NOW = 1_800_000_000.0
 ZONE_COUNTS = (1, 10, 100)
@@ -102,8 +102,8 @@ def service_hub(count: int, folder: str):
     from treq.testing import StubTreq
     from twisted.web.resource import Resource
 
-    from rpymostat.control import attach_control
-    from rpymostat.timeutil import format_time
+    from rpymostat.core.timeutil import format_time
+    from rpymostat.hub.control import attach_control
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the in-memory hub of the tests
     from tests.hubkit import Hub, relay_node, sensor_node
 

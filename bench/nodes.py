@@ -20,8 +20,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.integration.procs import (ENROLLMENT_KEY, Proc, http, start_hub,  # noqa: E402
-                                     start_node, wait_until)
+from tests.integration.procs import ENROLLMENT_KEY, Proc, http, start_hub, start_node, wait_until  # noqa: E402
 
 IDLE_S = 3.0
 

@@ -14,11 +14,11 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from rpymostat.rules import Rule
-from rpymostat.schedule import compile_cron, occurrences
-from rpymostat.target import Target
-from rpymostat.timeline import ZoneSchedule, resolve_timeline
-from rpymostat.timeutil import UTC
+from rpymostat.core.schedule.occurrences import compile_cron, occurrences
+from rpymostat.core.schedule.rules import Rule
+from rpymostat.core.schedule.timeline import ZoneSchedule, resolve_timeline
+from rpymostat.core.target import Target
+from rpymostat.core.timeutil import UTC
 
 TZ = ZoneInfo("America/New_York")
 START = datetime(2026, 3, 5, tzinfo=UTC)  # the window crosses the spring-forward night

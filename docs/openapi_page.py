@@ -17,7 +17,7 @@ def _bounds(schema: dict) -> str:
 
 
 def render() -> str:
-    from rpymostat.api.hub import HubAPI
+    from rpymostat.hub.api.app import HubAPI
 
     doc = HubAPI.build_openapi()
     lines = ["# HTTP API reference", "",

@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from rpymostat import __version__
-from rpymostat.config import ConfigError, home_dir, load_hub_config
+from rpymostat.hub.config import load_hub_config
+from rpymostat.runtime.config import ConfigError, home_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         if not 0 < args.speed <= 3600:
             print("rpymostat: --speed must be within 0..3600", file=sys.stderr)
             return 2
-        from rpymostat.demo import run_demo
+        from rpymostat.sim.demo import run_demo
 
         return run_demo(Path(args.home) if args.home else None, args.port, args.speed, args.weather)
     if args.command == "token":
@@ -103,9 +104,9 @@ def _with_store(config, work) -> int:
     """``work(store)`` on the hub's database, for the tools that run beside the hub; its
     home must be private (a file tightened is a warning on stderr: stdout carries the
     result alone)."""
-    from rpymostat.hub import private_home
-    from rpymostat.private import NotPrivate
-    from rpymostat.store.store import Store
+    from rpymostat.hub.service import private_home
+    from rpymostat.hub.store.store import Store
+    from rpymostat.runtime.private import NotPrivate
 
     start_logging(sys.stderr)
     try:
@@ -122,7 +123,7 @@ def _with_store(config, work) -> int:
 
 
 def token_command(args, config) -> int:
-    from rpymostat.timeutil import format_time
+    from rpymostat.core.timeutil import format_time
 
     if args.token_command == "create" and (args.role == "device") != bool(args.node_id):
         print("rpymostat: " + ("a device token speaks for one node: add --node ID" if args.role == "device"
@@ -145,8 +146,8 @@ def token_command(args, config) -> int:
 def node_command(args, config) -> int:
     """``node re-enroll``: works on the database, so it needs no running hub (and no admin
     token); a running hub stops accepting the revoked tokens when it next reloads them."""
-    from rpymostat.store.errors import NotFound
-    from rpymostat.timeutil import format_time
+    from rpymostat.core.errors import NotFound
+    from rpymostat.core.timeutil import format_time
 
     def work(store) -> int:
         try:
@@ -162,8 +163,7 @@ def node_command(args, config) -> int:
 
 
 def start_logging(stream=sys.stdout) -> None:
-    from twisted.logger import LogLevel, FilteringLogObserver, LogLevelFilterPredicate, globalLogBeginner
-    from twisted.logger import formatEvent
+    from twisted.logger import FilteringLogObserver, LogLevel, LogLevelFilterPredicate, formatEvent, globalLogBeginner
 
     def observer(event):
         if event.get("log_namespace", "").endswith("_HTTP11ClientFactory"):
@@ -182,18 +182,18 @@ def start_logging(stream=sys.stdout) -> None:
 
 
 def run_hub(config) -> int:
-    from rpymostat.nodeproc import install_reactor
+    from rpymostat.runtime.process import install_reactor
 
     reactor = install_reactor(tls=config.tls)
     start_logging()
     from twisted.logger import Logger
 
-    from rpymostat.hub import HubService
-    from rpymostat.private import NotPrivate
-    from rpymostat.sdnotify import notify
-    from rpymostat.tls import CertificateError
+    from rpymostat.hub.service import HubService
+    from rpymostat.runtime.private import NotPrivate
+    from rpymostat.runtime.sdnotify import notify
+    from rpymostat.runtime.tls import CertificateError
 
-    log = Logger(namespace="rpymostat.hub")
+    log = Logger(namespace="rpymostat.hub.service")
     service = HubService(config, reactor, announce=lambda text: print(text, flush=True))
     outcome = {"code": 0}
 

@@ -1,5 +1,5 @@
 """The relay node's own small API (DESIGN §4), built like the hub's: routes declared once
-with :class:`rpymostat.api.routing.Routes`, JSON errors, an OpenAPI document whose
+with :class:`rpymostat.web.routing.Routes`, JSON errors, an OpenAPI document whose
 schemas validate the requests.
 
 Only the hub may command the outputs: every route but health needs
@@ -14,12 +14,12 @@ import hmac
 from twisted.internet.defer import inlineCallbacks
 
 from rpymostat import __version__
-from rpymostat.api.auth import WrongCredential, bearer, unauthorized
-from rpymostat.api.gate import Gate
-from rpymostat.api.http import ApiError
-from rpymostat.api.routing import Routes, Validators
-from rpymostat.api.shapes import ID_PATTERN, obj, ref
-from rpymostat.timeutil import format_time
+from rpymostat.core.timeutil import format_time
+from rpymostat.web.auth import WrongCredential, bearer, unauthorized
+from rpymostat.web.gate import Gate
+from rpymostat.web.http import ApiError
+from rpymostat.web.routing import Routes, Validators
+from rpymostat.web.shapes import ID_PATTERN, obj, ref
 from rpymostat_relay.drivers import RelayError, UnknownOutput
 from rpymostat_relay.outputs import OutputState, TooSoon
 

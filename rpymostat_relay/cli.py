@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from rpymostat.nodecli import COMMON_FLAGS, node_parser, run_daemon
+from rpymostat.node.cli import COMMON_FLAGS, node_parser, run_daemon
 
 
 def build_parser():
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         return load_relay_config(config_file, flags=flags)
 
     def build(config, reactor, clock):
-        from rpymostat.sim.clock import boot_for, timer_for
+        from rpymostat.runtime.clock import boot_for, timer_for
         from rpymostat_relay.service import RelayService
 
         return RelayService(config, reactor, clock, timer_for(reactor, args.speed), boot_for(args.speed))

@@ -1,4 +1,4 @@
-"""The relay node's settings (see :mod:`rpymostat.nodeconfig` for where they come from)."""
+"""The relay node's settings (see :mod:`rpymostat.node.config` for where they come from)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import Any, Mapping
 
 import attrs
 
-from rpymostat.api.gate import OriginError, parse_origin
-from rpymostat.config import DEFAULT_LIMITS, LIMIT_FIELDS, ConfigError
-from rpymostat.nodeconfig import COMMON_FIELDS, NodeConfig, load_node_settings
+from rpymostat.node.config import COMMON_FIELDS, NodeConfig, load_node_settings
+from rpymostat.runtime.config import DEFAULT_LIMITS, LIMIT_FIELDS, ConfigError
+from rpymostat.web.gate import OriginError, parse_origin
+
 DEFAULT_PORT = 8574
 # Only the hub, and now and then a person, talks to a relay node.
 DEFAULT_MAX_CONNECTIONS = 64

@@ -19,8 +19,8 @@ from twisted.internet.defer import CancelledError, Deferred, inlineCallbacks, su
 from twisted.logger import Logger
 
 from rpymostat import __version__
-from rpymostat.nodeclient import HubRefused, HubUnreachable
-from rpymostat.timeutil import format_time
+from rpymostat.core.timeutil import format_time
+from rpymostat.node.client import HubRefused, HubUnreachable
 
 log = Logger(namespace="rpymostat.relay")
 RETRY_S = 5.0

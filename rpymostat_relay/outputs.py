@@ -13,7 +13,7 @@ Every change of state is passed to ``on_change(output_id, on, time, reason)`` wi
 reason the hub understands (command, lease_expired, boot, stop, error).
 
 Leases and the minimum off time are durations: they run on ``timer``, the node's
-monotonic clock (``rpymostat.monotonic``), so a stepped wall clock neither ends them
+monotonic clock (``rpymostat.runtime.monotonic``), so a stepped wall clock neither ends them
 early nor holds an output on for as long as the step. ``OutputState``'s times are on it
 too. Wall-clock times (``clock``) are what leaves the process: the times in
 ``on_change``, and in the journal, which must outlive a reboot. The journal keeps each
@@ -37,8 +37,8 @@ import attrs
 from twisted.internet.defer import DeferredLock, inlineCallbacks
 from twisted.logger import Logger
 
-from rpymostat.monotonic import timer_time, wall_time
-from rpymostat.private import write_private
+from rpymostat.runtime.monotonic import timer_time, wall_time
+from rpymostat.runtime.private import write_private
 from rpymostat_relay.drivers import RelayError, UnknownOutput
 
 log = Logger(namespace="rpymostat.relay")

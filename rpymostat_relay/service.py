@@ -11,18 +11,18 @@ from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
-from rpymostat.api.gate import Gate, HostCheck, Settings
-from rpymostat.api.site import LISTEN_BACKLOG, QuietSite, fit_descriptors
-from rpymostat.config import connection_limits
-from rpymostat.credentials import FILE as CREDENTIALS_FILE
-from rpymostat.discovery import HubBrowser
-from rpymostat.hublink import HubLink
-from rpymostat.identity import node_id
-from rpymostat.nodeproc import thread_runner
-from rpymostat.plugins import load_class, with_clock
-from rpymostat.private import keep_private_if_present, private_dir
-from rpymostat.sim.clock import boot_for, timer_for
-from rpymostat.tls import Certificate, ensure_certificate, http_client, server_endpoint
+from rpymostat.node.credentials import FILE as CREDENTIALS_FILE
+from rpymostat.node.discovery import HubBrowser
+from rpymostat.node.identity import node_id
+from rpymostat.node.link import HubLink
+from rpymostat.runtime.clock import boot_for, timer_for
+from rpymostat.runtime.config import connection_limits
+from rpymostat.runtime.plugins import load_class, with_clock
+from rpymostat.runtime.private import keep_private_if_present, private_dir
+from rpymostat.runtime.process import thread_runner
+from rpymostat.runtime.tls import Certificate, ensure_certificate, http_client, server_endpoint
+from rpymostat.web.gate import Gate, HostCheck, Settings
+from rpymostat.web.site import LISTEN_BACKLOG, QuietSite, fit_descriptors
 from rpymostat_relay.api import RelayAPI
 from rpymostat_relay.config import RelayConfig
 from rpymostat_relay.daemon import RelayNode
@@ -49,7 +49,7 @@ class RelayService(Service):
     def __init__(self, config: RelayConfig, reactor, clock=None, timer=None, boot_id: str | None = None):
         """``clock`` is the wall clock (the reactor unless the demo speeds it up), ``timer``
         the monotonic one for leases and the minimum off time, and ``boot_id`` the boot of
-        the machine it counts in (``rpymostat.sim.clock.boot_for``). Without ``timer``:
+        the machine it counts in (``rpymostat.runtime.clock.boot_for``). Without ``timer``:
         the machine's monotonic clock and its boot."""
         self.config = config
         self.reactor = reactor

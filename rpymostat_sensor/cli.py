@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from rpymostat.nodecli import COMMON_FLAGS, node_parser, run_daemon
+from rpymostat.node.cli import COMMON_FLAGS, node_parser, run_daemon
 
 
 def build_parser():

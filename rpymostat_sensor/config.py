@@ -1,4 +1,4 @@
-"""The sensor node's settings (see :mod:`rpymostat.nodeconfig` for where they come from)."""
+"""The sensor node's settings (see :mod:`rpymostat.node.config` for where they come from)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 import attrs
 
-from rpymostat.nodeconfig import COMMON_FIELDS, NodeConfig, load_node_settings
+from rpymostat.node.config import COMMON_FIELDS, NodeConfig, load_node_settings
 from rpymostat_sensor.queue import DEFAULT_MAX_ENTRIES
 
 FIELDS = {**COMMON_FIELDS, "report_interval_s": int, "retention_days": float, "max_queued": int}
@@ -25,7 +25,7 @@ class SensorConfig(NodeConfig):
 
 def load_sensor_config(config_file: str | None = None, environ: Mapping[str, str] = os.environ,
                        flags: Mapping[str, Any] = {}) -> SensorConfig:
-    from rpymostat.config import ConfigError
+    from rpymostat.runtime.config import ConfigError
 
     values = load_node_settings("sensor", FIELDS, DEFAULTS, config_file, environ, flags)
     if not 1 <= values["report_interval_s"] <= 3600:

@@ -39,9 +39,9 @@ from twisted.internet.defer import CancelledError, Deferred, inlineCallbacks, su
 from twisted.logger import Logger
 
 from rpymostat import __version__
-from rpymostat.discovery import Backoff
-from rpymostat.nodeclient import HubRefused, HubUnreachable
-from rpymostat.timeutil import format_time
+from rpymostat.core.timeutil import format_time
+from rpymostat.node.client import HubRefused, HubUnreachable
+from rpymostat.node.discovery import Backoff
 from rpymostat_sensor.drivers import SensorInfo
 from rpymostat_sensor.queue import QueuedReading
 
@@ -190,7 +190,7 @@ class Machine:
 
 
 class SensorNode:
-    """``link`` is a :class:`rpymostat.hublink.HubLink` whose ``registration`` and
+    """``link`` is a :class:`rpymostat.node.link.HubLink` whose ``registration`` and
     ``on_registered`` are this node's methods of the same names."""
 
     def __init__(self, *, clock, driver, queue, node_id: str, name: str, run: Callable,

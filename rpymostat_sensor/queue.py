@@ -12,7 +12,7 @@ so that two spellings of one instant are one reading.
 Bounds: ``prune(now)`` drops readings older than ``retention_s`` (default 7 days); the
 queue never holds more than ``max_entries`` (the oldest go first), checked on every append.
 
-The file is created 0600 and checked at every open (:mod:`rpymostat.private`): readings
+The file is created 0600 and checked at every open (:mod:`rpymostat.runtime.private`): readings
 are the household's business.
 
 Threads: one SQLite connection guarded by a lock, so any thread of the daemon's pool can
@@ -29,8 +29,8 @@ from typing import Iterable
 
 import attrs
 
-from rpymostat.private import private_sqlite
-from rpymostat.timeutil import format_time, is_finite_number, parse_time, to_timestamp
+from rpymostat.core.timeutil import format_time, is_finite_number, parse_time, to_timestamp
+from rpymostat.runtime.private import private_sqlite
 
 DEFAULT_RETENTION_S = 7 * 24 * 3600.0
 DEFAULT_MAX_ENTRIES = 100_000

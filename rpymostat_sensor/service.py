@@ -10,14 +10,14 @@ from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
-from rpymostat.credentials import FILE as CREDENTIALS_FILE
-from rpymostat.discovery import HubBrowser
-from rpymostat.hublink import HubLink
-from rpymostat.identity import node_id
-from rpymostat.nodeproc import thread_runner
-from rpymostat.plugins import load_class, with_clock
-from rpymostat.private import keep_private_if_present, private_dir
-from rpymostat.tls import http_client
+from rpymostat.node.credentials import FILE as CREDENTIALS_FILE
+from rpymostat.node.discovery import HubBrowser
+from rpymostat.node.identity import node_id
+from rpymostat.node.link import HubLink
+from rpymostat.runtime.plugins import load_class, with_clock
+from rpymostat.runtime.private import keep_private_if_present, private_dir
+from rpymostat.runtime.process import thread_runner
+from rpymostat.runtime.tls import http_client
 from rpymostat_sensor.config import SensorConfig
 from rpymostat_sensor.daemon import SensorNode
 from rpymostat_sensor.queue import ReadingQueue

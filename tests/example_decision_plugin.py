@@ -9,8 +9,8 @@ when the temperature goes missing or too high.
 
 import attrs
 
-from rpymostat.decide import Inputs, Proposal
-from rpymostat.hysteresis import Hysteresis
+from rpymostat.core.control.decide import Inputs, Proposal
+from rpymostat.core.control.hysteresis import Hysteresis
 
 AUX_BELOW_DEFAULT = 2.0
 

@@ -13,13 +13,13 @@ from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.task import Clock
 from twisted.web.resource import Resource
 
-from rpymostat.api.auth import TokenBook, TokenReloads
-from rpymostat.api.gate import Gate, HostCheck
-from rpymostat.api.hub import HubAPI
-from rpymostat.live import Live
-from rpymostat.store.aio import AsyncStore, ReadingWriter
-from rpymostat.store.store import Store
-from rpymostat.tokens import hash_token
+from rpymostat.hub.api.app import HubAPI
+from rpymostat.hub.auth import TokenBook, TokenReloads
+from rpymostat.hub.live import Live
+from rpymostat.hub.store.aio import AsyncStore, ReadingWriter
+from rpymostat.hub.store.store import Store
+from rpymostat.hub.tokens import hash_token
+from rpymostat.web.gate import Gate, HostCheck
 
 START = 1_790_000_000.0  # 2026-09-21T14:13:20Z
 ENROLLMENT_KEY = "test-enrollment-key"
@@ -154,7 +154,7 @@ class Hub:
 
     def dump(self) -> dict:
         """Every row of every table, to show that a refused request changed nothing."""
-        from rpymostat.store.schema import metadata
+        from rpymostat.hub.store.schema import metadata
 
         with self.raw_store.engine.connect() as conn:
             return {name: sorted(map(repr, conn.execute(table.select()).all()))

@@ -2,10 +2,10 @@
 
 import pytest
 
-from rpymostat import plugins
-from rpymostat.aggregation import Aggregate, Dropped, Maximum, Mean, Minimum, Single, WeightedMean
-from rpymostat.readings import Reading
-from rpymostat.target import SensorWeight
+from rpymostat.core.control.aggregation import Aggregate, Dropped, Maximum, Mean, Minimum, Single, WeightedMean
+from rpymostat.core.readings import Reading
+from rpymostat.core.target import SensorWeight
+from rpymostat.runtime import plugins
 
 NOW = 100_000.0
 INTERVAL = 30.0

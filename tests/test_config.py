@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from rpymostat.config import (DEFAULT_LIMITS, ConfigError, ConnectionLimits, HubConfig, connection_limits,
-                              home_dir, load_hub_config)
+from rpymostat.hub.config import HubConfig, load_hub_config
+from rpymostat.runtime.config import DEFAULT_LIMITS, ConfigError, ConnectionLimits, connection_limits, home_dir
 
 
 def test_home_dir_precedence(tmp_path):
@@ -148,7 +148,7 @@ def test_the_hub_command_refuses_a_weak_key_before_starting(tmp_path, capsys):
 def test_keys_made_by_generators_are_accepted(tmp_path):
     import secrets
 
-    from rpymostat.tokens import key_weakness, new_enrollment_key
+    from rpymostat.hub.tokens import key_weakness, new_enrollment_key
 
     for _ in range(200):
         for key in (new_enrollment_key(), secrets.token_hex(16), secrets.token_hex(32)):
@@ -159,10 +159,10 @@ def test_keys_made_by_generators_are_accepted(tmp_path):
 
 
 def test_the_hub_generates_a_256_bit_enrollment_key_on_first_start(tmp_path):
-    from rpymostat.hub import prepare_store
-    from rpymostat.store.aio import AsyncStore
-    from rpymostat.store.store import Store
-    from rpymostat.tokens import key_weakness
+    from rpymostat.hub.service import prepare_store
+    from rpymostat.hub.store.aio import AsyncStore
+    from rpymostat.hub.store.store import Store
+    from rpymostat.hub.tokens import key_weakness
 
     said: list[str] = []
     store = Store(f"sqlite:///{tmp_path / 'hub.db'}")

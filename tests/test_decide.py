@@ -6,12 +6,20 @@ from pathlib import Path
 
 import pytest
 
-from rpymostat import plugins
-from rpymostat.decide import (
-    Commands, Decision, Equipment, FunctionState, Inputs, Proposal, Settings, action_of, decide,
+from rpymostat.core.control.decide import (
+    Commands,
+    Decision,
+    Equipment,
+    FunctionState,
+    Inputs,
+    Proposal,
+    Settings,
+    action_of,
+    decide,
 )
-from rpymostat.hysteresis import Hysteresis
-from rpymostat.target import Target
+from rpymostat.core.control.hysteresis import Hysteresis
+from rpymostat.core.target import Target
+from rpymostat.runtime import plugins
 from tests.example_decision_plugin import TwoStage
 
 NOW = 1_000_000.0

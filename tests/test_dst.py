@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rpymostat.rules import Rule
-from rpymostat.schedule import compile_cron, cron_firings, local_instant, occurrences, parse_interval
-from rpymostat.target import Target
-from rpymostat.timeline import ZoneSchedule, resolve_timeline
-from rpymostat.timeutil import UTC
+from rpymostat.core.schedule.occurrences import compile_cron, cron_firings, local_instant, occurrences, parse_interval
+from rpymostat.core.schedule.rules import Rule
+from rpymostat.core.schedule.timeline import ZoneSchedule, resolve_timeline
+from rpymostat.core.target import Target
+from rpymostat.core.timeutil import UTC
 
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -5,12 +5,20 @@ import math
 import attrs
 import pytest
 
-from rpymostat import settings as hub_settings
-from rpymostat.guard import (
-    Commands, Equipment, FunctionState, Inputs, Settings, apply, guard, restarted, safe_target,
+from rpymostat.core import settings as hub_settings
+from rpymostat.core.control.guard import (
+    Commands,
+    Equipment,
+    FunctionState,
+    Inputs,
+    Settings,
+    apply,
+    guard,
+    restarted,
+    safe_target,
     switched_off,
 )
-from rpymostat.target import Target
+from rpymostat.core.target import Target
 
 NOW = 1_000_000.0
 FRESH = NOW - 10.0          # stale at NOW + 80 with the default 30 s report interval

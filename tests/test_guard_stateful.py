@@ -10,18 +10,31 @@ history shows up too.
 import math
 import os
 
-from hypothesis import settings, strategies as st
+from hypothesis import settings
+from hypothesis import strategies as st
 from hypothesis.stateful import (
-    RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
 )
 
-from rpymostat.aggregation import Maximum, Mean, Minimum, Single, WeightedMean
-from rpymostat.decide import (
-    Commands, Equipment, Inputs, Proposal, Settings, apply, decide, restarted, switched_off,
+from rpymostat.core.control.aggregation import Maximum, Mean, Minimum, Single, WeightedMean
+from rpymostat.core.control.decide import (
+    Commands,
+    Equipment,
+    Inputs,
+    Proposal,
+    Settings,
+    apply,
+    decide,
+    restarted,
+    switched_off,
 )
-from rpymostat.hysteresis import Hysteresis
-from rpymostat.readings import Reading
-from rpymostat.target import FAN_MODES, MODES, Target
+from rpymostat.core.control.hysteresis import Hysteresis
+from rpymostat.core.readings import Reading
+from rpymostat.core.target import FAN_MODES, MODES, Target
 
 SENSORS = ("a", "b")
 GUARDED = ("heat", "aux", "cool")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 
-from rpymostat.credentials import load_credentials
-from rpymostat.hublink import HubLink
+from rpymostat.node.credentials import load_credentials
+from rpymostat.node.link import HubLink
 from tests.hubkit import ENROLLMENT_KEY, Hub
 from tests.sensor.nodekit import FlakyHttp
 
@@ -28,7 +28,7 @@ def logged():
     lines: list[tuple[LogLevel, str]] = []
 
     def observe(event):
-        if event.get("log_namespace") == "rpymostat.hublink":
+        if event.get("log_namespace") == "rpymostat.node.link":
             lines.append((event["log_level"], formatEvent(event)))
 
     globalLogPublisher.addObserver(observe)

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from rpymostat.identity import machine_identity, node_id
+from rpymostat.node.identity import machine_identity, node_id
 
 PI_CPUINFO = """processor\t: 0
 BogoMIPS\t: 108.00

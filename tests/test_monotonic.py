@@ -12,8 +12,8 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import Clock
 from twisted.logger import globalLogPublisher
 
-from rpymostat.monotonic import MonotonicClock, boot_id, timer_time, wall_time
-from rpymostat.sim.clock import ScaledClock, boot_for, timer_for
+from rpymostat.runtime.clock import ScaledClock, boot_for, timer_for
+from rpymostat.runtime.monotonic import MonotonicClock, boot_id, timer_time, wall_time
 
 
 class FakeLoop:
@@ -154,6 +154,6 @@ def test_the_boot_is_read_from_the_kernel_and_unknown_where_it_is_not_said(tmp_p
 
 
 def test_a_timer_at_the_demo_speed_belongs_to_no_boot(monkeypatch):
-    monkeypatch.setattr("rpymostat.sim.clock.boot_id", lambda: "this-boot")
+    monkeypatch.setattr("rpymostat.runtime.clock.boot_id", lambda: "this-boot")
     assert boot_for(None) == boot_for(1) == "this-boot"
     assert boot_for(60) is None

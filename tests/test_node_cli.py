@@ -7,7 +7,7 @@ import pytest
 
 from rpymostat import cli
 from rpymostat.cli import main
-from rpymostat.store.store import Store
+from rpymostat.hub.store.store import Store
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ import pytest
 
 PROBE = """
 import sys
-from rpymostat.nodeproc import install_reactor
+from rpymostat.runtime.process import install_reactor
 install_reactor(tls={tls})
 import twisted.internet.tcp, treq
 print(sys.modules.get("OpenSSL") is not None)

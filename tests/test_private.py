@@ -10,11 +10,10 @@ import stat
 import pytest
 from twisted.logger import capturedLogs, formatEvent
 
-from rpymostat.config import HubConfig
-from rpymostat.hub import private_home
-from rpymostat.private import (NotPrivate, keep_private, private_dir, private_file, private_sqlite,
-                               write_private)
-from rpymostat.store.store import Store, sqlite_file
+from rpymostat.hub.config import HubConfig
+from rpymostat.hub.service import private_home
+from rpymostat.hub.store.store import Store, sqlite_file
+from rpymostat.runtime.private import NotPrivate, keep_private, private_dir, private_file, private_sqlite, write_private
 
 
 def mode(path) -> int:

@@ -3,9 +3,10 @@
 import math
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from rpymostat.readings import Reading, age_problem, invalid_reason, stale_at
+from rpymostat.core.readings import Reading, age_problem, invalid_reason, stale_at
 
 
 @pytest.mark.parametrize("value, crc_failure, reason", [

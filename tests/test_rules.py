@@ -1,4 +1,4 @@
-"""Rule parsing and validation, holds, and the JSON Schemas (rpymostat.rules)."""
+"""Rule parsing and validation, holds, and the JSON Schemas (rpymostat.core.schedule.rules)."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -6,12 +6,18 @@ from zoneinfo import ZoneInfo
 import jsonschema
 import pytest
 
-from rpymostat.rules import (
-    SCHEMAS, HoldRequest, RuleError, parse_hold, patch_rule, rule_from_json, rule_from_record,
+from rpymostat.core.schedule.rules import (
+    SCHEMAS,
+    HoldRequest,
+    RuleError,
+    parse_hold,
+    patch_rule,
+    rule_from_json,
+    rule_from_record,
     rule_to_json,
 )
-from rpymostat.target import Target
-from rpymostat.timeutil import UTC
+from rpymostat.core.target import Target
+from rpymostat.core.timeutil import UTC
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)

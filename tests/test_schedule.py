@@ -1,19 +1,27 @@
-"""Cron firings, ISO 8601 intervals and rule occurrences (rpymostat.schedule)."""
+"""Cron firings, ISO 8601 intervals and rule occurrences (rpymostat.core.schedule.occurrences)."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from croniter import croniter
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from rpymostat.rules import Rule
-from rpymostat.schedule import (
-    CronError, IntervalError, compile_cron, cron_firings, next_firing, occurrences,
-    parse_interval, previous_firing, wall_firings,
+from rpymostat.core.schedule.occurrences import (
+    CronError,
+    IntervalError,
+    compile_cron,
+    cron_firings,
+    next_firing,
+    occurrences,
+    parse_interval,
+    previous_firing,
+    wall_firings,
 )
-from rpymostat.target import Target
-from rpymostat.timeutil import UTC
+from rpymostat.core.schedule.rules import Rule
+from rpymostat.core.target import Target
+from rpymostat.core.timeutil import UTC
 
 NY = ZoneInfo("America/New_York")
 UTC_ZONE = ZoneInfo("UTC")

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from rpymostat.api.site import RESERVED_DESCRIPTORS
-from rpymostat.config import DEFAULT_LIMITS
+from rpymostat.runtime.config import DEFAULT_LIMITS
+from rpymostat.web.site import RESERVED_DESCRIPTORS
 from rpymostat_relay.config import DEFAULT_MAX_CONNECTIONS
 
 UNITS = Path(__file__).resolve().parent.parent / "systemd"

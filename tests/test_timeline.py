@@ -1,4 +1,4 @@
-"""Timeline resolution, current state, holds and schedule plugins (rpymostat.timeline)."""
+"""Timeline resolution, current state, holds and schedule plugins (rpymostat.core.schedule.timeline)."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -6,20 +6,29 @@ from zoneinfo import ZoneInfo
 import attrs
 import jsonschema
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from rpymostat.rules import SCHEMAS, HoldRequest, Rule
-from rpymostat.schedule import occurrences
-from rpymostat.schedule_plugins import (
-    PluginUse, is_schedule_plugin, load_schedule_plugins, settings_problems,
+from rpymostat.core.schedule import plugins as schedule_plugins
+from rpymostat.core.schedule.occurrences import occurrences
+from rpymostat.core.schedule.plugins import (
+    PluginUse,
+    is_schedule_plugin,
+    load_schedule_plugins,
+    settings_problems,
 )
-from rpymostat import schedule_plugins
-from rpymostat.target import Target
-from rpymostat.timeline import (
-    Conflict, ZoneSchedule, current_state, make_hold, resolve_timeline, state_to_json,
+from rpymostat.core.schedule.rules import SCHEMAS, HoldRequest, Rule
+from rpymostat.core.schedule.timeline import (
+    Conflict,
+    ZoneSchedule,
+    current_state,
+    make_hold,
+    resolve_timeline,
+    state_to_json,
     timeline_to_json,
 )
-from rpymostat.timeutil import UTC
+from rpymostat.core.target import Target
+from rpymostat.core.timeutil import UTC
 
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -16,9 +16,14 @@ from twisted.internet.task import Clock
 from twisted.protocols.tls import TLSMemoryBIOFactory
 from twisted.test.iosim import connectedServerAndClient
 
-from rpymostat.tls import (
-    TRUST_ON_FIRST_USE, CertificateError, PinningPolicy, Pins, ensure_certificate,
-    normalize_fingerprint, server_options,
+from rpymostat.runtime.tls import (
+    TRUST_ON_FIRST_USE,
+    CertificateError,
+    PinningPolicy,
+    Pins,
+    ensure_certificate,
+    normalize_fingerprint,
+    server_options,
 )
 
 NOW = 1_790_000_000.0
@@ -198,7 +203,8 @@ def test_a_peer_nobody_pinned_gets_nothing(tmp_path):
 
 
 def test_the_advertisement_carries_the_fingerprint_and_makes_the_url_https():
-    from rpymostat.discovery import candidate_from, hub_txt
+    from rpymostat.hub.advertise import hub_txt
+    from rpymostat.node.discovery import candidate_from
 
     def properties(txt):
         return {k.encode(): v.encode() for k, v in txt.items()}

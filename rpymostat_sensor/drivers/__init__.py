@@ -22,7 +22,7 @@ import math
 
 import attrs
 
-from rpymostat.configcheck import ConfigError, validated  # noqa: F401  (drivers import them from here)
+from rpymostat.node.configcheck import ConfigError, validated  # noqa: F401  (drivers import them from here)
 
 
 @attrs.frozen

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rpymostat.api.hub import HubAPI
+from rpymostat.hub.api.app import HubAPI
 from tests.hubkit import ENROLLMENT_KEY, relay_node, sensor_node
 
 OPERATIONS = HubAPI.routes.operations

@@ -3,7 +3,7 @@ refused with 422, and one it accepts is never refused as invalid (only the hub's
 be against it: 404 or 409).
 
 The document's verdict comes from a validator built here from the served document alone,
-with its formats checked as ``x-formats`` describes them (by ``rpymostat.api.formats``)."""
+with its formats checked as ``x-formats`` describes them (by ``rpymostat.hub.api.formats``)."""
 
 import itertools
 from urllib.parse import quote
@@ -13,8 +13,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from rpymostat.api.formats import FORMATS
-from rpymostat.api.hub import HubAPI
+from rpymostat.hub.api.app import HubAPI
+from rpymostat.hub.api.formats import FORMATS
 from tests.api.test_auth_and_input import OUT_OF_RANGE, VALID, concrete, seeded  # noqa: F401
 from tests.hubkit import ENROLLMENT_KEY
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rpymostat.api.formats import FORMATS, INSTANT, TARGET, problem
+from rpymostat.hub.api.formats import FORMATS, INSTANT, TARGET, problem
 
 TEXTS = (st.text(st.sampled_from(list("0123456789PTYMWDHS/:+-.,*LW#?Z zT")), max_size=40)
          | st.text(max_size=20)

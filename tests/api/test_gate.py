@@ -7,7 +7,7 @@ import pytest
 from twisted.internet.task import Clock
 from twisted.logger import globalLogPublisher
 
-from rpymostat.api.gate import FailureLimit, Gate, HostCheck, Throttle, split_host
+from rpymostat.web.gate import FailureLimit, Gate, HostCheck, Throttle, split_host
 from tests.api.test_tokens_in_memory import advance, send
 from tests.hubkit import ENROLLMENT_KEY, kit_gate
 
@@ -223,7 +223,7 @@ def test_memory_is_bounded_whatever_the_number_of_addresses():
 def test_a_node_behind_a_throttled_address_is_told_to_try_later_not_refused(hub):
     """A node's client treats 429 as the hub being away for now: a sensor keeps its readings
     queued and a relay keeps its state report, instead of dropping them as refused."""
-    from rpymostat.nodeclient import HubClient, HubUnreachable
+    from rpymostat.node.client import HubClient, HubUnreachable
 
     for i in range(hub.api.gate.throttle.limit.burst):
         hub.call("POST", "/v1/enroll", {"node_id": "n"}, token=f"guess-{i}")

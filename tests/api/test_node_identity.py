@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import insert
 
-from rpymostat.store.schema import tokens
-from rpymostat.tokens import hash_token
+from rpymostat.hub.store.schema import tokens
+from rpymostat.hub.tokens import hash_token
 from tests.hubkit import ENROLLMENT_KEY, relay_node, sensor_node
 
 S1, S2, S3 = "28-000000000001", "28-000000000002", "28-000000000003"

@@ -2,7 +2,7 @@ import re
 
 from openapi_spec_validator import validate
 
-from rpymostat.api.hub import HubAPI
+from rpymostat.hub.api.app import HubAPI
 
 
 def test_document_is_valid_openapi_3_1(hub):

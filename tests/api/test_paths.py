@@ -3,7 +3,7 @@ for another's path, and every 405 names exactly the methods its path answers."""
 
 import pytest
 
-from rpymostat.nodeclient import HubClient
+from rpymostat.node.client import HubClient
 from tests.api.test_openapi import served_routes
 from tests.hubkit import relay_node
 

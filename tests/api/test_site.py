@@ -18,9 +18,8 @@ from twisted.logger import capturedLogs
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from rpymostat.api.site import (EVICTABLE, OPEN, TRANSITIONS, Event, Phase, QuietSite, descriptor_plan,
-                                fit_descriptors)
-from rpymostat.config import DEFAULT_LIMITS
+from rpymostat.runtime.config import DEFAULT_LIMITS
+from rpymostat.web.site import EVICTABLE, OPEN, TRANSITIONS, Event, Phase, QuietSite, descriptor_plan, fit_descriptors
 
 GET = b"GET /fast HTTP/1.1\r\nHost: hub\r\n\r\n"
 SLOW = b"GET /slow HTTP/1.1\r\nHost: hub\r\n\r\n"

@@ -5,7 +5,7 @@ from importlib.metadata import EntryPoint
 import attrs
 import pytest
 
-from rpymostat import plugins
+from rpymostat.runtime import plugins
 from tests.api.schedkit import once, post, recurring, state, timeline, zone_hub
 
 DAY = ("2026-09-22T00:00:00Z", "2026-09-23T00:00:00Z")
@@ -139,7 +139,7 @@ class EcoOffset:
 
 @pytest.fixture
 def eco_installed(monkeypatch):
-    """Installs EcoOffset as the entry point ``eco`` of group rpymostat.schedule."""
+    """Installs EcoOffset as the entry point ``eco`` of group rpymostat.core.schedule.occurrences."""
     real = plugins.entry_points
     extra = EntryPoint(name="eco", value=f"{__name__}:EcoOffset", group="rpymostat.schedule")
 

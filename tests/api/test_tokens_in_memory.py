@@ -9,7 +9,7 @@ import json
 from twisted.internet.defer import Deferred
 from twisted.logger import globalLogPublisher
 
-from rpymostat.api.auth import MISS_RELOAD_S, TOKEN_RELOAD_S
+from rpymostat.hub.auth import MISS_RELOAD_S, TOKEN_RELOAD_S
 
 
 class Reads:

@@ -5,9 +5,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rpymostat.api.formats import FORMATS
-from rpymostat.api.hub import HubAPI
-from rpymostat.api.routing import Validators
+from rpymostat.hub.api.app import HubAPI
+from rpymostat.hub.api.formats import FORMATS
+from rpymostat.web.routing import Validators
 from tests.api.test_auth_and_input import MUTATING, VALID, json_values
 
 DOCUMENT = HubAPI.build_openapi()

@@ -8,7 +8,7 @@ relay daemon would send them, so that no request is served inside another one.
 own instant (``Clock.advance`` alone would run them all at the end of the jump).
 
 With ``timer`` (a second Clock) hub and relay keep their monotonic timers on it
-(``rpymostat.monotonic``); the two clocks advance together, and ``step_wall`` moves the
+(``rpymostat.runtime.monotonic``); the two clocks advance together, and ``step_wall`` moves the
 wall clock alone, as NTP or a person setting the date would. The timer counts in one
 boot of the hub's machine (``boot_id``), which a restart keeps, as a restart of the hub
 process would; the relay's machine has a boot of its own.
@@ -23,9 +23,9 @@ from treq.testing import StubTreq
 from twisted.internet.defer import fail
 from twisted.internet.error import ConnectionLost
 
-from rpymostat.control import attach_control
-from rpymostat.timeutil import format_time
-from rpymostat.tls import Pins
+from rpymostat.core.timeutil import format_time
+from rpymostat.hub.control import attach_control
+from rpymostat.runtime.tls import Pins
 from rpymostat_relay.api import RelayAPI
 from rpymostat_relay.drivers.sim import SimDriver
 from rpymostat_relay.outputs import MemoryJournal, OutputBank

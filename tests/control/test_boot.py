@@ -6,7 +6,7 @@ of an earlier boot (or an unknown one) by wall time, as nothing else relates the
 import pytest
 from twisted.internet.task import Clock
 
-from rpymostat.decide import FunctionState
+from rpymostat.core.control.decide import FunctionState
 from tests.control.rig import HEAT, Rig
 
 TIMER_START = 10_000.0

@@ -3,7 +3,7 @@ log explaining each step, alarms in the status and the zone state."""
 
 import pytest
 
-from rpymostat.timeutil import parse_time
+from rpymostat.core.timeutil import parse_time
 from tests.control.rig import COOL, HEAT, Rig
 
 START_OFF_S = 300  # the start-up minimum off time, with the default min_off_s
@@ -243,7 +243,7 @@ def test_after_a_restart_the_previous_hubs_lease_counts_until_a_stop_is_confirme
 
 
 def test_zone_state_and_status_match_their_documented_schemas(rig):
-    from rpymostat.api.routing import Validators
+    from rpymostat.web.routing import Validators
 
     validators = Validators(rig.hub.api.document)
     t0 = rig.starts[0]

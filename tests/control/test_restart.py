@@ -5,9 +5,9 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from rpymostat.control import equipment_from_history
-from rpymostat.decide import FunctionState
-from rpymostat.store.schema import metadata
+from rpymostat.core.control.decide import FunctionState
+from rpymostat.hub.control import equipment_from_history
+from rpymostat.hub.store.schema import metadata
 from tests.control.rig import HEAT, Rig
 from tests.hubkit import POSTGRES_URL, reset_postgres
 

@@ -19,12 +19,17 @@ import pytest
 from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
-    RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
 )
 from twisted.internet.task import Clock
 
-from rpymostat.readings import invalid_reason
-from rpymostat.timeutil import format_time, parse_time
+from rpymostat.core.readings import invalid_reason
+from rpymostat.core.timeutil import format_time, parse_time
 from tests.control.rig import COOL, HEAT, Rig
 
 HOUR = 3600.0

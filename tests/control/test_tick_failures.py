@@ -5,7 +5,7 @@ one, shown as an alarm, and the relays' leases are left to run out until a tick 
 import pytest
 from twisted.internet.defer import fail
 
-from rpymostat.store.errors import Unavailable
+from rpymostat.core.errors import Unavailable
 from tests.control.rig import HEAT, Rig
 from tests.control.test_tick_race import Errors
 

@@ -17,17 +17,23 @@ import pytest
 from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
-    Bundle, RuleBasedStateMachine, consumes, initialize, invariant, precondition, rule,
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    initialize,
+    invariant,
+    precondition,
+    rule,
     run_state_machine_as_test,
 )
 from twisted.internet.defer import Deferred, maybeDeferred
 from twisted.logger import LogLevel, globalLogPublisher
 
-from rpymostat.control import attach_control, equipment_from_history
-from rpymostat.guard import FUNCTIONS, HOUR
-from rpymostat.store.aio import AsyncStore
-from rpymostat.store.store import Store
-from rpymostat.timeutil import format_time
+from rpymostat.core.control.guard import FUNCTIONS, HOUR
+from rpymostat.core.timeutil import format_time
+from rpymostat.hub.control import attach_control, equipment_from_history
+from rpymostat.hub.store.aio import AsyncStore
+from rpymostat.hub.store.store import Store
 from tests.hubkit import POSTGRES_URL, Hub, reset_postgres, sensor_node
 
 SENSORS = tuple(f"28-0000000001{i:02d}" for i in range(12))

@@ -5,7 +5,7 @@ timer, here a second Clock that the step leaves alone."""
 import pytest
 from twisted.internet.task import Clock
 
-from rpymostat.timeutil import format_time
+from rpymostat.core.timeutil import format_time
 from tests.control.rig import HEAT, SENSOR, Rig
 
 TIMER_START = 50_000.0  # a monotonic clock reads time since boot, nothing like the wall clock

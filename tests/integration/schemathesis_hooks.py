@@ -25,8 +25,8 @@ from referencing.jsonschema import DRAFT202012
 from schemathesis.core.failures import AcceptedNegativeData
 from schemathesis.openapi.checks import RejectedPositiveData
 
-from rpymostat.api import formats
-from rpymostat.timeutil import format_duration
+from rpymostat.core.timeutil import format_duration
+from rpymostat.hub.api import formats
 
 _OFFSETS = st.sampled_from([timezone.utc, timezone(timedelta(hours=1)), timezone(timedelta(hours=-5)),
                             timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=14))])

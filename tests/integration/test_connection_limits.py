@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from rpymostat.config import DEFAULT_LIMITS
+from rpymostat.runtime.config import DEFAULT_LIMITS
 from tests.integration.procs import http, relay_api_url, start_hub, start_node, wait_until
 
 IDLE_SOCKETS = 2000

@@ -5,7 +5,7 @@ import re
 import signal
 import time
 
-from rpymostat.timeutil import parse_time
+from rpymostat.core.timeutil import parse_time
 from tests.integration.procs import BIN, Proc, http
 
 SPEED = 120

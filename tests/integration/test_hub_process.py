@@ -3,7 +3,7 @@
 import os
 import subprocess
 
-from rpymostat.discovery import SERVICE_TYPE
+from rpymostat.runtime.zeroconf import SERVICE_TYPE
 from tests.integration.procs import BIN, ENROLLMENT_KEY, PINS, browse, http, loads_tls, start_hub
 
 

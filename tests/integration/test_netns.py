@@ -18,8 +18,7 @@ import time
 
 import pytest
 
-from tests.integration.procs import (BIN, ENROLLMENT_KEY, Proc, command_token, fingerprint_in_log, start_node,
-                                     wait_until)
+from tests.integration.procs import BIN, ENROLLMENT_KEY, Proc, command_token, fingerprint_in_log, start_node, wait_until
 
 SUBNET = "10.231.0"
 HOSTS = {"hub": 1, "sensor": 2, "relay": 3}

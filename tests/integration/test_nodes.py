@@ -11,11 +11,18 @@ import time
 
 import pytest
 
-from rpymostat.monotonic import boot_id
+from rpymostat.runtime.monotonic import boot_id
 from rpymostat_relay.outputs import JOURNAL_FILE
-
-from tests.integration.procs import (ENROLLMENT_KEY, command_token, http, relay_api_url, start_hub,
-                                     start_node, stored_readings, wait_until)
+from tests.integration.procs import (
+    ENROLLMENT_KEY,
+    command_token,
+    http,
+    relay_api_url,
+    start_hub,
+    start_node,
+    stored_readings,
+    wait_until,
+)
 
 INTERVAL = 5  # the hub's smallest report interval
 

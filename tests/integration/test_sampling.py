@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from rpymostat.timeutil import parse_time, to_timestamp
+from rpymostat.core.timeutil import parse_time, to_timestamp
 from tests.integration.procs import ENROLLMENT_KEY, http, start_hub, start_node, stored_readings, wait_until
 
 INTERVAL = 5  # the hub's smallest report interval

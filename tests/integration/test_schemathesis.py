@@ -19,7 +19,7 @@ import pytest_twisted
 from twisted.internet import reactor
 from twisted.internet.threads import deferToThread
 
-from rpymostat.api.site import QuietSite
+from rpymostat.web.site import QuietSite
 from rpymostat_relay.api import RelayAPI
 from rpymostat_relay.drivers.sim import SimDriver
 from rpymostat_relay.outputs import MemoryJournal, OutputBank

@@ -16,8 +16,18 @@ import time
 
 import pytest
 
-from tests.integration.procs import (ENROLLMENT_KEY, PINS, fingerprint_in_log, free_port, http,
-                                     relay_api_url, start_hub, start_node, stored_readings, wait_until)
+from tests.integration.procs import (
+    ENROLLMENT_KEY,
+    PINS,
+    fingerprint_in_log,
+    free_port,
+    http,
+    relay_api_url,
+    start_hub,
+    start_node,
+    stored_readings,
+    wait_until,
+)
 
 SPEED = 30  # the guard's start-up minimum off time (60 s) passes in 2 s
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rpymostat.config import ConfigError, ConnectionLimits, connection_limits
+from rpymostat.runtime.config import ConfigError, ConnectionLimits, connection_limits
 from rpymostat_relay.config import load_relay_config
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rpymostat.credentials import load_credentials
-from rpymostat.hublink import HubLink
+from rpymostat.node.credentials import load_credentials
+from rpymostat.node.link import HubLink
 from rpymostat_relay.daemon import RelayNode, local_address_towards
 from tests.hubkit import ENROLLMENT_KEY, Hub
 from tests.relay.test_api import Relay

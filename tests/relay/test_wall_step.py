@@ -4,7 +4,7 @@ hour longer, and does not let an output start again inside its minimum off time.
 
 import pytest
 
-from rpymostat.timeutil import format_time
+from rpymostat.core.timeutil import format_time
 from tests.relay.test_api import BOOT, START, Relay
 
 TIMER_START = 7_000.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rpymostat.hublink import HubLink
+from rpymostat.node.link import HubLink
 from rpymostat_sensor.daemon import SensorNode
 from rpymostat_sensor.drivers.sim import SimDriver
 from rpymostat_sensor.queue import ReadingQueue
@@ -57,7 +57,7 @@ class Node:
 
     def queued_times(self) -> list[float]:
         """The distinct times of the readings waiting in the queue, oldest first."""
-        from rpymostat.timeutil import parse_time, to_timestamp
+        from rpymostat.core.timeutil import parse_time, to_timestamp
 
         return sorted({to_timestamp(parse_time(r.time)) for r in self.queue.peek(100_000)})
 
@@ -70,7 +70,7 @@ class Node:
 
 def stored(hub: Hub) -> list[tuple[str, float]]:
     """(sensor_id, time) of every reading the hub stored, in the order it stored them."""
-    from rpymostat.store.schema import readings
+    from rpymostat.hub.store.schema import readings
 
     with hub.raw_store.engine.connect() as conn:
         rows = conn.execute(readings.select().order_by(readings.c.id)).all()

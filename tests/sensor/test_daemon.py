@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from rpymostat.credentials import load_credentials
-from rpymostat.hublink import HubLink
-from rpymostat.timeutil import format_time
+from rpymostat.core.timeutil import format_time
+from rpymostat.node.credentials import load_credentials
+from rpymostat.node.link import HubLink
 from tests.hubkit import Hub
 from tests.sensor.sensorkit import Node, stored
 

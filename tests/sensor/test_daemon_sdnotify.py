@@ -2,7 +2,7 @@
 
 import socket
 
-from rpymostat.sdnotify import notify
+from rpymostat.runtime.sdnotify import notify
 
 
 def test_sends_the_state_to_the_socket(tmp_path):

@@ -15,9 +15,9 @@ from twisted.internet.defer import fail, succeed
 from twisted.internet.error import ConnectionLost
 from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 
-from rpymostat.credentials import load_credentials
-from rpymostat.discovery import HubCandidate
-from rpymostat.tls import Pins
+from rpymostat.node.credentials import load_credentials
+from rpymostat.node.discovery import HubCandidate
+from rpymostat.runtime.tls import Pins
 from tests.hubkit import Hub
 from tests.sensor.nodekit import FlakyHttp
 from tests.sensor.test_daemon import Node, stored

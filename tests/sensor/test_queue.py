@@ -2,9 +2,10 @@ import sqlite3
 import threading
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from rpymostat.timeutil import format_time
+from rpymostat.core.timeutil import format_time
 from rpymostat_sensor.queue import QueuedReading, ReadingQueue
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z

@@ -1,6 +1,6 @@
 from twisted.internet.task import Clock, LoopingCall
 
-from rpymostat.sim.clock import ScaledClock, clock_for
+from rpymostat.runtime.clock import ScaledClock, clock_for
 
 
 def test_scaled_time_runs_speed_times_faster_from_the_epoch():

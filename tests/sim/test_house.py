@@ -6,7 +6,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rpymostat.sim.house import (
-    OUTDOOR, Coupling, Equipment, Fan, House, HouseParams, Room, Sensor, small_house,
+    OUTDOOR,
+    Coupling,
+    Equipment,
+    Fan,
+    House,
+    HouseParams,
+    Room,
+    Sensor,
+    small_house,
 )
 from rpymostat.sim.weather import Weather, load_weather
 

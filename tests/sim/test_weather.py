@@ -8,7 +8,12 @@ from hypothesis import strategies as st
 
 from rpymostat.sim import make_weather
 from rpymostat.sim.weather import (
-    BUILTIN_FILE, Series, WeatherError, load_weather, read_epw, weather_names,
+    BUILTIN_FILE,
+    Series,
+    WeatherError,
+    load_weather,
+    read_epw,
+    weather_names,
 )
 
 HOUR = 3600.0

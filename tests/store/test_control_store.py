@@ -6,9 +6,9 @@ import pytest
 from alembic import command
 from sqlalchemy import event, text
 
-from rpymostat.store import migrate
-from rpymostat.store.errors import Unavailable
-from rpymostat.store.store import Store, make_engine
+from rpymostat.core.errors import Unavailable
+from rpymostat.hub.store import migrate
+from rpymostat.hub.store.store import Store, make_engine
 
 
 def zone(store, name):

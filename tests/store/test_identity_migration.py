@@ -8,9 +8,9 @@ import hmac
 from alembic import command
 from sqlalchemy import create_engine, insert, select, text
 
-from rpymostat.store import migrate
-from rpymostat.store.schema import meta, nodes, tokens
-from rpymostat.store.store import Store
+from rpymostat.hub.store import migrate
+from rpymostat.hub.store.schema import meta, nodes, tokens
+from rpymostat.hub.store.store import Store
 
 SECRET = "ab" * 32
 

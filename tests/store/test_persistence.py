@@ -2,8 +2,8 @@
 
 from sqlalchemy import inspect
 
-from rpymostat.store import migrate
-from rpymostat.store.store import Store
+from rpymostat.hub.store import migrate
+from rpymostat.hub.store.store import Store
 from tests.hubkit import relay_node, sensor_node
 
 

@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
-from rpymostat.store.schema import metadata, rules
+from rpymostat.hub.store.schema import metadata, rules
 from tests.api.schedkit import heat, zone_hub
 
 TARGET = {"mode": "heat", "heat_setpoint": 21.0, "cool_setpoint": None, "fan": "auto",
@@ -110,7 +110,7 @@ def test_migrations_build_the_tables_schema_py_declares(any_hub):
     instead: migrating a database from nothing must give exactly the same tables."""
     from sqlalchemy import create_engine
 
-    from rpymostat.store import migrate
+    from rpymostat.hub.store import migrate
     from tests.hubkit import POSTGRES_URL, reset_postgres
 
     url = any_hub.url

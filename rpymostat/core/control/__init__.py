@@ -1,0 +1,1 @@
+"""The control decision: sensor aggregation, the decision plugins, the equipment guard."""

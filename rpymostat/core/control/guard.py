@@ -1,0 +1,398 @@
+"""The equipment guard: what may actually be switched, whatever a decision plugin asked.
+
+The guard is not a plugin and has no off switch. ``decide`` always runs it after the
+plugin, so every safety rule of DESIGN §6 holds here and nowhere else needs to be trusted.
+It also holds the values the control core reads (settings, equipment history, inputs,
+commands), because the guard is the layer everything else builds on; import them from
+``rpymostat.core.control.decide``, which re-exports them.
+
+The rules, in the order they are applied (codes in brackets, as in ``Change.rule`` and
+``Alarm.code``):
+
+1. No valid fresh temperature [``no_temperature``]: heat, aux and cool stop at once (a
+   safety stop, which may cut a run short) and an alarm is raised. A heater is never left
+   on by a dead sensor, and nothing, not even the freeze guard, starts without one.
+2. Over-temperature above 35 °C [``over_temperature``]: heat and aux stop at once.
+3. Freeze guard below 5 °C [``freeze``], in every mode including ``off``: heat is
+   requested until 6 °C and cooling stops. It needs a valid fresh reading (rule 1), and
+   it does *not* override the timing rules below: minimum off time, starts per hour and
+   changeover protect the equipment, and 5 °C leaves a wide margin above the 0 °C at
+   which pipes freeze, while a room cannot lose that margin in the few minutes a timer
+   holds. An alarm is raised while the room is below 5 °C.
+4. Heat (heat, aux) and cool are never requested together [``exclusive``]: the one
+   already running keeps going, otherwise heat wins.
+5. Minimum run time [``min_run``]: a running function stays on until it has run
+   ``min_run_s``, unless the target's mode is ``off`` (the user's off) or rule 1 or 2
+   stops it. A freeze-guard run in ``off`` mode therefore ends as soon as 6 °C is reached.
+6. Minimum off time [``min_off``]: a function starts only ``min_off_s`` after it last
+   went off, and [``startup``] only ``min_off_s`` after the hub started, because a hub
+   that just started cannot know when a relay last switched.
+7. Starts per hour [``max_starts``]: at most ``max_starts_per_hour`` starts of one function
+   in any 3600 s window.
+8. Changeover [``changeover``]: heat starts only when cool is off and has been off for
+   ``changeover_s``, and the other way round.
+
+Setpoints only within 5–35 °C (and, in auto, cool at least 0.5 °C above heat) is enforced
+by ``safe_target``, which ``decide`` applies before the plugin sees the target.
+
+Every timer is "blocked while ``now < start + duration``", the same sum as the instant it
+reports, so that deciding again exactly at ``recheck_at`` finds the timer expired even
+with floating-point timestamps.
+
+Two clocks: the timers (rules 5 to 8) count on the guard's clock, ``Inputs.guard_time``,
+in which the ``Equipment`` history is kept; the hub passes its monotonic clock there
+(``rpymostat.runtime.monotonic``), so a stepped wall clock neither shortens an off time nor
+lengthens a run. Whether the temperature is fresh is a wall-clock question (readings
+carry wall-clock times) and uses ``Inputs.now``. Without ``guard_now`` both are ``now``.
+
+``recheck_at`` is the earliest instant, on the guard's clock, at which a guard timer runs
+out: a run reaching its minimum, a refused start becoming allowed, or the temperature
+going stale while something runs. The service should decide again then rather than a
+tick later.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Optional
+
+import attrs
+
+from rpymostat.core.readings import age_problem, invalid_reason, stale_at
+from rpymostat.core.target import AUTO_MIN_GAP, SETPOINT_MAX, SETPOINT_MIN, Target
+from rpymostat.core.timeutil import is_finite_number
+
+FREEZE_BELOW = 5.0
+FREEZE_TARGET = 6.0
+OVER_TEMPERATURE = 35.0
+HOUR = 3600.0
+
+FUNCTIONS = ("heat", "aux", "cool", "fan")
+HEAT_GROUP = ("heat", "aux")
+COOL_GROUP = ("cool",)
+GUARDED = HEAT_GROUP + COOL_GROUP
+
+
+@attrs.frozen
+class Settings:
+    """The control settings of one zone; names and defaults as in ``rpymostat.core.settings``."""
+
+    deadband: float = 0.5
+    overrun: float = 0.5
+    min_off_s: float = 300.0
+    min_run_s: float = 300.0
+    max_starts_per_hour: int = 6
+    changeover_s: float = 30.0
+    report_interval_s: float = 30.0
+    stale_after_intervals: int = 3
+    lease_s: float = 90.0
+
+    @classmethod
+    def from_mapping(cls, values: Mapping) -> "Settings":
+        """From a settings dict (such as ``settings.for_zone(...)``); other keys are ignored."""
+        names = {field.name for field in attrs.fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in names})
+
+
+@attrs.frozen
+class FunctionState:
+    """One function's switching history, in the guard's time (``Inputs.guard_time``).
+
+    ``on_since`` None while on means "unknown" (say, found on after a restart): the guard
+    then counts the run from the hub's start-up. ``last_off`` None means never seen off.
+    ``starts`` needs only the starts of the last hour; older ones are ignored.
+    """
+
+    on: bool = False
+    on_since: Optional[float] = None
+    last_off: Optional[float] = None
+    starts: tuple[float, ...] = ()
+
+
+_OFF = FunctionState()
+
+
+@attrs.frozen
+class Equipment:
+    hub_start: float
+    heat: FunctionState = _OFF
+    aux: FunctionState = _OFF
+    cool: FunctionState = _OFF
+    fan: FunctionState = _OFF
+
+    def function(self, name: str) -> FunctionState:
+        return getattr(self, name)
+
+
+@attrs.frozen
+class Commands:
+    heat: bool = False
+    aux: bool = False
+    cool: bool = False
+    fan: bool = False
+
+    def to_json(self) -> dict:
+        return {name: "on" if getattr(self, name) else "off" for name in FUNCTIONS}
+
+
+@attrs.frozen
+class Inputs:
+    """Everything one decision depends on.
+
+    ``temperature`` and ``temperature_time`` come from an ``Aggregate`` (None, None when
+    there is no temperature). ``rule`` names what set the target, for the reason text.
+    ``plugin_settings`` are the decision plugin's own settings, already validated against
+    its ``settings_schema``. ``now`` is wall-clock time (readings, schedules);
+    ``guard_now``, when given, is the guard's clock, in which ``equipment`` is kept.
+    """
+
+    temperature: Optional[float]
+    temperature_time: Optional[float]
+    target: Target
+    equipment: Equipment
+    now: float
+    settings: Settings = Settings()
+    rule: Optional[str] = None
+    plugin_settings: Mapping = attrs.field(factory=dict)
+    guard_now: Optional[float] = None
+
+    @property
+    def guard_time(self) -> float:
+        """Now on the clock of the equipment history and the guard's timers."""
+        return self.now if self.guard_now is None else self.guard_now
+
+    def guard_instant(self, wall: float) -> float:
+        """A wall-clock instant near now on the guard's clock."""
+        return wall if self.guard_now is None else self.guard_now + (wall - self.now)
+
+    def wall_instant(self, instant: float) -> float:
+        """An instant on the guard's clock as wall-clock time."""
+        return instant if self.guard_now is None else self.now + (instant - self.guard_now)
+
+
+@attrs.frozen
+class Alarm:
+    code: str
+    message: str
+
+    def to_json(self) -> dict:
+        return {"code": self.code, "message": self.message}
+
+
+@attrs.frozen
+class Change:
+    """Something the guard changed: ``subject`` is a function or a setpoint name;
+    ``until`` is on the guard's clock."""
+
+    subject: str
+    rule: str
+    text: str
+    until: Optional[float] = None
+
+    def to_json(self) -> dict:
+        return {"subject": self.subject, "rule": self.rule, "text": self.text, "until": self.until}
+
+
+@attrs.frozen
+class Guarded:
+    commands: Commands
+    changes: tuple[Change, ...]
+    alarms: tuple[Alarm, ...]
+    recheck_at: Optional[float]
+
+
+def temperature_problem(inputs: Inputs) -> Optional[str]:
+    """Why the inputs' temperature cannot be acted on, or None when it can.
+
+    The aggregation already dropped bad sensors; this checks again because the guard
+    must not depend on its callers being right.
+    """
+    if inputs.temperature is None or inputs.temperature_time is None:
+        return "no_temperature"
+    s = inputs.settings
+    return invalid_reason(inputs.temperature) or age_problem(
+        inputs.temperature_time, inputs.now, s.report_interval_s, s.stale_after_intervals
+    )
+
+
+def freeze_wants_heat(temperature: float, heat_on: bool) -> bool:
+    return temperature < FREEZE_BELOW or (heat_on and temperature < FREEZE_TARGET)
+
+
+def safe_target(target: Target) -> tuple[Target, tuple[Change, ...], tuple[Alarm, ...]]:
+    """The target with setpoints brought within 5–35 °C (and the auto gap kept).
+
+    A target the API accepted is already safe; this is for targets from anywhere else
+    (a plugin, an old database row). What cannot be repaired is reported as an alarm,
+    and the plugin then finds no setpoint to act on.
+    """
+    changes = []
+    points = {"heat_setpoint": target.heat_setpoint, "cool_setpoint": target.cool_setpoint}
+    for name, value in points.items():
+        if value is None:
+            continue
+        if not is_finite_number(value):
+            points[name] = None
+            changes.append(Change(name, "setpoint_range", f"{name} {value!r} ignored"))
+        elif not SETPOINT_MIN <= value <= SETPOINT_MAX:
+            points[name] = min(max(value, SETPOINT_MIN), SETPOINT_MAX)
+            changes.append(Change(name, "setpoint_range",
+                                  f"{name} {value:g} °C limited to {points[name]:g} °C"))
+    heat, cool = points["heat_setpoint"], points["cool_setpoint"]
+    if target.mode == "auto" and heat is not None and cool is not None and cool - heat < AUTO_MIN_GAP:
+        cool = min(heat + AUTO_MIN_GAP, SETPOINT_MAX)
+        heat = min(heat, cool - AUTO_MIN_GAP)
+        changes.append(Change("cool_setpoint", "auto_gap",
+                              f"auto setpoints moved apart to {heat:g}/{cool:g} °C"))
+    safe = attrs.evolve(target, heat_setpoint=heat, cool_setpoint=cool)
+    problems = safe.problems()
+    alarms = (Alarm("target_invalid", "; ".join(problems)),) if problems else ()
+    return safe, tuple(changes), alarms
+
+
+def _start_blockers(
+    name: str, inputs: Inputs, off_at: dict[str, Optional[float]]
+) -> list[tuple[str, Optional[float], str]]:
+    """Why ``name`` may not start now: (rule, the instant it clears or None, text).
+
+    ``off_at`` says when each running function goes off (now, or when its minimum run
+    ends), None when it keeps running; the changeover counts from then.
+    """
+    s, eq, now = inputs.settings, inputs.equipment, inputs.guard_time
+    state = eq.function(name)
+    found = []
+    if state.last_off is not None and now < state.last_off + s.min_off_s:
+        until = state.last_off + s.min_off_s
+        found.append(("min_off", until, f"minimum off time, {until - now:.0f} s left"))
+    if now < eq.hub_start + s.min_off_s:
+        until = eq.hub_start + s.min_off_s
+        found.append(("startup", until, f"minimum off time after start-up, {until - now:.0f} s left"))
+    recent = sorted(t for t in state.starts if now < t + HOUR)
+    if len(recent) >= s.max_starts_per_hour:
+        until = recent[len(recent) - s.max_starts_per_hour] + HOUR
+        found.append(("max_starts", until,
+                      f"{len(recent)} starts in the last hour, next allowed in {until - now:.0f} s"))
+    others = COOL_GROUP if name in HEAT_GROUP else HEAT_GROUP
+    for other in others:
+        other_state = eq.function(other)
+        if other_state.on:
+            off = off_at[other]
+            until = None if off is None else off + s.changeover_s
+            found.append(("changeover", until, f"{other} is running"))
+        elif other_state.last_off is not None and now < other_state.last_off + s.changeover_s:
+            until = other_state.last_off + s.changeover_s
+            found.append(("changeover", until, f"changeover from {other}, {until - now:.0f} s left"))
+    return found
+
+
+_SAFETY_WORDS = {
+    "no_temperature": "no valid fresh temperature",
+    "over_temperature": f"above {OVER_TEMPERATURE:g} °C",
+    "freeze": f"freeze guard, below {FREEZE_BELOW:g} °C",
+}
+
+
+def _safety(inputs: Inputs) -> tuple[dict[str, str], bool, list[Alarm]]:
+    """Functions that must stop now (function -> rule), whether freeze heat is needed, alarms."""
+    problem = temperature_problem(inputs)
+    if problem:
+        message = f"no valid fresh temperature ({problem}): heating and cooling stopped"
+        return {name: "no_temperature" for name in GUARDED}, False, [Alarm("no_temperature", message)]
+    temperature = inputs.temperature
+    if temperature > OVER_TEMPERATURE:
+        message = f"{temperature:.1f} °C is above {OVER_TEMPERATURE:g} °C: heating stopped"
+        return ({name: "over_temperature" for name in HEAT_GROUP}, False,
+                [Alarm("over_temperature", message)])
+    if freeze_wants_heat(temperature, inputs.equipment.heat.on):
+        alarms = []
+        if temperature < FREEZE_BELOW:
+            alarms.append(Alarm("freeze", f"{temperature:.1f} °C is below {FREEZE_BELOW:g} °C: "
+                                          f"freeze guard heating to {FREEZE_TARGET:g} °C"))
+        return {"cool": "freeze"}, True, alarms
+    return {}, False, []
+
+
+def guard(inputs: Inputs, proposed: Commands) -> Guarded:
+    """The commands actually allowed for ``proposed``, what was changed and why, the alarms
+    and when to decide again (on the guard's clock)."""
+    eq, now, s = inputs.equipment, inputs.guard_time, inputs.settings
+    forced_off, freeze, alarms = _safety(inputs)
+    changes, timers = [], []
+    want = {name: getattr(proposed, name) for name in GUARDED}
+    for name, rule in forced_off.items():
+        if want[name]:
+            changes.append(Change(name, rule, f"{name} off: {_SAFETY_WORDS[rule]}"))
+            want[name] = False
+    if freeze and not want["heat"]:
+        want["heat"] = True
+        changes.append(Change("heat", "freeze", f"freeze guard: heating to {FREEZE_TARGET:g} °C"))
+    if any(want[n] for n in HEAT_GROUP) and any(want[n] for n in COOL_GROUP):
+        loser = HEAT_GROUP if any(eq.function(n).on for n in COOL_GROUP) else COOL_GROUP
+        for name in loser:
+            if want[name]:
+                want[name] = False
+                changes.append(Change(name, "exclusive", f"{name} refused: heat and cool never together"))
+
+    final, off_at = {}, {}
+    for name in GUARDED:
+        state = eq.function(name)
+        if not state.on:
+            continue
+        ran_from = eq.hub_start if state.on_since is None else state.on_since
+        held = (not want[name] and name not in forced_off and inputs.target.mode != "off"
+                and now < ran_from + s.min_run_s)
+        final[name] = want[name] or held
+        off_at[name] = None if want[name] else now
+        if held:
+            off_at[name] = until = ran_from + s.min_run_s
+            timers.append(until)
+            changes.append(Change(name, "min_run", f"{name} kept on: minimum run time, "
+                                                   f"{until - now:.0f} s left", until))
+    for name in GUARDED:
+        if name in final:
+            continue
+        blockers = _start_blockers(name, inputs, off_at) if want[name] else []
+        final[name] = want[name] and not blockers
+        if blockers:
+            untils = [until for _, until, _ in blockers]
+            until = None if None in untils else max(untils)
+            if until is not None:
+                timers.append(until)
+            for rule, _, text in blockers:
+                changes.append(Change(name, rule, f"{name} held off: {text}", until))
+
+    if any(final.values()):
+        stale = stale_at(inputs.temperature_time, s.report_interval_s, s.stale_after_intervals)
+        timers.append(inputs.guard_instant(stale))
+    commands = Commands(fan=proposed.fan, **final)
+    return Guarded(commands, tuple(changes), tuple(alarms), min(timers, default=None))
+
+
+def apply(equipment: Equipment, commands: Commands, now: float) -> Equipment:
+    """The history once ``commands`` have been carried out at ``now`` (the guard's clock)."""
+    updated = {}
+    for name in FUNCTIONS:
+        state, on = equipment.function(name), getattr(commands, name)
+        if on and not state.on:
+            starts = tuple(t for t in state.starts if now < t + HOUR) + (now,)
+            updated[name] = FunctionState(True, now, state.last_off, starts)
+        elif state.on and not on:
+            updated[name] = attrs.evolve(state, on=False, on_since=None, last_off=now)
+    return attrs.evolve(equipment, **updated)
+
+
+def switched_off(equipment: Equipment, name: str, when: float) -> Equipment:
+    """The history once ``name`` is off from ``when`` on: a relay turned it off by itself
+    (its lease ran out), or it may have stayed on until then (a stop the relay did not
+    confirm). An off time only ever moves later, so the minimum off time counts from the
+    last instant the equipment may have run."""
+    state = equipment.function(name)
+    if state.on:
+        return attrs.evolve(equipment, **{name: attrs.evolve(state, on=False, on_since=None, last_off=when)})
+    if state.last_off is not None and when > state.last_off:
+        return attrs.evolve(equipment, **{name: attrs.evolve(state, last_off=when)})
+    return equipment
+
+
+def restarted(equipment: Equipment, now: float) -> Equipment:
+    """The history after the hub restarted at ``now``: kept, with the new start-up time."""
+    return attrs.evolve(equipment, hub_start=now)

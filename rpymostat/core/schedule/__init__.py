@@ -1,0 +1,1 @@
+"""Rules, their occurrences and the resolved timeline of a zone; the schedule-plugin protocol."""

@@ -1,0 +1,429 @@
+"""Which rule a zone follows when: timeline resolution, current state, holds.
+
+The most specific rule wins (DESIGN §5): hold > once > recurring; then the rule whose
+active occurrence is shortest; then the higher ``priority``; then the most recently
+changed; then the lowest id, so the result never depends on the order of the input.
+Rules equal in kind, occurrence length and priority that overlap are a *conflict*: the
+user never said which should win, so besides picking one the timeline lists them.
+
+Resolution is a sweep over occurrence boundaries (not a per-minute sample): occurrences
+are sorted by specificity in an active list that changes only where one starts or ends.
+Pure functions of their inputs; instants are aware datetimes, returned in UTC.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Optional, Sequence
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from rpymostat.core.schedule.occurrences import occurrences
+from rpymostat.core.schedule.plugins import PluginUse
+from rpymostat.core.schedule.rules import HoldRequest, Rule, RuleId
+from rpymostat.core.target import Target
+from rpymostat.core.timeutil import UTC, format_time
+
+KIND_RANK = {"hold": 0, "once": 1, "recurring": 2}
+MAX_WINDOW = timedelta(days=400)
+# Horizons tried, in turn, when looking for the next change.
+NEXT_CHANGE_HORIZONS = (timedelta(days=8), timedelta(days=64), MAX_WINDOW)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+_FOREVER = 1 << 62
+
+
+@attrs.frozen
+class ZoneSchedule:
+    """What a zone's schedule depends on. Rules of other zones and disabled ones are ignored."""
+
+    zone_id: int
+    tz: ZoneInfo
+    default: Target
+    rules: tuple[Rule, ...] = attrs.field(default=(), converter=tuple)
+
+
+@attrs.frozen
+class Segment:
+    start: datetime
+    end: datetime
+    target: Target
+    rule_id: Optional[RuleId]
+    why: str
+    shadowed: tuple[RuleId, ...] = ()
+
+
+@attrs.frozen
+class Conflict:
+    start: datetime
+    end: datetime
+    rule_ids: tuple[RuleId, ...]
+    winner: RuleId
+
+
+@attrs.frozen
+class Timeline:
+    """Segments covering exactly [start, end), in order, adjacent ones differing."""
+
+    start: datetime
+    end: datetime
+    segments: tuple[Segment, ...]
+    conflicts: tuple[Conflict, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def at(self, instant: datetime) -> Segment:
+        """The segment in force at ``instant`` (which must lie in [start, end))."""
+        starts = [s.start for s in self.segments]
+        i = bisect.bisect_right(starts, instant) - 1
+        if i < 0 or instant >= self.end:
+            raise ValueError(f"{instant} is outside the timeline")
+        return self.segments[i]
+
+
+@attrs.frozen
+class ScheduleState:
+    """The segment in force at ``now`` (starting at ``now``) and when it changes (None: not
+    within :data:`MAX_WINDOW`)."""
+
+    segment: Segment
+    next_change: Optional[datetime]
+
+
+def resolve_timeline(zone: ZoneSchedule, start: datetime, end: datetime,
+                     plugins: Sequence[PluginUse] = ()) -> Timeline:
+    """The zone's timeline over [start, end), at most :data:`MAX_WINDOW` long.
+
+    Plugins first contribute rules (in order), then transform the timeline (in order).
+    Raises ValueError for a naive, empty or too long window or for two rules sharing an id.
+    """
+    start, end = _utc(start), _utc(end)
+    if end <= start:
+        raise ValueError("a timeline must end after it starts")
+    if end - start > MAX_WINDOW:
+        raise ValueError(f"a timeline may span at most {MAX_WINDOW.days} days")
+    warnings: list[str] = []
+    rules = [r for r in zone.rules if r.enabled and r.zone_id == zone.zone_id]
+    for use in plugins:
+        rules.extend(_contributed(use, zone, start, end, warnings))
+    ids = [r.id for r in rules]
+    if None in ids or len(set(ids)) != len(ids):
+        raise ValueError("every rule needs an id of its own")
+    timeline = _sweep(zone, rules, start, end, warnings)
+    for use in plugins:
+        timeline = _transformed(use, timeline, zone, warnings)
+    return attrs.evolve(timeline, warnings=tuple(warnings))
+
+
+def current_state(zone: ZoneSchedule, now: datetime,
+                  plugins: Sequence[PluginUse] = ()) -> ScheduleState:
+    """What applies at ``now`` and the next instant that changes (a later winner or target)."""
+    now = _utc(now)
+    for horizon in NEXT_CHANGE_HORIZONS:
+        timeline = resolve_timeline(zone, now, now + horizon, plugins)
+        segment = timeline.segments[0]
+        if segment.end < timeline.end:
+            return ScheduleState(segment, segment.end)
+    return ScheduleState(segment, None)
+
+
+def make_hold(zone: ZoneSchedule, request: HoldRequest, now: datetime, *,
+              hold_id: Optional[RuleId] = None, plugins: Sequence[PluginUse] = ()) -> Rule:
+    """A hold rule from ``now``, its end resolved once, now.
+
+    ``"next"`` ends it at the next change of the zone's timeline *without* any hold (the
+    one being replaced included); with no change in sight the hold is indefinite.
+    """
+    now = _utc(now)
+    until = request.until
+    if until is None or isinstance(until, datetime):
+        end = until
+    elif isinstance(until, timedelta):
+        end = now + until
+    elif until == "next":
+        without_holds = attrs.evolve(zone, rules=[r for r in zone.rules if r.kind != "hold"])
+        end = current_state(without_holds, now, plugins).next_change
+    else:
+        raise ValueError(f"unknown hold end {until!r}")
+    if end is not None and end <= now:
+        raise ValueError("a hold must end after now")
+    return Rule(id=hold_id, zone_id=zone.zone_id, name="hold", kind="hold",
+                target=request.target, start=now, end=end, changed_at=now)
+
+
+def timeline_to_json(timeline: Timeline) -> dict:
+    """The Timeline response shape."""
+    return {
+        "start": format_time(timeline.start),
+        "end": format_time(timeline.end),
+        "segments": [segment_to_json(s) for s in timeline.segments],
+        "conflicts": [
+            {"start": format_time(c.start), "end": format_time(c.end),
+             "rule_ids": list(c.rule_ids), "winner": c.winner}
+            for c in timeline.conflicts
+        ],
+        "warnings": list(timeline.warnings),
+    }
+
+
+def segment_to_json(segment: Segment) -> dict:
+    return {
+        "start": format_time(segment.start),
+        "end": format_time(segment.end),
+        "target": segment.target.to_json(),
+        "rule_id": segment.rule_id,
+        "why": segment.why,
+        "shadowed": list(segment.shadowed),
+    }
+
+
+def state_to_json(state: ScheduleState) -> dict:
+    """The ScheduleState response shape."""
+    return {
+        "segment": segment_to_json(state.segment),
+        "next_change": None if state.next_change is None else format_time(state.next_change),
+    }
+
+
+def timeline_problems(timeline: Timeline) -> list[str]:
+    """Why a timeline breaks the contract (contiguous, ordered, non-empty segments)."""
+    segments = timeline.segments
+    if not segments:
+        return ["no segments"]
+    found = []
+    if segments[0].start != timeline.start or segments[-1].end != timeline.end:
+        found.append("segments do not cover the window exactly")
+    for a, b in zip(segments, segments[1:]):
+        if a.end != b.start:
+            found.append(f"gap or overlap at {format_time(a.end)}")
+    if any(s.end <= s.start for s in segments):
+        found.append("a segment is empty")
+    if any(not isinstance(s.target, Target) or s.target.problems() for s in segments):
+        found.append("a segment has an invalid target")
+    return found
+
+
+def id_sort_key(rule_id: RuleId) -> tuple:
+    """Orders stored (int) ids before plugin (str) ids, each naturally."""
+    return (0, rule_id, "") if isinstance(rule_id, int) else (1, 0, str(rule_id))
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("times must be aware (carry an offset)")
+    return value.astimezone(UTC)
+
+
+def _us(value: datetime) -> int:
+    return (value - _EPOCH) // _MICRO
+
+
+def _time(us: int) -> datetime:
+    return _EPOCH + us * _MICRO
+
+
+def _contributed(use: PluginUse, zone, start, end, warnings) -> list[Rule]:
+    hook = getattr(use.plugin, "rules", None)
+    if hook is None:
+        return []
+    try:
+        return [
+            attrs.evolve(rule, id=f"{use.plugin.name}:{rule.id}", zone_id=zone.zone_id)
+            for rule in hook(zone, use.settings, start, end)
+            if rule.enabled
+        ]
+    except Exception as exc:  # a third-party bug must not stop the schedule
+        warnings.append(f"schedule plugin {use.plugin.name!r} failed to add rules: {exc}")
+        return []
+
+
+def _transformed(use: PluginUse, timeline: Timeline, zone, warnings) -> Timeline:
+    hook = getattr(use.plugin, "transform", None)
+    if hook is None:
+        return timeline
+    try:
+        result = hook(timeline, use.settings, zone)
+        problems = timeline_problems(result) if isinstance(result, Timeline) else ["not a Timeline"]
+        if not problems and (result.start, result.end) != (timeline.start, timeline.end):
+            problems = ["window changed"]
+    except Exception as exc:  # a third-party bug must not stop the schedule
+        problems = [str(exc)]
+    if problems:
+        warnings.append(
+            f"schedule plugin {use.plugin.name!r} ignored: {'; '.join(problems)}")
+        return timeline
+    return attrs.evolve(result, segments=_merged(result.segments))
+
+
+def _merged(segments: Sequence[Segment]) -> tuple[Segment, ...]:
+    out: list[Segment] = []
+    for segment in segments:
+        last = out[-1] if out else None
+        if last and (last.rule_id, last.target) == (segment.rule_id, segment.target):
+            shadowed = sorted(set(last.shadowed) | set(segment.shadowed), key=id_sort_key)
+            out[-1] = attrs.evolve(last, end=segment.end, shadowed=tuple(shadowed))
+        else:
+            out.append(segment)
+    return tuple(out)
+
+
+def _key(occurrence, rule) -> tuple:
+    """Sorts most specific first; the first three items decide, the rest only break ties."""
+    start = _us(occurrence.start)
+    length = _FOREVER if occurrence.end is None else _us(occurrence.end) - start
+    return (KIND_RANK[rule.kind], length, -rule.priority, -_us(rule.changed_at),
+            id_sort_key(rule.id), start)
+
+
+@attrs.define
+class _Group:
+    """A run of elementary intervals with one winner, being built by the sweep."""
+
+    start: int
+    winner: Optional[Rule]
+    span: Optional[list[int]]
+    shadowed: set
+    best: Optional[tuple] = None  # (winner key, strongest loser key, that loser)
+    conflicting: set = attrs.field(factory=set)
+
+
+def _sweep(zone: ZoneSchedule, rules: list[Rule], start: datetime, end: datetime,
+           warnings: list[str]) -> Timeline:
+    lo, hi = _us(start), _us(end)
+    adds, removes = defaultdict(list), defaultdict(list)
+    info = {}  # key -> (rule, occurrence start, occurrence end)
+    for rule in rules:
+        try:
+            found = occurrences(rule, zone.tz, start, end)
+        except ValueError as exc:
+            # Valid when stored, e.g. a local-time interval that a new hub time zone
+            # empties: leave it out rather than lose the whole schedule.
+            warnings.append(f"rule {rule.id} ({rule.name!r}) ignored: {exc}")
+            continue
+        for occ in found:
+            key = _key(occ, rule)
+            s = _us(occ.start)
+            e = _FOREVER if occ.end is None else _us(occ.end)
+            info[key] = (rule, s, e)
+            adds[max(s, lo)].append(key)
+            if e < hi:
+                removes[e].append(key)
+    points = sorted({lo, hi, *adds, *removes})
+    active: list[tuple] = []
+    groups: list[_Group] = []
+    conflicts: list[list] = []
+    for t, t_next in zip(points, points[1:]):
+        for key in removes.get(t, ()):
+            del active[bisect.bisect_left(active, key)]
+        added = adds.get(t, ())
+        for key in added:
+            bisect.insort(active, key)
+        winner = info[active[0]][0] if active else None
+        group = groups[-1] if groups else None
+        if group is None or group.winner is not winner:
+            group = _Group(t, winner, None, {info[k][0].id for k in active})
+            group.shadowed.discard(winner.id if winner else None)
+            groups.append(group)
+        else:
+            group.shadowed.update(info[k][0].id for k in added)
+            group.shadowed.discard(winner.id if winner else None)
+        if winner is None:
+            continue
+        _, s, e = info[active[0]]
+        group.span = [min(group.span[0], s), max(group.span[1], e)] if group.span else [s, e]
+        tier = active[0][:3]
+        rivals = []
+        for key in active[1:]:
+            rule = info[key][0]
+            if rule is winner:
+                continue
+            if group.best is None or key < group.best[1]:
+                group.best = (active[0], key, rule)
+            if key[:3] != tier:
+                break
+            rivals.append(rule.id)
+        if rivals:
+            ids = tuple(sorted({winner.id, *rivals}, key=id_sort_key))
+            group.conflicting.update(ids)
+            if conflicts and conflicts[-1][1] == t and conflicts[-1][2:] == [ids, winner.id]:
+                conflicts[-1][1] = t_next
+            else:
+                conflicts.append([t, t_next, ids, winner.id])
+    by_id = {rule.id: rule for rule in rules}
+    bounds = [g.start for g in groups] + [hi]
+    segments = tuple(
+        Segment(
+            start=_time(g.start), end=_time(g_end),
+            target=g.winner.target if g.winner else zone.default,
+            rule_id=g.winner.id if g.winner else None,
+            why=_why(g, by_id, zone.tz),
+            shadowed=tuple(sorted(g.shadowed, key=id_sort_key)),
+        )
+        for g, g_end in zip(groups, bounds[1:])
+    )
+    return Timeline(
+        start=start, end=end, segments=segments,
+        conflicts=tuple(Conflict(_time(a), _time(b), ids, w) for a, b, ids, w in conflicts),
+    )
+
+
+def _why(group: _Group, by_id: dict, tz: ZoneInfo) -> str:
+    """A short sentence: the winner, and whom it beat or tied with."""
+    winner = group.winner
+    if winner is None:
+        return "default target: no rule applies"
+    described = _describe(winner, group.span, tz)
+    if group.conflicting:
+        others = [by_id[i] for i in sorted(group.conflicting - {winner.id}, key=id_sort_key)]
+        newer = any(o.changed_at != winner.changed_at for o in others)
+        tie = "changed later" if newer else "lowest id"
+        return (f"conflict: {described} and {_names(others)} are equally specific; "
+                f"'{winner.name}' applies ({tie})")
+    if group.best is None:
+        return described
+    winner_key, loser_key, loser = group.best
+    text = f"{described} beats {loser.kind} '{loser.name}'{_reason(winner_key, loser_key)}"
+    more = len(group.shadowed) - 1
+    return text + (f" and {more} more" if more > 0 else "")
+
+
+def _reason(winner_key: tuple, loser_key: tuple) -> str:
+    if winner_key[0] != loser_key[0]:
+        return ""
+    if winner_key[1] != loser_key[1]:
+        return " (shorter)"
+    return f" (priority {-winner_key[2]} > {-loser_key[2]})"
+
+
+def _names(rules: Sequence[Rule]) -> str:
+    names = [f"{r.kind} '{r.name}'" for r in rules]
+    if len(names) <= 2:
+        return " and ".join(names)
+    return f"{names[0]}, {names[1]} and {len(names) - 2} more"
+
+
+def _describe(rule: Rule, span: list[int], tz: ZoneInfo) -> str:
+    if rule.kind == "hold":
+        if rule.end is None:
+            return "hold (indefinite)"
+        return f"hold (until {_local(rule.end, tz, rule.end - rule.start >= timedelta(days=1))})"
+    return f"{rule.kind} rule '{rule.name}' ({_span(span, tz)})"
+
+
+def _span(span: list[int], tz: ZoneInfo) -> str:
+    """'18:00–23:00' for less than a day, else 'Dec 21–28' or 'Dec 30–Jan 2' (local)."""
+    if span[1] >= _FOREVER:
+        return f"from {_local(_time(span[0]), tz, True)}"
+    a, b = _time(span[0]).astimezone(tz), _time(span[1]).astimezone(tz)
+    if b - a < timedelta(days=1):
+        return f"{a:%H:%M}–{b:%H:%M}"
+    if (a.year, a.month) == (b.year, b.month):
+        return f"{a:%b} {a.day}–{b.day}"
+    return f"{a:%b} {a.day}–{b:%b} {b.day}"
+
+
+def _local(instant: datetime, tz: ZoneInfo, with_date: bool) -> str:
+    local = instant.astimezone(tz)
+    return f"{local:%b} {local.day} {local:%H:%M}" if with_date else f"{local:%H:%M}"

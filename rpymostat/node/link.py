@@ -1,0 +1,352 @@
+"""A node's link to its hub: find it, enroll once, register, notice when it is gone.
+
+- **Find.** ``--hub URL`` names the hub; otherwise the node browses mDNS
+  (:class:`rpymostat.node.discovery.HubBrowser`). An advertisement is only a hint.
+- **Enroll once.** With no device token yet, the node trades its enrollment key for one
+  (``POST /v1/enroll``) and keeps the token and the hub's ``hub_id`` in its data dir
+  (:mod:`rpymostat.node.credentials`). From then on it is *pinned*: it only looks at
+  advertisements carrying that ``hub_id``, and it only stays with a hub whose
+  registration reply (an authenticated call, so a stranger cannot fake it) says so too.
+- **Pin the certificate.** A hub on HTTPS is trusted by its certificate's fingerprint
+  (:mod:`rpymostat.runtime.tls`): ``--hub-fingerprint`` if given, else the one pinned at
+  enrollment, else the one the advertisement carries, else the first one presented (trust
+  on first use). Every handshake checks it; a hub presenting another certificate, or a
+  pinned hub that now speaks plain HTTP, gets nothing (not even the token) and is told
+  about once in the log, with what to do.
+- **Register.** ``POST /v1/nodes`` on every (re)connection; the reply carries settings.
+- **Enroll again.** A call refused with 401 drops the link; a token that the pinned hub
+  then refuses at registration too (revoked, e.g. when an admin allowed this node to enroll
+  again) is dropped, the pin kept, and the node enrolls again with its enrollment key. The
+  hub refuses to enroll a node it knows (409) until an admin runs ``rpymostat node
+  re-enroll ID``; the node says so and keeps trying.
+- **Notice.** Three failed calls in a row (network, timeout, 5xx), or an advertisement of
+  the pinned hub at another address or port, drop the link and browse again, waiting
+  1, 2, 4 ... 30 s between attempts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.logger import Logger
+
+from rpymostat.node.client import HubClient, HubRefused, HubUnreachable
+from rpymostat.node.credentials import FILE, Credentials, load_credentials, save_credentials
+from rpymostat.node.discovery import Backoff, HubCandidate
+from rpymostat.runtime.tls import TRUST_ON_FIRST_USE, Pins
+
+log = Logger(namespace="rpymostat.node.link")
+MAX_FAILURES = 3
+
+
+class NotConnected(HubUnreachable):
+    """No hub is known right now."""
+
+
+class HubLink:
+    """Owns the connection state; the daemons make their calls through :meth:`call`.
+
+    ``registration(url)`` builds the node's ``POST /v1/nodes`` body for a hub at ``url``
+    (the relay puts there the address the hub can reach it at); ``on_registered(reply)``
+    hears every successful registration.
+    """
+
+    def __init__(self, *, clock, http, data_dir: Path, node_id: str, name: str,
+                 registration: Callable[[str], dict], on_registered: Callable[[dict], None],
+                 browser=None, hub_url: str | None = None, enrollment_key: str | None = None,
+                 token: str | None = None, system: str | None = None, backoff: Backoff | None = None,
+                 pins: Pins | None = None, hub_fingerprint: str | None = None):
+        if browser is None and hub_url is None:
+            raise ValueError("a hub link needs a hub URL or a browser")
+        self.clock = clock
+        self.http = http
+        self.data_dir = Path(data_dir)
+        self.node_id = node_id
+        self.name = name
+        self.registration = registration
+        self.on_registered = on_registered
+        self.browser = browser
+        self.hub_url = hub_url.rstrip("/") if hub_url else None
+        self.enrollment_key = enrollment_key
+        self.system = system
+        self.backoff = backoff or Backoff()
+        self.pins = pins
+        self.hub_fingerprint = hub_fingerprint
+        stored = load_credentials(self.data_dir)
+        self.configured_token = token
+        if token:
+            self.credentials = Credentials(token=token, hub_id=stored.hub_id if stored else "",
+                                           hub_fingerprint=stored.hub_fingerprint if stored else "")
+        else:
+            self.credentials = stored
+        self._told: set = set()
+        self.client: HubClient | None = None
+        self.failures = 0
+        self.connected: Deferred = Deferred()
+        self._running = False
+        self._connecting = False
+        self._sleep: Deferred | None = None
+        if browser is not None:
+            browser.on_candidate(self._advertised)
+
+    # -- lifecycle --------------------------------------------------------
+
+    def start(self) -> None:
+        self._running = True
+        self._reconnect()
+
+    def stop(self) -> None:
+        self._running = False
+        self._wake()
+
+    @property
+    def hub_id(self) -> str | None:
+        return self.credentials.hub_id if self.credentials else None
+
+    @property
+    def token(self) -> str | None:
+        return self.credentials.token if self.credentials else None
+
+    # -- calls ------------------------------------------------------------
+
+    @inlineCallbacks
+    def call(self, method: str, *args):
+        """``HubClient.<method>(*args)`` on the current hub, counting failures."""
+        client = self.client
+        if client is None:
+            raise NotConnected("no hub yet")
+        try:
+            result = yield getattr(client, method)(*args)
+        except HubUnreachable as exc:
+            refused = self._certificate_refused(client.url)
+            if client is self.client and refused:
+                self.lost("it presented another TLS certificate")
+            elif client is self.client:
+                self.failures += 1
+                if self.failures >= MAX_FAILURES:
+                    self.lost(f"{self.failures} failed calls ({exc})")
+            raise
+        except HubRefused as exc:
+            if exc.status == 401 and client is self.client:
+                self.lost(f"the hub no longer accepts this node's token ({exc.message})")
+            raise
+        if client is self.client:
+            self.failures = 0
+        return result
+
+    def register_again(self) -> Deferred:
+        """Send the registration again (e.g. the node's sensors changed)."""
+        return self.call("register", self.registration(self.client.url if self.client else ""))
+
+    def lost(self, why: str) -> None:
+        if self.client is not None:
+            log.warn("lost the hub at {url}: {why}; looking for it again", url=self.client.url, why=why)
+        self.client = None
+        self.failures = 0
+        self._reconnect()
+
+    # -- finding, enrolling, registering -------------------------------------
+
+    def _reconnect(self) -> None:
+        if self._running and not self._connecting:
+            self._connecting = True
+            self._connect().addErrback(lambda f: log.failure("finding the hub failed", f))
+
+    @inlineCallbacks
+    def _connect(self):
+        try:
+            while self._running and self.client is None:
+                candidates = yield self._locate()
+                for candidate in candidates:
+                    if (yield self._attach(candidate)):
+                        self.backoff.reset()
+                        return
+                if not self._running:
+                    return
+                delay = self.backoff.next()
+                if not candidates:  # a hub that was found but did not take the node said why
+                    log.info("no hub found yet; trying again in {delay:g} s", delay=delay)
+                self._sleep = Deferred()
+                call = self.clock.callLater(delay, self._wake)
+                yield self._sleep
+                if call.active():
+                    call.cancel()
+        finally:
+            self._connecting = False
+
+    def _wake(self) -> None:
+        sleep, self._sleep = self._sleep, None
+        if sleep is not None and not sleep.called:
+            sleep.callback(None)
+
+    def _wanted(self, candidate: HubCandidate) -> bool:
+        if self.hub_id:
+            return candidate.hub_id == self.hub_id
+        return self.system is None or candidate.system == self.system
+
+    @inlineCallbacks
+    def _locate(self):
+        if self.hub_url:
+            return [HubCandidate(url=self.hub_url, hub_id=self.hub_id or "", system="")]
+        return (yield self.browser.browse(self._wanted))
+
+    @inlineCallbacks
+    def _attach(self, candidate: HubCandidate):
+        if not self._may_speak_to(candidate):
+            return False
+        client = HubClient(self.http, self.clock, candidate.url)
+        try:
+            reply = yield self._register(client, candidate.url)
+        except (HubUnreachable, HubRefused) as exc:
+            if not self._certificate_refused(candidate.url):
+                log.warn("hub at {url} did not take this node: {exc}", url=candidate.url, exc=exc)
+            return False
+        if reply is None:
+            return False
+        if not self.credentials.hub_id:
+            self._pin(self.credentials.token, reply["hub_id"], self._certificate(candidate.url))
+        elif reply["hub_id"] != self.credentials.hub_id:
+            log.warn("hub at {url} is hub {other}, not hub {mine} this node enrolled with; ignoring it",
+                     url=candidate.url, other=reply["hub_id"], mine=self.credentials.hub_id)
+            return False
+        if not self._running:
+            return False
+        if self._certificate(candidate.url) != self.credentials.hub_fingerprint:
+            self._pin(self.credentials.token, self.credentials.hub_id, self._certificate(candidate.url))
+        self.client = client
+        self.failures = 0
+        log.info("registered with hub {hub_id} at {url}", hub_id=reply["hub_id"], url=candidate.url)
+        self.on_registered(reply)
+        if not self.connected.called:
+            self.connected.callback(client.url)
+        return True
+
+    @inlineCallbacks
+    def _register(self, client: HubClient, url: str):
+        """The registration reply, or None when the node has no token and cannot get one.
+        A token the pinned hub refuses is dropped and the node enrolls again at once."""
+        if self.token is not None:
+            client.token = self.token
+            try:
+                return (yield client.register(self.registration(url)))
+            except HubRefused as exc:
+                if exc.status != 401 or not (yield self._is_pinned_hub(client)):
+                    raise
+                self._drop_token(exc)
+        client.token = None
+        if not (yield self._enroll(client)):
+            return None
+        client.token = self.token
+        return (yield client.register(self.registration(url)))
+
+    @inlineCallbacks
+    def _is_pinned_hub(self, client: HubClient):
+        """Whether the hub at ``client`` says it is the one this node is pinned to: another
+        hub (another system on the LAN, an old address) refusing the token says nothing
+        about it."""
+        if not self.hub_id:
+            return True
+        health = yield client.health()
+        return isinstance(health, dict) and health.get("hub_id") == self.hub_id
+
+    @inlineCallbacks
+    def _enroll(self, client: HubClient):
+        if not self.enrollment_key:
+            self._tell(("no key", self.hub_id),
+                       "{why} and no enrollment key: give one with --enrollment-key (or "
+                       "RPYMOSTAT_ENROLLMENT_KEY, or enrollment_key in the config file), or a device "
+                       "token with --token", why="the hub revoked this node's token" if self.hub_id
+                       else "this node has no device token")
+            return False
+        try:
+            reply = yield client.enroll(self.enrollment_key, self.node_id, self.name)
+        except HubRefused as exc:
+            if exc.status != 409:
+                raise
+            self._tell(("enrollment refused", client.url),
+                       "hub at {url} will not enroll node {node_id} again: it knows this node already. "
+                       "If this node was reinstalled or replaced, run `rpymostat node re-enroll {node_id}` "
+                       "on the hub; trying again until then", url=client.url, node_id=self.node_id)
+            return False
+        if self.hub_id and reply["hub_id"] != self.hub_id:
+            log.warn("hub at {url} is hub {other}, not hub {mine} this node is pinned to; not "
+                     "keeping its token", url=client.url, other=reply["hub_id"], mine=self.hub_id)
+            return False
+        self._pin(reply["token"], reply["hub_id"], self._certificate(client.url))
+        self._told.discard(("enrollment refused", client.url))
+        log.info("enrolled with hub {hub_id} (system {system!r})", hub_id=reply["hub_id"],
+                 system=reply.get("system", ""))
+        return True
+
+    def _drop_token(self, refusal: HubRefused) -> None:
+        """The hub revoked this node's token (an admin allowed it to enroll again, or
+        deleted it): forget the token, stay pinned to the hub and its certificate. Without
+        an enrollment key, enrolling says what to do instead."""
+        if self.enrollment_key:
+            advice = " (and remove the token from this node's configuration)" if (
+                self.token == self.configured_token) else ""
+            log.warn("hub {hub_id} refused this node's token ({message}); enrolling again with the "
+                     "enrollment key{advice}", hub_id=self.hub_id, message=refusal.message, advice=advice)
+        self._pin(None, self.hub_id or "", self.credentials.hub_fingerprint)
+
+    def _pin(self, token: str | None, hub_id: str, fingerprint: str) -> None:
+        if fingerprint and (self.credentials is None or fingerprint != self.credentials.hub_fingerprint):
+            log.info("pinned the hub's TLS certificate sha256 {fingerprint}", fingerprint=fingerprint)
+        self.credentials = Credentials(token=token, hub_id=hub_id, hub_fingerprint=fingerprint)
+        save_credentials(self.data_dir, self.credentials)
+
+    # -- the hub's certificate ---------------------------------------------------
+
+    def _may_speak_to(self, candidate: HubCandidate) -> bool:
+        """Whether this node may call the candidate at all; for HTTPS, pins what it must present."""
+        pinned = self.hub_fingerprint or (self.credentials.hub_fingerprint if self.credentials else "")
+        if not candidate.url.startswith("https:"):
+            if pinned:
+                self._tell(("plain", candidate.url),
+                           "the hub at {url} speaks plain HTTP but this node pinned its TLS certificate: not "
+                           "talking to it. If the hub was switched to plain HTTP on purpose, remove {path} "
+                           "and enroll this node again", url=candidate.url, path=self.data_dir / FILE)
+                return False
+            return True
+        if self.pins is None:
+            self._tell(("https", candidate.url), "the hub at {url} speaks HTTPS but this node runs with "
+                       "tls = false: turn TLS on for this node to talk to it", url=candidate.url)
+            return False
+        self.pins.expect(candidate.url, pinned or candidate.fingerprint or TRUST_ON_FIRST_USE)
+        return True
+
+    def _certificate(self, url: str) -> str:
+        """The fingerprint the hub at ``url`` was accepted with ("" on plain HTTP)."""
+        if self.pins is None or not url.startswith("https:"):
+            return ""
+        return self.pins.pinned(url) or ""
+
+    def _certificate_refused(self, url: str) -> bool:
+        """Whether a call to ``url`` failed because the hub presented another certificate."""
+        refusal = self.pins.take_refusal(url) if self.pins is not None else None
+        if refusal is None:
+            return False
+        self._tell(("certificate", url, refusal.presented),
+                   "the hub at {url} presented TLS certificate sha256 {presented}, not {expected} as pinned: "
+                   "not talking to it. If the hub's certificate was replaced on purpose (the hub logs its "
+                   "fingerprint at start), restart this node with --hub-fingerprint {presented} "
+                   "(or hub_fingerprint in its config file)",
+                   url=url, presented=refusal.presented, expected=refusal.expected)
+        return True
+
+    def _tell(self, key: tuple, text: str, **fields) -> None:
+        """Log an error the person running the node must act on, once, not at every retry."""
+        if key not in self._told:
+            self._told.add(key)
+            log.error(text, **fields)
+
+    def _advertised(self, candidate: HubCandidate) -> None:
+        """The pinned hub announced itself: follow it if it moved, hurry up if we wait."""
+        if not self.hub_id or candidate.hub_id != self.hub_id or not self._running:
+            return
+        if self.client is not None and self.client.url != candidate.url:
+            self.lost(f"it now answers at {candidate.url}")
+        elif self.client is None:
+            self._wake()
