@@ -44,10 +44,10 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rpymostat.api.auth import MISS_RELOAD_S  # noqa: E402
-from rpymostat.api.gate import FailureLimit  # noqa: E402
-from rpymostat.config import DEFAULT_LIMITS  # noqa: E402
-from rpymostat.timeutil import parse_time  # noqa: E402
+from rpymostat.core.timeutil import parse_time  # noqa: E402
+from rpymostat.hub.auth import MISS_RELOAD_S  # noqa: E402
+from rpymostat.runtime.config import DEFAULT_LIMITS  # noqa: E402
+from rpymostat.web.gate import FailureLimit  # noqa: E402
 from tests.integration.procs import (ENROLLMENT_KEY, Proc, command_token, free_port, http,  # noqa: E402
                                      relay_api_url, start_hub, start_node, stored_readings, wait_until)
 
