@@ -9,14 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rpymostat.core.schedule import plugins as schedule_plugins
 from rpymostat.core.schedule.occurrences import occurrences
-from rpymostat.core.schedule.plugins import (
-    PluginUse,
-    is_schedule_plugin,
-    load_schedule_plugins,
-    settings_problems,
-)
+from rpymostat.core.schedule.plugins import PluginUse, is_schedule_plugin, settings_problems
 from rpymostat.core.schedule.rules import SCHEMAS, HoldRequest, Rule
 from rpymostat.core.schedule.timeline import (
     Conflict,
@@ -29,6 +23,7 @@ from rpymostat.core.schedule.timeline import (
 )
 from rpymostat.core.target import Target
 from rpymostat.core.timeutil import UTC
+from rpymostat.hub import plugins as hub_plugins
 
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -346,9 +341,9 @@ def test_only_fitting_objects_count_as_schedule_plugins(monkeypatch):
     assert not is_schedule_plugin(object())
     nameless_hooks = type("NoHooks", (), {"name": "x", "settings_schema": {}})()
     assert not is_schedule_plugin(nameless_hooks)
-    monkeypatch.setattr(schedule_plugins, "load_all",
+    monkeypatch.setattr(hub_plugins, "load_all",
                         lambda group: {"eco": EcoNights(), "junk": nameless_hooks})
-    assert list(load_schedule_plugins()) == ["eco"]
+    assert list(hub_plugins.load_schedule_plugins()) == ["eco"]
 
 
 # --- properties ----------------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 Groups:
 
-- ``rpymostat.core.control.aggregation``: combine several sensors' temperatures into one.
+- ``rpymostat.aggregation``: combine several sensors' temperatures into one.
 - ``rpymostat.decision``: propose what a zone's equipment should do.
-- ``rpymostat.core.schedule.occurrences``: contribute rules to, or transform, a zone's timeline.
+- ``rpymostat.schedule``: contribute rules to, or transform, a zone's timeline.
 - ``rpymostat_sensor.drivers`` / ``rpymostat_relay.drivers``: node hardware drivers.
 
 Every plugin object has a ``name`` and a ``settings_schema`` (a JSON Schema dict), which

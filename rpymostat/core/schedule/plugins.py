@@ -23,8 +23,6 @@ from typing import Any, Mapping, Protocol, runtime_checkable
 
 import attrs
 
-from rpymostat.runtime.plugins import GROUPS, load_all
-
 
 @runtime_checkable
 class SchedulePlugin(Protocol):
@@ -60,12 +58,3 @@ def is_schedule_plugin(obj: object) -> bool:
         and isinstance(obj.settings_schema, dict)
         and (callable(getattr(obj, "rules", None)) or callable(getattr(obj, "transform", None)))
     )
-
-
-def load_schedule_plugins() -> dict[str, SchedulePlugin]:
-    """The installed schedule plugins by name, leaving out objects that do not fit."""
-    return {
-        name: plugin
-        for name, plugin in load_all(GROUPS["schedule"]).items()
-        if is_schedule_plugin(plugin)
-    }

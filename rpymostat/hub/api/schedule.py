@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 import attrs
 from twisted.internet.defer import inlineCallbacks, maybeDeferred
 
-from rpymostat.core.schedule.plugins import PluginUse, load_schedule_plugins, settings_problems
+from rpymostat.core.schedule.plugins import PluginUse, settings_problems
+from rpymostat.hub.plugins import load_schedule_plugins
 from rpymostat.core.schedule.rules import (
     Rule,
     RuleError,
@@ -391,7 +392,7 @@ class ScheduleAPI:
         return {"plugins": (yield self.store.schedule_plugins(zone_id))}
 
     @op("PUT", "/v1/zones/{zone_id}/schedule_plugins", summary="Choose the zone's schedule "
-        "plugins (installed, rpymostat.core.schedule.occurrences entry points) and their settings.",
+        "plugins (installed, rpymostat.schedule entry points) and their settings.",
         tag="schedule", body="SchedulePlugins", response="SchedulePlugins")
     @inlineCallbacks
     def put_schedule_plugins(self, call):
