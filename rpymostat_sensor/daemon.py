@@ -32,13 +32,14 @@ from __future__ import annotations
 
 import enum
 import sqlite3
-from typing import Callable, Mapping
+from typing import Callable
 
 import attrs
 from twisted.internet.defer import CancelledError, Deferred, inlineCallbacks, succeed
 from twisted.logger import Logger
 
 from rpymostat import __version__
+from rpymostat.core.machine import Machine
 from rpymostat.core.timeutil import format_time
 from rpymostat.node.client import HubRefused, HubUnreachable
 from rpymostat.node.discovery import Backoff
@@ -153,37 +154,6 @@ DELIVERY = {
     # What a step or the link reports after a stop changes nothing.
     **{(D.STOPPED, event): (D.STOPPED, None) for event in DE if event is not DE.START},
 }
-
-
-class InvalidTransition(Exception):
-    """An event that the state it arrived in has no transition for: a bug."""
-
-
-class Machine:
-    """Named states and one transition table ``{(state, event): (next state, action)}``.
-
-    The state changes before the action runs, so an action may fire the next event
-    itself; an event the table does not list for the current state raises.
-    """
-
-    def __init__(self, name: str, table: Mapping, state: enum.Enum,
-                 actions: Mapping[str, Callable[[], None]]):
-        unknown = {action for _, action in table.values() if action is not None} - set(actions)
-        if unknown:
-            raise ValueError(f"{name}: no action {', '.join(sorted(unknown))}")
-        self.name = name
-        self.table = table
-        self.state = state
-        self.actions = actions
-
-    def fire(self, event: enum.Enum) -> None:
-        try:
-            self.state, action = self.table[self.state, event]
-        except KeyError:
-            raise InvalidTransition(f"{self.name}: nothing to do on {event.name} "
-                                    f"when {self.state.name}") from None
-        if action is not None:
-            self.actions[action]()
 
 
 # -- the node -------------------------------------------------------------------
