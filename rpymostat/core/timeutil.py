@@ -65,6 +65,11 @@ def format_time(value: datetime | float) -> str:
     return text.replace("+00:00", "Z")
 
 
+
+def format_optional(value: datetime | float | None) -> str | None:
+    """``format_time`` of a time that may be unknown (None stays None)."""
+    return None if value is None else format_time(value)
+
 def to_timestamp(value: datetime) -> float:
     return value.timestamp()
 

@@ -75,9 +75,9 @@ from rpymostat.core.readings import Reading
 from rpymostat.core.schedule.timeline import current_state
 from rpymostat.core.settings import for_zone
 from rpymostat.core.target import Target
-from rpymostat.core.timeutil import format_time, from_timestamp, to_timestamp
-from rpymostat.hub.api.app import basic_zone_status
+from rpymostat.core.timeutil import format_optional, from_timestamp, to_timestamp
 from rpymostat.hub.dispatch import Dispatcher
+from rpymostat.hub.status import basic_zone_status
 from rpymostat.runtime.monotonic import timer_time, wall_time
 from rpymostat.runtime.plugins import GROUPS, load_all
 
@@ -585,18 +585,18 @@ class ControlService(Service):
             lease_until = commanded["lease_until"]
             outputs[function] = {"id": output_id, "reported": row.get("state"), **commanded,
                                  "lease_until": None if lease_until is None else
-                                 _time(wall_time(self.clock, self.timer, lease_until))}
+                                 format_optional(wall_time(self.clock, self.timer, lease_until))}
         return {
             "temperature": aggregate.temperature,
-            "temperature_time": _time(aggregate.time),
+            "temperature_time": format_optional(aggregate.time),
             "sensors_used": list(aggregate.used),
             "sensors_dropped": [{"sensor_id": d.sensor_id, "reason": d.reason} for d in aggregate.dropped],
             "action": decision.action,
             "commands": decision.commands.to_json(),
             "reason": decision.reason,
             "alarms": [a.to_json() for a in view.alarms + self.service_alarms()],
-            "decided_at": _time(view.decided_at),
-            "next_recheck": _time(view.next_check),
+            "decided_at": format_optional(view.decided_at),
+            "next_recheck": format_optional(view.next_check),
             "outputs": outputs,
             "preheat": None,
         }
@@ -611,7 +611,3 @@ class ControlService(Service):
                 "sensors_used": list(view.aggregate.used), "target": view.target.to_json(),
                 "action": view.decision.action, "reason": view.decision.reason,
                 "alarms": [a.to_json() for a in view.alarms + self.service_alarms()]}
-
-
-def _time(value: float | None) -> str | None:
-    return None if value is None else format_time(value)

@@ -52,6 +52,6 @@ def key_weakness(key: str) -> str | None:
     bits = key_bits(key)
     if bits < MIN_KEY_BITS:
         return f"is too weak (about {bits:.0f} bits; at least {MIN_KEY_BITS} are needed)"
-    if max(key.count(c) for c in set(key)) * 3 > len(key):
-        return "is too weak (one character makes up over a third of it)"
+    if max(key.count(c) for c in set(key)) * 2 > len(key):
+        return "is too weak (one character makes up over half of it)"
     return None

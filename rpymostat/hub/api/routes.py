@@ -1,6 +1,6 @@
-"""The hub API's one route table. Route groups live in their own modules (the core in
-``hub.py``, scheduling, control, ...) as mixins of ``HubAPI``; all declare on this table,
-so the OpenAPI document lists them all."""
+"""The hub API's one route table. Route groups live in their own modules (nodes, sensors,
+readings, zones, schedule, control, ...) as mixins of ``HubAPI`` (``app.py``); all
+declare on this table, so the OpenAPI document lists them all."""
 
 from rpymostat.hub.api.schemas import ID_PATTERN, ZONE_ID_MAX
 from rpymostat.web.routing import Routes

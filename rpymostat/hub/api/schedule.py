@@ -17,7 +17,6 @@ import attrs
 from twisted.internet.defer import inlineCallbacks, maybeDeferred
 
 from rpymostat.core.schedule.plugins import PluginUse, settings_problems
-from rpymostat.hub.plugins import load_schedule_plugins
 from rpymostat.core.schedule.rules import (
     Rule,
     RuleError,
@@ -41,6 +40,7 @@ from rpymostat.core.timeutil import format_time, from_timestamp, parse_time
 from rpymostat.hub.api.formats import INSTANT, UNIQUE_NAMES
 from rpymostat.hub.api.routes import op
 from rpymostat.hub.api.schemas import ID_PATTERN, ZONE_ID_MAX, add_schemas, obj, ref
+from rpymostat.hub.plugins import load_schedule_plugins
 from rpymostat.runtime.plugins import GROUPS, available, load_class
 from rpymostat.web.http import ApiError, conflict, not_found, unprocessable
 from rpymostat.web.routing import Param
