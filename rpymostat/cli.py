@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 from rpymostat import __version__
@@ -85,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rpymostat: {exc}", file=sys.stderr)
         return 2
     if args.command == "hub":
+        from rpymostat.hub.cli import run_hub
+
         return run_hub(config)
     if args.command == "demo":
         if not 0 < args.speed <= 3600:
@@ -94,130 +95,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_demo(Path(args.home) if args.home else None, args.port, args.speed, args.weather)
     if args.command == "token":
+        from rpymostat.hub.cli import token_command
+
         return token_command(args, config)
     if args.command == "node":
+        from rpymostat.hub.cli import node_command
+
         return node_command(args, config)
     return 2
-
-
-def _with_store(config, work) -> int:
-    """``work(store)`` on the hub's database, for the tools that run beside the hub; its
-    home must be private (a file tightened is a warning on stderr: stdout carries the
-    result alone)."""
-    from rpymostat.hub.service import private_home
-    from rpymostat.hub.store.store import Store
-    from rpymostat.runtime.private import NotPrivate
-
-    start_logging(sys.stderr)
-    try:
-        private_home(config)
-    except NotPrivate as exc:
-        print(f"rpymostat: {exc}", file=sys.stderr)
-        return 1
-    store = Store(config.db_url)
-    try:
-        store.open(time.time())
-        return work(store)
-    finally:
-        store.close()
-
-
-def token_command(args, config) -> int:
-    from rpymostat.core.timeutil import format_time
-
-    if args.token_command == "create" and (args.role == "device") != bool(args.node_id):
-        print("rpymostat: " + ("a device token speaks for one node: add --node ID" if args.role == "device"
-                               else "only device tokens belong to a node: drop --node"), file=sys.stderr)
-        return 2
-
-    def work(store) -> int:
-        if args.token_command == "create":
-            _, plain = store.create_token(args.role, args.name or args.role, time.time(), node_id=args.node_id)
-            print(plain)
-        else:
-            for row in store.list_tokens():
-                state = f"revoked {format_time(row['revoked_at'])}" if row["revoked_at"] else "active"
-                print(f"{row['id']}\t{row['role']}\t{row['name']}\t{row['node_id'] or '-'}\t{state}")
-        return 0
-
-    return _with_store(config, work)
-
-
-def node_command(args, config) -> int:
-    """``node re-enroll``: works on the database, so it needs no running hub (and no admin
-    token); a running hub stops accepting the revoked tokens when it next reloads them."""
-    from rpymostat.core.errors import NotFound
-    from rpymostat.core.timeutil import format_time
-
-    def work(store) -> int:
-        try:
-            permit = store.allow_reenrollment(args.node_id, time.time())
-        except NotFound as exc:
-            print(f"rpymostat: {exc}", file=sys.stderr)
-            return 1
-        print(f"node {args.node_id} may enroll once more until {format_time(permit['expires_at'])}; "
-              f"{permit['revoked_tokens']} token(s) of it revoked")
-        return 0
-
-    return _with_store(config, work)
-
-
-def start_logging(stream=sys.stdout) -> None:
-    from twisted.logger import FilteringLogObserver, LogLevel, LogLevelFilterPredicate, formatEvent, globalLogBeginner
-
-    def observer(event):
-        if event.get("log_namespace", "").endswith("_HTTP11ClientFactory"):
-            return  # the hub's HTTP client pool opening and closing connections to relays
-        text = formatEvent(event)
-        if event.get("log_failure") is not None:
-            text += "\n" + event["log_failure"].getTraceback()
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(event.get("log_time", time.time())))
-        namespace = event.get("log_namespace", "-").split(".")[-1]
-        stream.write(f"{stamp} [{namespace}] {text}\n")
-        stream.flush()
-
-    predicate = LogLevelFilterPredicate(defaultLogLevel=LogLevel.info)
-    globalLogBeginner.beginLoggingTo([FilteringLogObserver(observer, [predicate])],
-                                     redirectStandardIO=False)
-
-
-def run_hub(config) -> int:
-    from rpymostat.runtime.process import install_reactor
-
-    reactor = install_reactor(tls=config.tls)
-    start_logging()
-    from twisted.logger import Logger
-
-    from rpymostat.hub.service import HubService
-    from rpymostat.runtime.private import NotPrivate
-    from rpymostat.runtime.sdnotify import notify
-    from rpymostat.runtime.tls import CertificateError
-
-    log = Logger(namespace="rpymostat.hub.service")
-    service = HubService(config, reactor, announce=lambda text: print(text, flush=True))
-    outcome = {"code": 0}
-
-    def failed(failure):
-        if failure.check(NotPrivate, CertificateError):
-            log.critical("the hub cannot start: {why}", why=failure.value)
-        else:
-            log.failure("the hub could not start", failure)
-        outcome["code"] = 1
-        reactor.stop()
-
-    def ready(_):
-        notify("READY=1")
-
-    def stopping():
-        notify("STOPPING=1")
-        return service.stopService()
-
-    reactor.callWhenRunning(service.startService)
-    reactor.callWhenRunning(lambda: service.ready.addCallbacks(ready, failed))
-    reactor.addSystemEventTrigger("before", "shutdown", stopping)
-    reactor.run()
-    log.info("hub stopped")
-    return outcome["code"]
 
 
 if __name__ == "__main__":

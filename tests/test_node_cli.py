@@ -5,15 +5,15 @@ import time
 
 import pytest
 
-from rpymostat import cli
 from rpymostat.cli import main
+from rpymostat.hub import cli as hub_cli
 from rpymostat.hub.store.store import Store
 
 
 @pytest.fixture(autouse=True)
 def no_log_setup(monkeypatch):
     """The process-wide log setup is done once per process; these tests run many commands."""
-    monkeypatch.setattr(cli, "start_logging", lambda stream=None: None)
+    monkeypatch.setattr(hub_cli, "start_logging", lambda level="info", stream=None: None)
 
 
 def run(capsys, home, *args):

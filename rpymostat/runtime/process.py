@@ -1,4 +1,4 @@
-"""What the node daemons share as processes: the asyncio reactor, logs at a chosen
+"""What every RPyMostat process shares as a process: the asyncio reactor, logs at a chosen
 level, a thread pool for blocking driver and disk work, and a run that ends cleanly on
 SIGTERM/SIGINT and tells systemd when it is ready and when it is stopping."""
 

@@ -1,0 +1,108 @@
+"""The hub's commands: run the hub, and the tools that work on its database beside it
+(``token``, ``node re-enroll``)."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from rpymostat.runtime.process import install_reactor, start_logging
+
+
+def _with_store(config, work) -> int:
+    """``work(store)`` on the hub's database, for the tools that run beside the hub; its
+    home must be private (a file tightened is a warning on stderr: stdout carries the
+    result alone)."""
+    from rpymostat.hub.service import private_home
+    from rpymostat.hub.store.store import Store
+    from rpymostat.runtime.private import NotPrivate
+
+    start_logging(config.log_level, sys.stderr)
+    try:
+        private_home(config)
+    except NotPrivate as exc:
+        print(f"rpymostat: {exc}", file=sys.stderr)
+        return 1
+    store = Store(config.db_url)
+    try:
+        store.open(time.time())
+        return work(store)
+    finally:
+        store.close()
+
+
+def token_command(args, config) -> int:
+    from rpymostat.core.timeutil import format_time
+
+    if args.token_command == "create" and (args.role == "device") != bool(args.node_id):
+        print("rpymostat: " + ("a device token speaks for one node: add --node ID" if args.role == "device"
+                               else "only device tokens belong to a node: drop --node"), file=sys.stderr)
+        return 2
+
+    def work(store) -> int:
+        if args.token_command == "create":
+            _, plain = store.create_token(args.role, args.name or args.role, time.time(), node_id=args.node_id)
+            print(plain)
+        else:
+            for row in store.list_tokens():
+                state = f"revoked {format_time(row['revoked_at'])}" if row["revoked_at"] else "active"
+                print(f"{row['id']}\t{row['role']}\t{row['name']}\t{row['node_id'] or '-'}\t{state}")
+        return 0
+
+    return _with_store(config, work)
+
+
+def node_command(args, config) -> int:
+    """``node re-enroll``: works on the database, so it needs no running hub (and no admin
+    token); a running hub stops accepting the revoked tokens when it next reloads them."""
+    from rpymostat.core.errors import NotFound
+    from rpymostat.core.timeutil import format_time
+
+    def work(store) -> int:
+        try:
+            permit = store.allow_reenrollment(args.node_id, time.time())
+        except NotFound as exc:
+            print(f"rpymostat: {exc}", file=sys.stderr)
+            return 1
+        print(f"node {args.node_id} may enroll once more until {format_time(permit['expires_at'])}; "
+              f"{permit['revoked_tokens']} token(s) of it revoked")
+        return 0
+
+    return _with_store(config, work)
+
+
+def run_hub(config) -> int:
+    reactor = install_reactor(tls=config.tls)
+    start_logging(config.log_level)
+    from twisted.logger import Logger
+
+    from rpymostat.hub.service import HubService
+    from rpymostat.runtime.private import NotPrivate
+    from rpymostat.runtime.sdnotify import notify
+    from rpymostat.runtime.tls import CertificateError
+
+    log = Logger(namespace="rpymostat.hub.service")
+    service = HubService(config, reactor, announce=lambda text: print(text, flush=True))
+    outcome = {"code": 0}
+
+    def failed(failure):
+        if failure.check(NotPrivate, CertificateError):
+            log.critical("the hub cannot start: {why}", why=failure.value)
+        else:
+            log.failure("the hub could not start", failure)
+        outcome["code"] = 1
+        reactor.stop()
+
+    def ready(_):
+        notify("READY=1")
+
+    def stopping():
+        notify("STOPPING=1")
+        return service.stopService()
+
+    reactor.callWhenRunning(service.startService)
+    reactor.callWhenRunning(lambda: service.ready.addCallbacks(ready, failed))
+    reactor.addSystemEventTrigger("before", "shutdown", stopping)
+    reactor.run()
+    log.info("hub stopped")
+    return outcome["code"]
