@@ -9,8 +9,7 @@ when the temperature goes missing or too high.
 
 import attrs
 
-from rpymostat.core.control.decide import Inputs, Proposal
-from rpymostat.core.control.hysteresis import Hysteresis
+from rpymostat.plugin import Hysteresis, Inputs, Proposal
 
 AUX_BELOW_DEFAULT = 2.0
 
