@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo hub test docs bench clean
 
-$(STAMP): setup.py
+$(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
 	$(PY) -m pip install --quiet -e '.[all,energyplus]'
@@ -33,4 +33,4 @@ bench: $(STAMP)
 	for b in $(BENCHES); do $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info docs/_build .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist *.egg-info docs/_build .pytest_cache .hypothesis .ruff_cache .mypy_cache
