@@ -313,11 +313,42 @@ def _safety(inputs: Inputs) -> tuple[dict[str, str], bool, list[Alarm]]:
 
 def guard(inputs: Inputs, proposed: Commands) -> Guarded:
     """The commands actually allowed for ``proposed``, what was changed and why, the alarms
-    and when to decide again (on the guard's clock)."""
-    eq, now, s = inputs.equipment, inputs.guard_time, inputs.settings
+    and when to decide again (on the guard's clock).
+
+    The rules apply in their order of the module's docstring: the safety stops and the
+    freeze guard change what is wanted, then heat and cool are kept apart, then the timers
+    decide which running functions stay on and which wanted ones may start.
+    """
     forced_off, freeze, alarms = _safety(inputs)
-    changes, timers = [], []
     want = {name: getattr(proposed, name) for name in GUARDED}
+    want, safety_changes = _safety_stops(want, forced_off, freeze)
+    want, exclusive_changes = _heat_or_cool(want, inputs.equipment)
+    running = _keep_running(inputs, want, forced_off)
+    starting = _start(inputs, want, running)
+    final = {**running.final, **starting.final}
+    timers = running.timers + starting.timers + _stale_timer(inputs, final)
+    changes = safety_changes + exclusive_changes + running.changes + starting.changes
+    commands = Commands(fan=proposed.fan, **final)
+    return Guarded(commands, changes, tuple(alarms), min(timers, default=None))
+
+
+@attrs.frozen
+class _Timed:
+    """What a timer step of the guard settled: on or off for some functions, the changes it
+    made, when its timers run out and, for running functions, when each goes off (None:
+    it keeps running)."""
+
+    final: Mapping[str, bool]
+    changes: tuple[Change, ...]
+    timers: tuple[float, ...]
+    off_at: Mapping[str, Optional[float]] = attrs.field(factory=dict)
+
+
+def _safety_stops(want: dict[str, bool], forced_off: Mapping[str, str],
+                  freeze: bool) -> tuple[dict[str, bool], tuple[Change, ...]]:
+    """Rules 1 to 3: what must stop is off, and the freeze guard's heat is on."""
+    want = dict(want)
+    changes = []
     for name, rule in forced_off.items():
         if want[name]:
             changes.append(Change(name, rule, f"{name} off: {_SAFETY_WORDS[rule]}"))
@@ -325,46 +356,80 @@ def guard(inputs: Inputs, proposed: Commands) -> Guarded:
     if freeze and not want["heat"]:
         want["heat"] = True
         changes.append(Change("heat", "freeze", f"freeze guard: heating to {FREEZE_TARGET:g} °C"))
-    if any(want[n] for n in HEAT_GROUP) and any(want[n] for n in COOL_GROUP):
-        loser = HEAT_GROUP if any(eq.function(n).on for n in COOL_GROUP) else COOL_GROUP
-        for name in loser:
-            if want[name]:
-                want[name] = False
-                changes.append(Change(name, "exclusive", f"{name} refused: heat and cool never together"))
+    return want, tuple(changes)
 
-    final, off_at = {}, {}
+
+def _heat_or_cool(want: dict[str, bool], eq: Equipment) -> tuple[dict[str, bool], tuple[Change, ...]]:
+    """Rule 4: heat and cool never together; the one running keeps going, else heat wins."""
+    if not (any(want[n] for n in HEAT_GROUP) and any(want[n] for n in COOL_GROUP)):
+        return want, ()
+    want = dict(want)
+    changes = []
+    loser = HEAT_GROUP if any(eq.function(n).on for n in COOL_GROUP) else COOL_GROUP
+    for name in loser:
+        if want[name]:
+            want[name] = False
+            changes.append(Change(name, "exclusive", f"{name} refused: heat and cool never together"))
+    return want, tuple(changes)
+
+
+def _min_run_end(inputs: Inputs, name: str, want: bool, forced_off: Mapping[str, str]) -> Optional[float]:
+    """Rule 5: until when a running function that is not wanted must stay on, or None when
+    it may go off now (or is wanted anyway)."""
+    state = inputs.equipment.function(name)
+    ran_from = inputs.equipment.hub_start if state.on_since is None else state.on_since
+    until = ran_from + inputs.settings.min_run_s
+    held = (not want and name not in forced_off and inputs.target.mode != "off"
+            and inputs.guard_time < until)
+    return until if held else None
+
+
+def _keep_running(inputs: Inputs, want: dict[str, bool], forced_off: Mapping[str, str]) -> _Timed:
+    """The running functions: on while wanted or held by their minimum run time."""
+    now = inputs.guard_time
+    final: dict[str, bool] = {}
+    off_at: dict[str, Optional[float]] = {}
+    changes, timers = [], []
     for name in GUARDED:
-        state = eq.function(name)
-        if not state.on:
+        if not inputs.equipment.function(name).on:
             continue
-        ran_from = eq.hub_start if state.on_since is None else state.on_since
-        held = (not want[name] and name not in forced_off and inputs.target.mode != "off"
-                and now < ran_from + s.min_run_s)
-        final[name] = want[name] or held
-        off_at[name] = None if want[name] else now
-        if held:
-            off_at[name] = until = ran_from + s.min_run_s
+        until = _min_run_end(inputs, name, want[name], forced_off)
+        final[name] = want[name] or until is not None
+        off_at[name] = None if want[name] else (now if until is None else until)
+        if until is not None:
             timers.append(until)
             changes.append(Change(name, "min_run", f"{name} kept on: minimum run time, "
                                                    f"{until - now:.0f} s left", until))
-    for name in GUARDED:
-        if name in final:
-            continue
-        blockers = _start_blockers(name, inputs, off_at) if want[name] else []
-        final[name] = want[name] and not blockers
-        if blockers:
-            untils = [until for _, until, _ in blockers]
-            until = None if None in untils else max(untils)
-            if until is not None:
-                timers.append(until)
-            for rule, _, text in blockers:
-                changes.append(Change(name, rule, f"{name} held off: {text}", until))
+    return _Timed(final, tuple(changes), tuple(timers), off_at)
 
-    if any(final.values()):
-        stale = stale_at(inputs.temperature_time, s.report_interval_s, s.stale_after_intervals)
-        timers.append(inputs.guard_instant(stale))
-    commands = Commands(fan=proposed.fan, **final)
-    return Guarded(commands, tuple(changes), tuple(alarms), min(timers, default=None))
+
+def _start(inputs: Inputs, want: dict[str, bool], running: _Timed) -> _Timed:
+    """Rules 6 to 8: the functions that are off start when wanted and nothing blocks them."""
+    final: dict[str, bool] = {}
+    changes, timers = [], []
+    for name in GUARDED:
+        if name in running.final:
+            continue
+        blockers = _start_blockers(name, inputs, running.off_at) if want[name] else []
+        final[name] = want[name] and not blockers
+        if not blockers:
+            continue
+        untils = [until for _, until, _ in blockers]
+        until = None if None in untils else max(u for u in untils if u is not None)
+        if until is not None:
+            timers.append(until)
+        for rule, _, text in blockers:
+            changes.append(Change(name, rule, f"{name} held off: {text}", until))
+    return _Timed(final, tuple(changes), tuple(timers))
+
+
+def _stale_timer(inputs: Inputs, final: Mapping[str, bool]) -> tuple[float, ...]:
+    """While anything runs, decide again when the temperature goes stale."""
+    if not any(final.values()) or inputs.temperature_time is None:
+        return ()
+    s = inputs.settings
+    stale = stale_at(inputs.temperature_time, s.report_interval_s, s.stale_after_intervals)
+    return (inputs.guard_instant(stale),)
 
 
 def apply(equipment: Equipment, commands: Commands, now: float) -> Equipment:
