@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -289,71 +289,131 @@ class _Group:
     conflicting: set = attrs.field(factory=set)
 
 
+@attrs.define
+class _Tie:
+    """A conflict being built by the sweep, in microseconds."""
+
+    start: int
+    end: int
+    rule_ids: tuple[RuleId, ...]
+    winner: RuleId
+
+
+@attrs.frozen
+class _Occurrences:
+    """The window's occurrences by sort key (with their rule, start and end), and the
+    instants at which they join the active list (not before the window) or leave it
+    (ends within the window)."""
+
+    info: dict[tuple[Any, ...], tuple[Rule, int, int]]
+    adds: dict[int, list[tuple[Any, ...]]]
+    removes: dict[int, list[tuple[Any, ...]]]
+
+
 def _sweep(zone: ZoneSchedule, rules: list[Rule], start: datetime, end: datetime,
            warnings: list[str]) -> Timeline:
     lo, hi = _us(start), _us(end)
-    adds, removes = defaultdict(list), defaultdict(list)
-    info = {}  # key -> (rule, occurrence start, occurrence end)
+    found = _occurrences(zone, rules, start, end, warnings)
+    points = sorted({lo, hi, *found.adds, *found.removes})
+    active: list[tuple[Any, ...]] = []
+    groups: list[_Group] = []
+    ties: list[_Tie] = []
+    for t, t_next in zip(points, points[1:]):
+        added = _move(active, found, t)
+        winner = found.info[active[0]][0] if active else None
+        group = _group_from(groups, t, winner, active, added, found.info)
+        if winner is None:
+            continue
+        rivals = _weigh(group, active, found.info)
+        if rivals:
+            _tie(group, ties, t, t_next, winner.id, rivals)
+    return Timeline(
+        start=start, end=end, segments=_segments(zone, rules, groups, hi),
+        conflicts=tuple(Conflict(_time(tie.start), _time(tie.end), tie.rule_ids, tie.winner) for tie in ties),
+    )
+
+
+def _occurrences(zone: ZoneSchedule, rules: list[Rule], start: datetime, end: datetime,
+                 warnings: list[str]) -> _Occurrences:
+    lo, hi = _us(start), _us(end)
+    found = _Occurrences({}, defaultdict(list), defaultdict(list))
     for rule in rules:
         try:
-            found = occurrences(rule, zone.tz, start, end)
+            occurring = occurrences(rule, zone.tz, start, end)
         except ValueError as exc:
             # Valid when stored, e.g. a local-time interval that a new hub time zone
             # empties: leave it out rather than lose the whole schedule.
             warnings.append(f"rule {rule.id} ({rule.name!r}) ignored: {exc}")
             continue
-        for occ in found:
+        for occ in occurring:
             key = _key(occ, rule)
             s = _us(occ.start)
             e = _FOREVER if occ.end is None else _us(occ.end)
-            info[key] = (rule, s, e)
-            adds[max(s, lo)].append(key)
+            found.info[key] = (rule, s, e)
+            found.adds[max(s, lo)].append(key)
             if e < hi:
-                removes[e].append(key)
-    points = sorted({lo, hi, *adds, *removes})
-    active: list[tuple] = []
-    groups: list[_Group] = []
-    conflicts: list[list] = []
-    for t, t_next in zip(points, points[1:]):
-        for key in removes.get(t, ()):
-            del active[bisect.bisect_left(active, key)]
-        added = adds.get(t, ())
-        for key in added:
-            bisect.insort(active, key)
-        winner = info[active[0]][0] if active else None
-        group = groups[-1] if groups else None
-        if group is None or group.winner is not winner:
-            group = _Group(t, winner, None, {info[k][0].id for k in active})
-            group.shadowed.discard(winner.id if winner else None)
-            groups.append(group)
-        else:
-            group.shadowed.update(info[k][0].id for k in added)
-            group.shadowed.discard(winner.id if winner else None)
-        if winner is None:
+                found.removes[e].append(key)
+    return found
+
+
+def _move(active: list[tuple[Any, ...]], found: _Occurrences, t: int) -> Sequence[tuple[Any, ...]]:
+    """The active list at ``t``, kept sorted; returns the occurrences that joined."""
+    for key in found.removes.get(t, ()):
+        del active[bisect.bisect_left(active, key)]
+    added = found.adds.get(t, ())
+    for key in added:
+        bisect.insort(active, key)
+    return added
+
+
+def _group_from(groups: list[_Group], t: int, winner: Optional[Rule], active: list[tuple[Any, ...]],
+                added: Sequence[tuple[Any, ...]], info: dict[tuple[Any, ...], tuple[Rule, int, int]]) -> _Group:
+    """The group the interval from ``t`` belongs to: the last one while its winner stays,
+    else a new one; either way with the rules it shadows."""
+    group = groups[-1] if groups else None
+    if group is None or group.winner is not winner:
+        group = _Group(t, winner, None, {info[k][0].id for k in active})
+        groups.append(group)
+    else:
+        group.shadowed.update(info[k][0].id for k in added)
+    group.shadowed.discard(winner.id if winner else None)
+    return group
+
+
+def _weigh(group: _Group, active: list[tuple[Any, ...]],
+           info: dict[tuple[Any, ...], tuple[Rule, int, int]]) -> list[RuleId]:
+    """Widens the group's span to the winning occurrence, keeps its strongest loser for the
+    reason text, and returns the rules as specific as the winner (a conflict)."""
+    winner, s, e = info[active[0]]
+    group.span = [min(group.span[0], s), max(group.span[1], e)] if group.span else [s, e]
+    tier = active[0][:3]
+    rivals = []
+    for key in active[1:]:
+        rule = info[key][0]
+        if rule is winner:
             continue
-        _, s, e = info[active[0]]
-        group.span = [min(group.span[0], s), max(group.span[1], e)] if group.span else [s, e]
-        tier = active[0][:3]
-        rivals = []
-        for key in active[1:]:
-            rule = info[key][0]
-            if rule is winner:
-                continue
-            if group.best is None or key < group.best[1]:
-                group.best = (active[0], key, rule)
-            if key[:3] != tier:
-                break
-            rivals.append(rule.id)
-        if rivals:
-            ids = tuple(sorted({winner.id, *rivals}, key=id_sort_key))
-            group.conflicting.update(ids)
-            if conflicts and conflicts[-1][1] == t and conflicts[-1][2:] == [ids, winner.id]:
-                conflicts[-1][1] = t_next
-            else:
-                conflicts.append([t, t_next, ids, winner.id])
+        if group.best is None or key < group.best[1]:
+            group.best = (active[0], key, rule)
+        if key[:3] != tier:
+            break
+        rivals.append(rule.id)
+    return rivals
+
+
+def _tie(group: _Group, ties: list[_Tie], t: int, t_next: int, winner: RuleId, rivals: list[RuleId]) -> None:
+    """Records a conflict over [t, t_next), continuing the last one when it is the same."""
+    ids = tuple(sorted({winner, *rivals}, key=id_sort_key))
+    group.conflicting.update(ids)
+    if ties and ties[-1].end == t and (ties[-1].rule_ids, ties[-1].winner) == (ids, winner):
+        ties[-1].end = t_next
+    else:
+        ties.append(_Tie(t, t_next, ids, winner))
+
+
+def _segments(zone: ZoneSchedule, rules: list[Rule], groups: list[_Group], hi: int) -> tuple[Segment, ...]:
     by_id = {rule.id: rule for rule in rules}
     bounds = [g.start for g in groups] + [hi]
-    segments = tuple(
+    return tuple(
         Segment(
             start=_time(g.start), end=_time(g_end),
             target=g.winner.target if g.winner else zone.default,
@@ -362,10 +422,6 @@ def _sweep(zone: ZoneSchedule, rules: list[Rule], start: datetime, end: datetime
             shadowed=tuple(sorted(g.shadowed, key=id_sort_key)),
         )
         for g, g_end in zip(groups, bounds[1:])
-    )
-    return Timeline(
-        start=start, end=end, segments=segments,
-        conflicts=tuple(Conflict(_time(a), _time(b), ids, w) for a, b, ids, w in conflicts),
     )
 
 
