@@ -134,38 +134,32 @@ def patch_rule(rule: Rule, data: dict, *, tz: ZoneInfo, now: datetime) -> Rule:
     ``kind`` and ``zone_id`` cannot change (delete and create instead); a recurring rule
     switches between duration and end cron by setting one and nulling the other.
     """
-    problems: list[tuple[str, str]] = []
     if not isinstance(data, dict):
         raise RuleError([("", "a patch must be a JSON object")])
     if rule.kind == "hold":
         raise RuleError([("kind", "a hold is changed through its zone's hold, not patched")])
-    for field in ("kind", "zone_id"):
-        if field in data:
-            problems.append((field, "cannot be changed; delete the rule and create a new one"))
-    _unknown(data, _PATCH_FIELDS | {"kind", "zone_id"}, problems)
-    if not data:
-        problems.append(("", "a patch needs at least one field"))
-    for field, value in data.items():
-        if value is None and field in _PATCH_FIELDS - _NULLABLE_IN_PATCH:
-            problems.append((field, "cannot be null"))
+    problems = _patch_shape_problems(data)
     if problems:
         raise RuleError(problems)
-    merged = rule_to_json(rule)
-    merged.update(data)
-    values: dict = {}
-    if "name" in data:
-        values["name"] = _name(data["name"], problems)
-    if "target" in data:
-        values["target"] = _target(data["target"], problems)
-    if "priority" in data:
-        values["priority"] = _priority(data["priority"], problems)
-    if "enabled" in data:
-        values["enabled"] = _enabled(data["enabled"], problems)
+    values = {field: parse(data[field], problems) for field, parse in _PATCH_PARSERS.items() if field in data}
+    merged = {**rule_to_json(rule), **data}
     present = {k: v for k, v in merged.items() if v is not None}
     values.update(_when(rule.kind, present, tz, problems))
     if problems:
         raise RuleError(problems)
     return attrs.evolve(rule, changed_at=now, **values)
+
+
+def _patch_shape_problems(data: dict) -> list[tuple[str, str]]:
+    """What is wrong with a patch's fields before their values are looked at."""
+    problems = [(field, "cannot be changed; delete the rule and create a new one")
+                for field in ("kind", "zone_id") if field in data]
+    _unknown(data, _PATCH_FIELDS | {"kind", "zone_id"}, problems)
+    if not data:
+        problems.append(("", "a patch needs at least one field"))
+    problems.extend((field, "cannot be null") for field, value in data.items()
+                    if value is None and field in _PATCH_FIELDS - _NULLABLE_IN_PATCH)
+    return problems
 
 
 def rule_to_json(rule: Rule) -> dict:
@@ -305,6 +299,10 @@ def _target(value, problems) -> Optional[Target]:
         return None
     problems.extend(("target", message) for message in target.problems())
     return target
+
+
+# The fields a patch sets as they come, each checked by its parser (in this order).
+_PATCH_PARSERS = {"name": _name, "target": _target, "priority": _priority, "enabled": _enabled}
 
 
 def _cron(field, value, problems) -> Optional[str]:
