@@ -136,20 +136,26 @@ class HouseParams:
             raise ValueError("; ".join(problems))
 
     def problems(self) -> list[str]:
+        known = {room.name for room in self.rooms}
+        return self._room_problems(known) + self._equipment_problems(known) + self._sensor_problems(known)
+
+    def _room_problems(self, known: set[str]) -> list[str]:
         found = []
-        names = [room.name for room in self.rooms]
-        known = set(names)
-        if len(known) != len(names):
+        if len(known) != len(self.rooms):
             found.append("room names must be unique")
         if OUTDOOR in known:
             found.append(f"{OUTDOOR!r} is not a room name")
         for coupling in self.couplings:
             if {coupling.room_a, coupling.room_b} - known or coupling.room_a == coupling.room_b:
                 found.append(f"coupling {coupling.room_a}–{coupling.room_b} needs two known rooms")
-        equipment_names = [item.name for item in self.equipment]
+        return found
+
+    def _equipment_problems(self, known: set[str]) -> list[str]:
+        found = []
+        names = [item.name for item in self.equipment]
         if self.fan is not None:
-            equipment_names.append(self.fan.name)
-        if len(set(equipment_names)) != len(equipment_names):
+            names.append(self.fan.name)
+        if len(set(names)) != len(names):
             found.append("equipment names must be unique")
         for item in self.equipment:
             rooms = [room for room, _ in item.rooms]
@@ -158,6 +164,10 @@ class HouseParams:
             shares = [share for _, share in item.rooms]
             if any(share < 0 for share in shares) or not math.isclose(sum(shares), 1.0):
                 found.append(f"{item.name}: room shares must be ≥ 0 and add up to 1")
+        return found
+
+    def _sensor_problems(self, known: set[str]) -> list[str]:
+        found = []
         ids = [sensor.sensor_id for sensor in self.sensors]
         if len(set(ids)) != len(ids):
             found.append("sensor ids must be unique")
@@ -363,61 +373,85 @@ class House:
         """Advance ``dt_s`` seconds with the given relay outputs on (missing ones are off)."""
         if dt_s < 0:
             raise ValueError("time only goes forward")
-        unknown = {output for output, on in outputs.items() if on} - self._known_outputs
-        if unknown:
-            raise ValueError(f"outputs that switch nothing in this house: {sorted(unknown)}")
+        running, fan_on = self._running(outputs)
         if dt_s == 0:
             return
-        params = self.params
-        count = len(params.rooms)
-        running = [item for item in params.equipment if outputs.get(item.output, False)]
-        fan = params.fan
-        fan_on = fan is not None and (outputs.get(fan.output, False)
-                                      or any(item.needs_fan for item in running))
-        equipment_w = [0.0] * count
-        for item in running:
-            for room, share in item.rooms:
-                equipment_w[self._room_index[room]] += item.heat_w * share
-
-        substeps = max(1, math.ceil(dt_s / params.max_substep_s - 1e-9))
+        equipment_w = self._equipment_w(running)
+        substeps = max(1, math.ceil(dt_s / self.params.max_substep_s - 1e-9))
         h = dt_s / substeps
         inverse = self._inverse(h, fan_on)
         scaled = [c / h for c in self._capacity]
         gains_total = loss_total = 0.0
         for _ in range(substeps):
-            start = self._time_s
-            middle = start + h / 2
-            outdoor = self.weather.outdoor_c(middle)
-            sun = self.weather.ghi(middle)
-            hour = int(middle // 3600.0) % 24
-            forcing = [0.0] * (2 * count)
-            for i, room in enumerate(params.rooms):
-                solar = sun * room.window_area_m2 * room.solar_transmittance
-                gains = room.internal_gains_w[hour] + solar
+            middle = self._time_s + h / 2
+            forcing, room_gains = self._forcing(middle, equipment_w)
+            for gains in room_gains:
                 gains_total += gains
-                forcing[i] = equipment_w[i] + gains - solar * room.solar_to_mass
-                forcing[count + i] = solar * room.solar_to_mass
-            rhs = [s * t + f + g * outdoor for s, t, f, g in
-                   zip(scaled, self._temperature, forcing, self._to_outdoor)]
-            before = self._temperature
-            after = [sum(m * r for m, r in zip(row, rhs)) for row in inverse]
-            self._temperature = after
-            loss_total += sum(g * (t - outdoor) for g, t in zip(self._to_outdoor, after))
-            self._time_s = start + h
-            self._lag_sensors(h, before, start)
-
+            loss_total += self._integrate(h, inverse, scaled, forcing, self.weather.outdoor_c(middle))
         self._ledger = Ledger(
             self._ledger.equipment_j + sum(equipment_w) * dt_s,
             self._ledger.gains_j + gains_total * h,
             self._ledger.loss_j + loss_total * h,
         )
-        for item in running:
-            self._input_j[item.name] += item.input_w * dt_s
-        if fan_on:
-            self._input_j[fan.name] += fan.input_w * dt_s
+        self._meter(dt_s, running, fan_on)
 
     def advance_to(self, time_s: float, outputs: Mapping[str, bool]) -> None:
         self.step(time_s - self._time_s, outputs)
+
+    def _running(self, outputs: Mapping[str, bool]) -> tuple[list[Equipment], bool]:
+        """The equipment the outputs switch on, and whether the fan runs."""
+        unknown = {output for output, on in outputs.items() if on} - self._known_outputs
+        if unknown:
+            raise ValueError(f"outputs that switch nothing in this house: {sorted(unknown)}")
+        running = [item for item in self.params.equipment if outputs.get(item.output, False)]
+        fan = self.params.fan
+        fan_on = fan is not None and (outputs.get(fan.output, False)
+                                      or any(item.needs_fan for item in running))
+        return running, fan_on
+
+    def _equipment_w(self, running: list[Equipment]) -> list[float]:
+        """The running equipment's heat in each room's air, W."""
+        equipment_w = [0.0] * len(self.params.rooms)
+        for item in running:
+            for room, share in item.rooms:
+                equipment_w[self._room_index[room]] += item.heat_w * share
+        return equipment_w
+
+    def _forcing(self, time_s: float, equipment_w: list[float]) -> tuple[list[float], list[float]]:
+        """The heat into each node at ``time_s``, W, and each room's gains (people, appliances, sun)."""
+        count = len(self.params.rooms)
+        sun = self.weather.ghi(time_s)
+        hour = int(time_s // 3600.0) % 24
+        forcing = [0.0] * (2 * count)
+        room_gains = []
+        for i, room in enumerate(self.params.rooms):
+            solar = sun * room.window_area_m2 * room.solar_transmittance
+            gains = room.internal_gains_w[hour] + solar
+            room_gains.append(gains)
+            forcing[i] = equipment_w[i] + gains - solar * room.solar_to_mass
+            forcing[count + i] = solar * room.solar_to_mass
+        return forcing, room_gains
+
+    def _integrate(self, h: float, inverse: list[list[float]], scaled: list[float], forcing: list[float],
+                   outdoor: float) -> float:
+        """One implicit-Euler substep of ``h`` seconds; returns the heat then lost to outdoors, W."""
+        start = self._time_s
+        rhs = [s * t + f + g * outdoor for s, t, f, g in
+               zip(scaled, self._temperature, forcing, self._to_outdoor)]
+        before = self._temperature
+        after = [sum(m * r for m, r in zip(row, rhs)) for row in inverse]
+        self._temperature = after
+        self._time_s = start + h
+        self._lag_sensors(h, before, start)
+        return sum(g * (t - outdoor) for g, t in zip(self._to_outdoor, after))
+
+    def _meter(self, dt_s: float, running: list[Equipment], fan_on: bool) -> None:
+        """Counts the energy the running equipment and the fan drew."""
+        for item in running:
+            self._input_j[item.name] += item.input_w * dt_s
+        fan = self.params.fan
+        if fan_on and fan is not None:
+            self._input_j[fan.name] += fan.input_w * dt_s
 
     def _lag_sensors(self, h: float, before: list[float], start: float) -> None:
         """First-order lag, exact for an input that moves linearly across the substep."""
