@@ -170,7 +170,7 @@ def main():
     hub, url, lines = start([str(BIN / "rpymostat"), "--home", str(home / "load"), "hub", "--port", "0",
                              "--listen", "127.0.0.1", "--no-zeroconf", "--no-tls"])
     drain(hub)
-    admin = next(re.search(r"Admin token .*: (\S+)", l).group(1) for l in lines if "Admin token" in l)
+    admin = next(re.search(r"Admin token .*: (\S+)", line).group(1) for line in lines if "Admin token" in line)
     device = call(url, "POST", "/v1/tokens", {"role": "device", "name": "bench", "node_id": "bench-node"},
                   admin)["token"]
     sensors = [f"28-{i:012x}" for i in range(8)]

@@ -48,8 +48,18 @@ from rpymostat.core.timeutil import parse_time  # noqa: E402
 from rpymostat.hub.auth import MISS_RELOAD_S  # noqa: E402
 from rpymostat.runtime.config import DEFAULT_LIMITS  # noqa: E402
 from rpymostat.web.gate import FailureLimit  # noqa: E402
-from tests.integration.procs import (ENROLLMENT_KEY, Proc, command_token, free_port, http,  # noqa: E402
-                                     relay_api_url, start_hub, start_node, stored_readings, wait_until)
+from tests.integration.procs import (  # noqa: E402
+    ENROLLMENT_KEY,
+    Proc,
+    command_token,
+    free_port,
+    http,
+    relay_api_url,
+    start_hub,
+    start_node,
+    stored_readings,
+    wait_until,
+)
 
 CONNECTIONS = 4          # sensor-node connections posting during the kill rounds
 BATCH = 10               # readings per POST

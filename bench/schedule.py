@@ -69,25 +69,29 @@ def main() -> None:
     print(f"{'rules':>6} {'occurrences':>12} {'segments':>9} {'conflicts':>10}"
           f" {'expand ms':>14} {'resolve ms':>14} {'resolve/expand':>15}")
     for count in (10, 100, 1000):
-        rules = make_rules(count, rnd)
-        zone = ZoneSchedule(1, TZ, Target(heat_setpoint=16.0), rules)
+        report(count, rnd)
 
-        def expand():
-            return [o for r in rules for o in occurrences(r, TZ, START, END)]
 
-        def resolve():
-            return resolve_timeline(zone, START, END)
+def report(count: int, rnd: random.Random) -> None:
+    rules = make_rules(count, rnd)
+    zone = ZoneSchedule(1, TZ, Target(heat_setpoint=16.0), rules)
 
-        compile_cron.cache_clear()
-        cold_ms = best_ms(lambda: (compile_cron.cache_clear(), resolve()))[0]
-        expand_ms = best_ms(expand)
-        resolve_ms = best_ms(resolve)
-        timeline = resolve()
-        print(f"{count:>6} {len(expand()):>12} {len(timeline.segments):>9}"
-              f" {len(timeline.conflicts):>10}"
-              f" {expand_ms[0]:>6.1f}/{expand_ms[1]:<7.1f} {resolve_ms[0]:>6.1f}/{resolve_ms[1]:<7.1f}"
-              f" {resolve_ms[0] / expand_ms[0]:>14.2f}x"
-              f"   (cold cron cache: {cold_ms:.1f} ms)")
+    def expand():
+        return [o for r in rules for o in occurrences(r, TZ, START, END)]
+
+    def resolve():
+        return resolve_timeline(zone, START, END)
+
+    compile_cron.cache_clear()
+    cold_ms = best_ms(lambda: (compile_cron.cache_clear(), resolve()))[0]
+    expand_ms = best_ms(expand)
+    resolve_ms = best_ms(resolve)
+    timeline = resolve()
+    print(f"{count:>6} {len(expand()):>12} {len(timeline.segments):>9}"
+          f" {len(timeline.conflicts):>10}"
+          f" {expand_ms[0]:>6.1f}/{expand_ms[1]:<7.1f} {resolve_ms[0]:>6.1f}/{resolve_ms[1]:<7.1f}"
+          f" {resolve_ms[0] / expand_ms[0]:>14.2f}x"
+          f"   (cold cron cache: {cold_ms:.1f} ms)")
 
 
 if __name__ == "__main__":

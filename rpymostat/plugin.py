@@ -9,7 +9,15 @@ by new optional inputs, and a plugin written for an earlier version keeps workin
 
 from rpymostat.core.control.aggregation import Aggregate, Dropped
 from rpymostat.core.control.decide import (
-    Alarm, Commands, Decision, DecisionPlugin, Equipment, FunctionState, Inputs, Proposal, Settings,
+    Alarm,
+    Commands,
+    Decision,
+    DecisionPlugin,
+    Equipment,
+    FunctionState,
+    Inputs,
+    Proposal,
+    Settings,
 )
 from rpymostat.core.control.hysteresis import Hysteresis
 from rpymostat.core.readings import Reading

@@ -25,6 +25,7 @@ FRESH = NOW - 10.0          # stale at NOW + 80 with the default 30 s report int
 HEAT = Commands(heat=True)
 COOL = Commands(cool=True, fan=True)
 NOTHING = Commands()
+DEFAULTS = Settings()
 
 
 def on(since, starts=None):
@@ -35,7 +36,7 @@ def off(last_off=None, starts=()):
     return FunctionState(False, None, last_off, starts)
 
 
-def run(proposed, temperature=20.0, time=FRESH, mode="heat", hub_start=0.0, settings=Settings(),
+def run(proposed, temperature=20.0, time=FRESH, mode="heat", hub_start=0.0, settings=DEFAULTS,
         **functions):
     target = Target(mode=mode, heat_setpoint=20.0, cool_setpoint=25.0)
     equipment = Equipment(hub_start=hub_start, **functions)

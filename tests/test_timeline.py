@@ -363,7 +363,7 @@ def schedules(draw):
         kind = draw(st.sampled_from(["hold", "once", "recurring", "recurring"]))
         common = dict(priority=draw(st.sampled_from([0, 0, 1])),
                       changed=draw(st.sampled_from([0, 0, 5])),
-                      enabled=draw(st.booleans().map(lambda b: b or rule_id % 4 != 0)),
+                      enabled=draw(st.booleans()) or rule_id % 4 != 0,
                       heat=draw(st.sampled_from([17.0, 20.0])))
         half_hours = st.integers(1, 12).map(lambda n: n * 30)
         if kind == "hold":

@@ -67,7 +67,7 @@ BODIES = [(name, body) for name, bodies in OUT_OF_RANGE.items() for body in [VAL
 
 @pytest.mark.parametrize("name, body", BODIES, ids=[f"{n}-{i}" for n, i in
                                                      zip((n for n, _ in BODIES), itertools.count())])
-def test_the_hub_refuses_a_body_as_invalid_exactly_when_the_document_does(seeded, name, body):
+def test_the_hub_refuses_a_body_as_invalid_exactly_when_the_document_does(seeded, name, body):  # noqa: F811
     op = OPERATIONS[name]
     accepted = document_accepts({"$ref": f"urn:doc#/components/schemas/{op.body}"}, body)
     token = ENROLLMENT_KEY if op.role == "enrollment" else "admin"
@@ -90,8 +90,8 @@ QUERIES = [
 
 
 @pytest.mark.parametrize("name, param, value", [(n, p, v) for n, p, values in QUERIES for v in values])
-def test_the_hub_refuses_a_query_value_as_invalid_exactly_when_the_document_does(seeded, name, param,
-                                                                                 value):
+def test_the_hub_refuses_a_query_value_as_invalid_exactly_when_the_document_does(
+        seeded, name, param, value):  # noqa: F811
     op = OPERATIONS[name]
     item = DOCUMENT["paths"][op.path][op.method.lower()]
     schema = next(p["schema"] for p in item["parameters"] if p["name"] == param)

@@ -69,7 +69,7 @@ class Proc:
         except subprocess.TimeoutExpired:
             self.popen.kill()
             self.popen.wait()
-            raise AssertionError(f"{self.args[:3]} did not stop within {timeout}s")
+            raise AssertionError(f"{self.args[:3]} did not stop within {timeout}s") from None
 
 
 PINS: dict[str, str] = {}  # "host:port" -> fingerprint of the certificate trusted there

@@ -53,85 +53,89 @@ class FakePhidgetBus:
                     device.tripped[i] = True
                     device.deadline[i] = None
 
-    def digital_output_class(self):
-        bus = self
+    def digital_output_class(self) -> type[FakeDigitalOutput]:
+        """A ``DigitalOutput`` class whose channels live on this bus."""
+        return type("DigitalOutput", (FakeDigitalOutput,), {"bus": self})
 
-        class DigitalOutput:
-            def __init__(self):
-                self._serial = None
-                self._channel = 0
-                self._device = None
 
-            def setDeviceSerialNumber(self, DeviceSerialNumber):
-                self._serial = DeviceSerialNumber
+class FakeDigitalOutput:
+    """Phidget22's ``DigitalOutput`` on one ``FakePhidgetBus`` (see ``digital_output_class``)."""
 
-            def setChannel(self, Channel):
-                self._channel = Channel
+    bus: FakePhidgetBus
 
-            def openWaitForAttachment(self, timeout):
-                bus.calls.append(("open", self._serial, self._channel, timeout))
-                device = bus.devices.get(self._serial)
-                if device is None or self._channel >= device.channels:
-                    raise phidget_error(ErrorCode.EPHIDGET_TIMEOUT)
-                self._device = device
-                device.opened[self._channel] += 1
-                device.tripped[self._channel] = False
+    def __init__(self):
+        self._serial = None
+        self._channel = 0
+        self._device = None
 
-            def close(self):
-                bus.calls.append(("close", self._serial, self._channel))
-                if self._device is None:
-                    raise phidget_error(ErrorCode.EPHIDGET_CLOSED)
-                i = self._channel
-                self._device.state[i] = False
-                self._device.failsafe_ms[i] = None
-                self._device.deadline[i] = None
-                self._device = None
+    def setDeviceSerialNumber(self, DeviceSerialNumber):
+        self._serial = DeviceSerialNumber
 
-            def _attached(self):
-                if self._device is None:
-                    raise phidget_error(ErrorCode.EPHIDGET_NOTATTACHED)
-                if self._device.tripped[self._channel]:
-                    raise phidget_error(ErrorCode.EPHIDGET_FAILSAFE)
-                return self._device
+    def setChannel(self, Channel):
+        self._channel = Channel
 
-            def _feed(self, device):
-                if device.failsafe_ms[self._channel] is not None:
-                    device.deadline[self._channel] = bus.now_ms + device.failsafe_ms[self._channel]
+    def openWaitForAttachment(self, timeout):
+        self.bus.calls.append(("open", self._serial, self._channel, timeout))
+        device = self.bus.devices.get(self._serial)
+        if device is None or self._channel >= device.channels:
+            raise phidget_error(ErrorCode.EPHIDGET_TIMEOUT)
+        self._device = device
+        device.opened[self._channel] += 1
+        device.tripped[self._channel] = False
 
-            def setState(self, State):
-                bus.calls.append(("setState", self._serial, self._channel, State))
-                device = self._attached()
-                device.state[self._channel] = bool(State)
-                self._feed(device)
+    def close(self):
+        self.bus.calls.append(("close", self._serial, self._channel))
+        if self._device is None:
+            raise phidget_error(ErrorCode.EPHIDGET_CLOSED)
+        i = self._channel
+        self._device.state[i] = False
+        self._device.failsafe_ms[i] = None
+        self._device.deadline[i] = None
+        self._device = None
 
-            def getState(self):
-                if self._device is None:
-                    raise phidget_error(ErrorCode.EPHIDGET_NOTATTACHED)
-                return self._device.state[self._channel]
+    def _attached(self):
+        if self._device is None:
+            raise phidget_error(ErrorCode.EPHIDGET_NOTATTACHED)
+        if self._device.tripped[self._channel]:
+            raise phidget_error(ErrorCode.EPHIDGET_FAILSAFE)
+        return self._device
 
-            def getMinFailsafeTime(self):
-                return self._attached().min_failsafe_ms
+    def _feed(self, device):
+        if device.failsafe_ms[self._channel] is not None:
+            device.deadline[self._channel] = self.bus.now_ms + device.failsafe_ms[self._channel]
 
-            def getMaxFailsafeTime(self):
-                return self._attached().max_failsafe_ms
+    def setState(self, State):
+        self.bus.calls.append(("setState", self._serial, self._channel, State))
+        device = self._attached()
+        device.state[self._channel] = bool(State)
+        self._feed(device)
 
-            def enableFailsafe(self, failsafeTime):
-                bus.calls.append(("enableFailsafe", self._serial, self._channel, failsafeTime))
-                device = self._attached()
-                if not device.failsafe:
-                    raise phidget_error(ErrorCode.EPHIDGET_UNSUPPORTED)
-                if device.failsafe_ms[self._channel] is not None:
-                    raise phidget_error(ErrorCode.EPHIDGET_INVALIDARG)
-                if not device.min_failsafe_ms <= failsafeTime <= device.max_failsafe_ms:
-                    raise phidget_error(ErrorCode.EPHIDGET_INVALIDARG)
-                device.failsafe_ms[self._channel] = failsafeTime
-                self._feed(device)
+    def getState(self):
+        if self._device is None:
+            raise phidget_error(ErrorCode.EPHIDGET_NOTATTACHED)
+        return self._device.state[self._channel]
 
-            def resetFailsafe(self):
-                bus.calls.append(("resetFailsafe", self._serial, self._channel))
-                device = self._attached()
-                if device.failsafe_ms[self._channel] is None:
-                    raise phidget_error(ErrorCode.EPHIDGET_UNSUPPORTED)
-                self._feed(device)
+    def getMinFailsafeTime(self):
+        return self._attached().min_failsafe_ms
 
-        return DigitalOutput
+    def getMaxFailsafeTime(self):
+        return self._attached().max_failsafe_ms
+
+    def enableFailsafe(self, failsafeTime):
+        self.bus.calls.append(("enableFailsafe", self._serial, self._channel, failsafeTime))
+        device = self._attached()
+        if not device.failsafe:
+            raise phidget_error(ErrorCode.EPHIDGET_UNSUPPORTED)
+        if device.failsafe_ms[self._channel] is not None:
+            raise phidget_error(ErrorCode.EPHIDGET_INVALIDARG)
+        if not device.min_failsafe_ms <= failsafeTime <= device.max_failsafe_ms:
+            raise phidget_error(ErrorCode.EPHIDGET_INVALIDARG)
+        device.failsafe_ms[self._channel] = failsafeTime
+        self._feed(device)
+
+    def resetFailsafe(self):
+        self.bus.calls.append(("resetFailsafe", self._serial, self._channel))
+        device = self._attached()
+        if device.failsafe_ms[self._channel] is None:
+            raise phidget_error(ErrorCode.EPHIDGET_UNSUPPORTED)
+        self._feed(device)

@@ -48,7 +48,7 @@ def test_series_repeats_every_period(time, years):
 def test_builtin_weather_is_a_cold_climate_year():
     weather = load_weather("builtin")
     assert len(weather.dry_bulb_c.values) == 8760
-    january = [weather.outdoor_c(t * HOUR) for t in range(0, 31 * 24)]
+    january = [weather.outdoor_c(t * HOUR) for t in range(31 * 24)]
     july = [weather.outdoor_c(t * HOUR) for t in range(181 * 24, 212 * 24)]
     assert statistics.fmean(january) < 0.0 < 20.0 < statistics.fmean(july)
     assert min(january) < -10.0

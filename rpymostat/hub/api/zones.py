@@ -27,7 +27,7 @@ class ZonesAPI:
         for sensor_id in body.get("sensors", ()):
             if sensor_id not in sensors:
                 raise conflict(f"no sensor {sensor_id!r}")
-        for function, output_id in body.get("outputs", {}).items():
+        for output_id in body.get("outputs", {}).values():
             if output_id not in outputs:
                 raise conflict(f"no output {output_id!r}")
             if outputs[output_id]["zone_id"] not in (None, zone_id):

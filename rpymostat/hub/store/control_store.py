@@ -104,7 +104,7 @@ class ControlStore:
             while True:
                 used: list[set[int]] = []
                 try:
-                    return self._tx(lambda conn: _write(conn, named, decision_rows, switch_rows, used))
+                    return self._tx(lambda conn, used=used: _write(conn, named, decision_rows, switch_rows, used))
                 except IntegrityError:
                     if not used or self._tx(lambda conn: _existing(conn, named)) == used[-1]:
                         raise

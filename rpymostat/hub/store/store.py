@@ -394,7 +394,7 @@ class Store(RuleStore, ControlStore):
             if len(set(ids)) != len(ids):
                 raise Conflict("one output cannot serve two functions")
             found = {r.id: r for r in conn.execute(select(outputs).where(outputs.c.id.in_(ids)))}
-            for function, output_id in output_map.items():
+            for output_id in output_map.values():
                 row = found.get(output_id)
                 if row is None:
                     raise NotFound(f"no output {output_id!r}")
@@ -523,7 +523,7 @@ class _ReadingSQL:
             raise RuntimeError(f"unsupported database {dialect!r}")
         return cls("?" if dialect == "sqlite" else "%s")
 
-    @functools.cache
+    @functools.cache  # noqa: B019 - two instances at most, one per dialect, kept for good
     def insert(self, count: int) -> str:
         row = "(" + ", ".join([self.marker] * 4) + ")"
         return ("INSERT INTO readings (sensor_id, time, value, received_at) VALUES "
