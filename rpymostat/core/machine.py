@@ -5,7 +5,9 @@ and a test can walk them all."""
 from __future__ import annotations
 
 import enum
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Optional
+
+Table = Mapping[tuple[enum.Enum, enum.Enum], tuple[enum.Enum, Optional[str]]]
 
 
 class InvalidTransition(Exception):
@@ -19,7 +21,7 @@ class Machine:
     itself; an event the table does not list for the current state raises.
     """
 
-    def __init__(self, name: str, table: Mapping, state: enum.Enum,
+    def __init__(self, name: str, table: Table, state: enum.Enum,
                  actions: Mapping[str, Callable[[], None]]):
         unknown = {action for _, action in table.values() if action is not None} - set(actions)
         if unknown:

@@ -98,7 +98,7 @@ class Reading:
     problem: Optional[str] = attrs.field(init=False)
 
     @problem.default
-    def _classify(self):
+    def _classify(self) -> Optional[str]:
         return invalid_reason(self.value, self.crc_failure)
 
     @property

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 NAME = r"^[a-z][a-z0-9_]{0,63}$"
 
 
-def _number(default, minimum, maximum, description, kind="number"):
+def _number(default: float, minimum: float, maximum: float, description: str,
+            kind: str = "number") -> dict[str, Any]:
     return {"type": kind, "default": default, "minimum": minimum, "maximum": maximum,
             "description": description}
 
@@ -89,19 +91,19 @@ def system_timezone() -> str:
         return "UTC"
 
 
-def defaults() -> dict:
+def defaults() -> dict[str, Any]:
     values = {key: prop["default"] for key, prop in HUB_PROPERTIES.items()}
     zone = system_timezone()
     values["timezone"] = zone if is_timezone(zone) else "UTC"
     return values
 
 
-def effective(stored: dict) -> dict:
+def effective(stored: dict[str, Any]) -> dict[str, Any]:
     """The settings in force: defaults overlaid with what people set."""
     return {**defaults(), **{k: v for k, v in stored.items() if k in HUB_PROPERTIES}}
 
 
-def for_zone(hub_settings: dict, zone_settings: dict) -> dict:
+def for_zone(hub_settings: dict[str, Any], zone_settings: dict[str, Any]) -> dict[str, Any]:
     return {**hub_settings, **{k: v for k, v in zone_settings.items() if k in CONTROL_PROPERTIES}}
 
 

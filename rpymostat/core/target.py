@@ -6,7 +6,7 @@ JSON into frozen values and back, and checks the rules a schema cannot express.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Mapping, Optional
 
 import attrs
 
@@ -68,7 +68,7 @@ class Target:
         return tuple(s.sensor_id for s in self.sensors)
 
     @classmethod
-    def from_json(cls, data: dict) -> "Target":
+    def from_json(cls, data: Mapping[str, Any]) -> "Target":
         return cls(
             mode=data.get("mode", "heat"),
             heat_setpoint=_float_or_none(data.get("heat_setpoint")),
@@ -82,7 +82,7 @@ class Target:
             decision=data.get("decision"),
         )
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
             "heat_setpoint": self.heat_setpoint,
@@ -94,5 +94,5 @@ class Target:
         }
 
 
-def _float_or_none(value):
+def _float_or_none(value: Any) -> Optional[float]:
     return None if value is None else float(value)

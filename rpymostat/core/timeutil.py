@@ -86,7 +86,7 @@ def parse_duration(text: str) -> timedelta:
     if not isinstance(text, str):
         raise TimeFormatError("a duration must be an ISO 8601 string such as PT2H")
     try:
-        value = isodate.parse_duration(text)
+        value: timedelta = isodate.parse_duration(text)  # or an isodate.Duration, refused below
     except OverflowError:
         raise TimeFormatError(f"duration must be at most P{DURATION_MAX.days}D: {text!r}") from None
     except (isodate.ISO8601Error, ValueError) as exc:
@@ -103,7 +103,8 @@ def parse_duration(text: str) -> timedelta:
 def format_duration(value: timedelta | float) -> str:
     if not isinstance(value, timedelta):
         value = timedelta(seconds=value)
-    return isodate.duration_isoformat(value)
+    text: str = isodate.duration_isoformat(value)
+    return text
 
 
 def is_finite_number(value: object) -> bool:

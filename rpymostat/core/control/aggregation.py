@@ -23,14 +23,16 @@ fresh as its stalest input, and the guard checks it again at decision time.
 
 from __future__ import annotations
 
-from typing import Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence, cast
 
 import attrs
 
 from rpymostat.core.readings import STALE_AFTER_INTERVALS, Reading
 from rpymostat.core.target import SensorWeight
 
-NO_SETTINGS = {"type": "object", "properties": {}, "additionalProperties": False}
+NO_SETTINGS: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
+# The usable sensors: (sensor id, weight, its reading).
+_Used = list[tuple[str, float, Reading]]
 
 
 @attrs.frozen
@@ -49,7 +51,7 @@ class Aggregate:
     used: tuple[str, ...] = ()
     dropped: tuple[Dropped, ...] = ()
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "temperature": self.temperature,
             "time": self.time,
@@ -64,10 +66,11 @@ def _sort(
     now: float,
     report_interval_s: float,
     stale_after_intervals: int,
-) -> tuple[list[tuple[str, float, Reading]], list[Dropped]]:
+) -> tuple[_Used, list[Dropped]]:
     """The usable sensors in the order the target lists them, and the dropped ones."""
     listed = weights or [SensorWeight(sensor_id) for sensor_id in sorted(readings)]
-    usable, dropped = [], []
+    usable: _Used = []
+    dropped: list[Dropped] = []
     for entry in listed:
         reading = readings.get(entry.sensor_id)
         if reading is None:
@@ -81,8 +84,13 @@ def _sort(
     return usable, dropped
 
 
-def _result(used: list[tuple[str, float, Reading]], dropped: list[Dropped], temperature):
-    if not used:
+def _value(reading: Reading) -> float:
+    """A usable reading's value, which ``invalid_reason`` has found a finite number."""
+    return cast(float, reading.value)
+
+
+def _result(used: _Used, dropped: list[Dropped], temperature: Optional[float]) -> Aggregate:
+    if not used or temperature is None:
         return Aggregate(None, None, (), tuple(dropped))
     return Aggregate(
         float(temperature),
@@ -108,7 +116,7 @@ class _Plugin:
         used, dropped = _sort(readings, weights, now, report_interval_s, stale_after_intervals)
         return self._combine(used, dropped)
 
-    def _combine(self, used, dropped) -> Aggregate:
+    def _combine(self, used: _Used, dropped: list[Dropped]) -> Aggregate:
         raise NotImplementedError
 
 
@@ -121,11 +129,11 @@ class Single(_Plugin):
 
     name = "single"
 
-    def _combine(self, used, dropped):
+    def _combine(self, used: _Used, dropped: list[Dropped]) -> Aggregate:
         if not used:
             return _result(used, dropped, None)
         spares = [Dropped(sensor_id, "spare") for sensor_id, _, _ in used[1:]]
-        return _result(used[:1], dropped + spares, used[0][2].value)
+        return _result(used[:1], dropped + spares, _value(used[0][2]))
 
 
 class Mean(_Plugin):
@@ -133,8 +141,8 @@ class Mean(_Plugin):
 
     name = "mean"
 
-    def _combine(self, used, dropped):
-        values = [reading.value for _, _, reading in used]
+    def _combine(self, used: _Used, dropped: list[Dropped]) -> Aggregate:
+        values = [_value(reading) for _, _, reading in used]
         return _result(used, dropped, sum(values) / len(values) if values else None)
 
 
@@ -143,12 +151,12 @@ class WeightedMean(_Plugin):
 
     name = "weighted_mean"
 
-    def _combine(self, used, dropped):
+    def _combine(self, used: _Used, dropped: list[Dropped]) -> Aggregate:
         weighted = [entry for entry in used if entry[1] > 0]
         dropped = dropped + [Dropped(sensor_id, "zero_weight")
                              for sensor_id, weight, _ in used if weight <= 0]
         total = sum(weight for _, weight, _ in weighted)
-        value = (sum(weight * reading.value for _, weight, reading in weighted) / total
+        value = (sum(weight * _value(reading) for _, weight, reading in weighted) / total
                  if weighted else None)
         return _result(weighted, dropped, value)
 
@@ -158,8 +166,8 @@ class Minimum(_Plugin):
 
     name = "min"
 
-    def _combine(self, used, dropped):
-        return _result(used, dropped, min((r.value for _, _, r in used), default=None))
+    def _combine(self, used: _Used, dropped: list[Dropped]) -> Aggregate:
+        return _result(used, dropped, min((_value(r) for _, _, r in used), default=None))
 
 
 class Maximum(_Plugin):
@@ -167,5 +175,5 @@ class Maximum(_Plugin):
 
     name = "max"
 
-    def _combine(self, used, dropped):
-        return _result(used, dropped, max((r.value for _, _, r in used), default=None))
+    def _combine(self, used: _Used, dropped: list[Dropped]) -> Aggregate:
+        return _result(used, dropped, max((_value(r) for _, _, r in used), default=None))

@@ -23,7 +23,7 @@ is stored in the decision log.
 
 from __future__ import annotations
 
-from typing import Mapping, Optional, Protocol
+from typing import Any, Mapping, Optional, Protocol
 
 import attrs
 
@@ -57,12 +57,12 @@ class Proposal:
 
     commands: Commands
     reason: str
-    data: Mapping = attrs.field(factory=dict)
+    data: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 class DecisionPlugin(Protocol):
     name: str
-    settings_schema: dict
+    settings_schema: dict[str, Any]
 
     def propose(self, inputs: Inputs) -> Proposal:
         ...
@@ -81,7 +81,7 @@ class Decision:
     commands: Commands
     action: str
     reason: str
-    data: dict
+    data: dict[str, Any]
     alarms: tuple[Alarm, ...]
     recheck_at: Optional[float]
 
@@ -113,7 +113,7 @@ def _reason(proposal: Proposal, rule: Optional[str], changes: tuple[Change, ...]
     return f"{proposal.reason}{ruled}; guard: {guarded}"
 
 
-def _wall_change(inputs: Inputs, change: Change) -> dict:
+def _wall_change(inputs: Inputs, change: Change) -> dict[str, Any]:
     shown = change.to_json()
     if change.until is not None:
         shown["until"] = inputs.wall_instant(change.until)

@@ -53,7 +53,7 @@ tick later.
 
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 import attrs
 
@@ -87,7 +87,7 @@ class Settings:
     lease_s: float = 90.0
 
     @classmethod
-    def from_mapping(cls, values: Mapping) -> "Settings":
+    def from_mapping(cls, values: Mapping[str, Any]) -> "Settings":
         """From a settings dict (such as ``settings.for_zone(...)``); other keys are ignored."""
         names = {field.name for field in attrs.fields(cls)}
         return cls(**{key: value for key, value in values.items() if key in names})
@@ -120,7 +120,8 @@ class Equipment:
     fan: FunctionState = _OFF
 
     def function(self, name: str) -> FunctionState:
-        return getattr(self, name)
+        state: FunctionState = getattr(self, name)
+        return state
 
 
 @attrs.frozen
@@ -130,7 +131,7 @@ class Commands:
     cool: bool = False
     fan: bool = False
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {name: "on" if getattr(self, name) else "off" for name in FUNCTIONS}
 
 
@@ -152,7 +153,7 @@ class Inputs:
     now: float
     settings: Settings = Settings()
     rule: Optional[str] = None
-    plugin_settings: Mapping = attrs.field(factory=dict)
+    plugin_settings: Mapping[str, Any] = attrs.field(factory=dict)
     guard_now: Optional[float] = None
 
     @property
@@ -174,7 +175,7 @@ class Alarm:
     code: str
     message: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message}
 
 
@@ -188,7 +189,7 @@ class Change:
     text: str
     until: Optional[float] = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"subject": self.subject, "rule": self.rule, "text": self.text, "until": self.until}
 
 
@@ -249,9 +250,11 @@ def safe_target(target: Target) -> tuple[Target, tuple[Change, ...], tuple[Alarm
     return safe, tuple(changes), alarms
 
 
-def _start_blockers(
-    name: str, inputs: Inputs, off_at: dict[str, Optional[float]]
-) -> list[tuple[str, Optional[float], str]]:
+# Why a function may not start: (rule, the instant it clears or None, text).
+_Blocker = tuple[str, Optional[float], str]
+
+
+def _start_blockers(name: str, inputs: Inputs, off_at: Mapping[str, Optional[float]]) -> list[_Blocker]:
     """Why ``name`` may not start now: (rule, the instant it clears or None, text).
 
     ``off_at`` says when each running function goes off (now, or when its minimum run
@@ -259,7 +262,7 @@ def _start_blockers(
     """
     s, eq, now = inputs.settings, inputs.equipment, inputs.guard_time
     state = eq.function(name)
-    found = []
+    found: list[_Blocker] = []
     if state.last_off is not None and now < state.last_off + s.min_off_s:
         until = state.last_off + s.min_off_s
         found.append(("min_off", until, f"minimum off time, {until - now:.0f} s left"))
@@ -276,8 +279,7 @@ def _start_blockers(
         other_state = eq.function(other)
         if other_state.on:
             off = off_at[other]
-            until = None if off is None else off + s.changeover_s
-            found.append(("changeover", until, f"{other} is running"))
+            found.append(("changeover", None if off is None else off + s.changeover_s, f"{other} is running"))
         elif other_state.last_off is not None and now < other_state.last_off + s.changeover_s:
             until = other_state.last_off + s.changeover_s
             found.append(("changeover", until, f"changeover from {other}, {until - now:.0f} s left"))
@@ -294,10 +296,10 @@ _SAFETY_WORDS = {
 def _safety(inputs: Inputs) -> tuple[dict[str, str], bool, list[Alarm]]:
     """Functions that must stop now (function -> rule), whether freeze heat is needed, alarms."""
     problem = temperature_problem(inputs)
-    if problem:
+    temperature = inputs.temperature
+    if problem or temperature is None:
         message = f"no valid fresh temperature ({problem}): heating and cooling stopped"
         return {name: "no_temperature" for name in GUARDED}, False, [Alarm("no_temperature", message)]
-    temperature = inputs.temperature
     if temperature > OVER_TEMPERATURE:
         message = f"{temperature:.1f} °C is above {OVER_TEMPERATURE:g} °C: heating stopped"
         return ({name: "over_temperature" for name in HEAT_GROUP}, False,
@@ -434,7 +436,7 @@ def _stale_timer(inputs: Inputs, final: Mapping[str, bool]) -> tuple[float, ...]
 
 def apply(equipment: Equipment, commands: Commands, now: float) -> Equipment:
     """The history once ``commands`` have been carried out at ``now`` (the guard's clock)."""
-    updated = {}
+    updated: dict[str, Any] = {}
     for name in FUNCTIONS:
         state, on = equipment.function(name), getattr(commands, name)
         if on and not state.on:
@@ -452,10 +454,12 @@ def switched_off(equipment: Equipment, name: str, when: float) -> Equipment:
     last instant the equipment may have run."""
     state = equipment.function(name)
     if state.on:
-        return attrs.evolve(equipment, **{name: attrs.evolve(state, on=False, on_since=None, last_off=when)})
-    if state.last_off is not None and when > state.last_off:
-        return attrs.evolve(equipment, **{name: attrs.evolve(state, last_off=when)})
-    return equipment
+        changed: dict[str, Any] = {name: attrs.evolve(state, on=False, on_since=None, last_off=when)}
+    elif state.last_off is not None and when > state.last_off:
+        changed = {name: attrs.evolve(state, last_off=when)}
+    else:
+        return equipment
+    return attrs.evolve(equipment, **changed)
 
 
 def restarted(equipment: Equipment, now: float) -> Equipment:

@@ -25,13 +25,16 @@ from __future__ import annotations
 import bisect
 import functools
 from datetime import date, datetime, timedelta
-from typing import Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence
 from zoneinfo import ZoneInfo
 
 import attrs
 from croniter import CroniterBadCronError, CroniterBadDateError, croniter
 
 from rpymostat.core.timeutil import UTC, TimeFormatError, in_range, out_of_range, parse_duration
+
+if TYPE_CHECKING:  # rules imports this module
+    from rpymostat.core.schedule.rules import Rule
 
 # Local offsets stay within ±26 h of UTC; a wall window widened by this much is sure to
 # contain every firing whose instant lies in the requested instant window.
@@ -81,11 +84,11 @@ def compile_cron(expr: str) -> CronSpec:
         parsed = croniter(text)
     except (CroniterBadCronError, ValueError, KeyError) as exc:
         raise CronError(f"invalid cron expression {expr!r}: {exc}") from exc
-    fields = parsed.expanded
+    fields: list[list[Any]] = parsed.expanded  # ints, or '*' and 'l' (not the stubs' str)
     if len(fields) != 5:
         raise CronError(f"cron must have five fields: {expr!r}")
 
-    def values(field):
+    def values(field: list[Any]) -> Optional[frozenset[int]]:
         return None if field == ["*"] else frozenset(field)
 
     exotic = bool(parsed.nth_weekday_of_month) or any(
@@ -269,11 +272,15 @@ def parse_interval(text: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
+# An occurrence's start and end (None: open-ended).
+_Span = tuple[datetime, Optional[datetime]]
+
+
 @attrs.frozen
 class Occurrence:
     """One period during which a rule is active; ``end`` None means it never ends."""
 
-    rule: object
+    rule: Rule
     start: datetime
     end: Optional[datetime]
 
@@ -281,46 +288,53 @@ class Occurrence:
         return None if self.end is None else self.end - self.start
 
 
-def occurrences(rule, tz: ZoneInfo, start: datetime, end: datetime) -> list[Occurrence]:
+def occurrences(rule: Rule, tz: ZoneInfo, start: datetime, end: datetime) -> list[Occurrence]:
     """The rule's occurrences that overlap [start, end), whole (not clipped), in order.
 
     ``rule`` is a :class:`rpymostat.core.schedule.rules.Rule`. The ``enabled`` flag is not looked at:
     choosing which rules count is the caller's business.
     """
-    if rule.kind == "hold":
-        spans = [(rule.start, rule.end)]
-    elif rule.kind == "once":
-        spans = [parse_interval(rule.interval, tz)]
-    elif rule.duration is not None:
-        spans = _duration_spans(rule, tz, start, end)
-    else:
-        spans = _end_cron_spans(rule, tz, start, end)
     return [
         Occurrence(rule, s, e)
-        for s, e in spans
+        for s, e in _spans(rule, tz, start, end)
         if s < end and (e is None or (e > start and e > s))
     ]
 
 
-def _duration_spans(rule, tz, start, end):
-    spec = compile_cron(rule.cron)
-    return [(s, s + rule.duration) for s in cron_firings(spec, tz, start - rule.duration, end)]
+def _spans(rule: Rule, tz: ZoneInfo, start: datetime, end: datetime) -> Sequence[_Span]:
+    """Parsing gave each kind of rule its fields: a hold its start, a once rule its
+    interval, a recurring one its cron and a duration or an end cron."""
+    if rule.kind == "hold":
+        assert rule.start is not None
+        return [(rule.start, rule.end)]
+    if rule.kind == "once":
+        assert rule.interval is not None
+        return [parse_interval(rule.interval, tz)]
+    assert rule.cron is not None
+    if rule.duration is not None:
+        return _duration_spans(compile_cron(rule.cron), rule.duration, tz, start, end)
+    assert rule.end_cron is not None
+    return _end_cron_spans(compile_cron(rule.cron), compile_cron(rule.end_cron), tz, start, end)
 
 
-def _end_cron_spans(rule, tz, start, end):
+def _duration_spans(spec: CronSpec, duration: timedelta, tz: ZoneInfo, start: datetime,
+                    end: datetime) -> list[_Span]:
+    return [(s, s + duration) for s in cron_firings(spec, tz, start - duration, end)]
+
+
+def _end_cron_spans(spec: CronSpec, end_spec: CronSpec, tz: ZoneInfo, start: datetime,
+                    end: datetime) -> list[_Span]:
     """Each start lasts until the first end firing after it.
 
     An occurrence that covers ``start`` began no earlier than the last end firing at or
     before ``start``, so that is where the look-back stops.
     """
-    spec = compile_cron(rule.cron)
-    end_spec = compile_cron(rule.end_cron)
     since = previous_firing(end_spec, tz, start) or start
     starts = cron_firings(spec, tz, since, end)
     if not starts:
         return []
     ends = cron_firings(end_spec, tz, since, end + _SCAN_STEPS[0])
-    spans = []
+    spans: list[_Span] = []
     for s in starts:
         i = bisect.bisect_right(ends, s)
         spans.append((s, ends[i] if i < len(ends) else next_firing(end_spec, tz, s)))

@@ -27,7 +27,7 @@ import attrs
 @runtime_checkable
 class SchedulePlugin(Protocol):
     name: str
-    settings_schema: dict
+    settings_schema: dict[str, Any]
 
 
 @attrs.frozen
@@ -35,10 +35,10 @@ class PluginUse:
     """A plugin with the settings one zone uses it with."""
 
     plugin: Any
-    settings: Mapping = attrs.field(factory=dict)
+    settings: Mapping[str, Any] = attrs.field(factory=dict)
 
 
-def settings_problems(plugin: SchedulePlugin, settings: Mapping) -> list[str]:
+def settings_problems(plugin: SchedulePlugin, settings: Mapping[str, Any]) -> list[str]:
     """Why ``settings`` do not fit the plugin's schema; empty when they do. (jsonschema
     is imported here, when a zone's plugins are set or used, not with the hub.)"""
     import jsonschema

@@ -10,7 +10,7 @@ rule never reaches the timeline, whoever calls.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Optional, Union
+from typing import Any, Callable, Mapping, Optional, Union
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -44,16 +44,18 @@ RECURRING_DURATION_MAX = timedelta(days=31)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 RuleId = Union[int, str]
+# What is wrong with some input: (field, message) pairs.
+Problems = list[tuple[str, str]]
 
 
 class RuleError(ValueError):
     """Input that cannot become a rule; ``problems`` lists (field, message) pairs."""
 
-    def __init__(self, problems: list[tuple[str, str]]):
+    def __init__(self, problems: Problems):
         self.problems = tuple(problems)
         super().__init__("; ".join(f"{field}: {message}" for field, message in self.problems))
 
-    def details(self) -> list[dict]:
+    def details(self) -> list[dict[str, str]]:
         """The problems in the shape of the API error's ``details``."""
         return [{"field": field, "message": message} for field, message in self.problems]
 
@@ -99,10 +101,10 @@ _PATCH_FIELDS = {"name", "cron", "duration", "end_cron", "interval", "target", "
 _NULLABLE_IN_PATCH = {"duration", "end_cron"}
 
 
-def rule_from_json(data: dict, *, tz: ZoneInfo, now: datetime,
+def rule_from_json(data: dict[str, Any], *, tz: ZoneInfo, now: datetime,
                    rule_id: Optional[RuleId] = None) -> Rule:
     """A new recurring or once rule from a RuleCreate body; raises :class:`RuleError`."""
-    problems: list[tuple[str, str]] = []
+    problems: Problems = []
     if not isinstance(data, dict):
         raise RuleError([("", "a rule must be a JSON object")])
     _unknown(data, _CREATE_FIELDS, problems)
@@ -128,7 +130,7 @@ def rule_from_json(data: dict, *, tz: ZoneInfo, now: datetime,
     return Rule(id=rule_id, changed_at=now, **values)
 
 
-def patch_rule(rule: Rule, data: dict, *, tz: ZoneInfo, now: datetime) -> Rule:
+def patch_rule(rule: Rule, data: dict[str, Any], *, tz: ZoneInfo, now: datetime) -> Rule:
     """The rule with a RulePatch body applied; raises :class:`RuleError`.
 
     ``kind`` and ``zone_id`` cannot change (delete and create instead); a recurring rule
@@ -150,10 +152,10 @@ def patch_rule(rule: Rule, data: dict, *, tz: ZoneInfo, now: datetime) -> Rule:
     return attrs.evolve(rule, changed_at=now, **values)
 
 
-def _patch_shape_problems(data: dict) -> list[tuple[str, str]]:
+def _patch_shape_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     """What is wrong with a patch's fields before their values are looked at."""
-    problems = [(field, "cannot be changed; delete the rule and create a new one")
-                for field in ("kind", "zone_id") if field in data]
+    problems: Problems = [(field, "cannot be changed; delete the rule and create a new one")
+                          for field in ("kind", "zone_id") if field in data]
     _unknown(data, _PATCH_FIELDS | {"kind", "zone_id"}, problems)
     if not data:
         problems.append(("", "a patch needs at least one field"))
@@ -162,7 +164,7 @@ def _patch_shape_problems(data: dict) -> list[tuple[str, str]]:
     return problems
 
 
-def rule_to_json(rule: Rule) -> dict:
+def rule_to_json(rule: Rule) -> dict[str, Any]:
     """The Rule response shape (every field present, null when unused)."""
     return {
         "id": rule.id,
@@ -182,7 +184,7 @@ def rule_to_json(rule: Rule) -> dict:
     }
 
 
-def rule_from_record(data: dict, *, tz: ZoneInfo) -> Rule:
+def rule_from_record(data: dict[str, Any], *, tz: ZoneInfo) -> Rule:
     """A rule back from its Rule response shape (what a store keeps), re-validated."""
     changed_at = parse_time(data["changed_at"])
     if data["kind"] == "hold":
@@ -198,14 +200,14 @@ def rule_from_record(data: dict, *, tz: ZoneInfo) -> Rule:
     return rule_from_json(body, tz=tz, now=changed_at, rule_id=data["id"])
 
 
-def parse_hold(data: dict, *, tz: ZoneInfo, now: datetime) -> HoldRequest:
+def parse_hold(data: dict[str, Any], *, tz: ZoneInfo, now: datetime) -> HoldRequest:
     """A Hold body (``{"target": .., "until": ..}``); raises :class:`RuleError`, or
     :class:`UntilPassed` when the body is well formed but its time is not after ``now``.
 
     ``until`` is an ISO 8601 time (without an offset: local time in ``tz``) that must be
     after ``now``, a duration such as ``PT2H``, ``"next"``, or null for indefinitely.
     """
-    problems: list[tuple[str, str]] = []
+    problems: Problems = []
     if not isinstance(data, dict):
         raise RuleError([("", "a hold must be a JSON object")])
     _unknown(data, {"target", "until"}, problems)
@@ -221,7 +223,7 @@ def parse_hold(data: dict, *, tz: ZoneInfo, now: datetime) -> HoldRequest:
             until = parse_until(until, tz)
         except ValueError as exc:
             problems.append(("until", str(exc)))
-    if problems:
+    if problems or target is None:
         raise RuleError(problems)
     if isinstance(until, datetime) and until <= now:
         raise UntilPassed([("until", "is not after now")])
@@ -232,7 +234,7 @@ class UntilPassed(RuleError):
     """A hold whose ``until`` time has already passed: well formed, but too late."""
 
 
-def parse_until(text, tz: ZoneInfo) -> Union[datetime, timedelta, str]:
+def parse_until(text: object, tz: ZoneInfo) -> Union[datetime, timedelta, str]:
     """A hold's ``until`` text: ``"next"``, a duration, or a time (local in ``tz`` when it
     has no offset); raises ValueError saying why not."""
     if not isinstance(text, str) or len(text) > UNTIL_MAX:
@@ -244,7 +246,7 @@ def parse_until(text, tz: ZoneInfo) -> Union[datetime, timedelta, str]:
     return parse_local_time(text, tz)
 
 
-def check_duration(value) -> timedelta:
+def check_duration(value: object) -> timedelta:
     """A recurring rule's duration; raises ValueError saying why not."""
     if not isinstance(value, str) or len(value) > DURATION_MAX_TEXT:
         raise ValueError("must be an ISO 8601 duration such as PT5H")
@@ -254,41 +256,41 @@ def check_duration(value) -> timedelta:
     return duration
 
 
-def _unknown(data, allowed, problems):
+def _unknown(data: Mapping[str, Any], allowed: set[str], problems: Problems) -> None:
     for field in sorted(set(data) - allowed):
         problems.append((field, "unknown field"))
 
 
-def _is_int(value) -> bool:
+def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _zone_id(value, problems):
+def _zone_id(value: Any, problems: Problems) -> Any:
     if not _is_int(value) or value < 1:
         problems.append(("zone_id", "must be a positive integer"))
     return value
 
 
-def _name(value, problems):
+def _name(value: Any, problems: Problems) -> Any:
     if not isinstance(value, str) or not value.strip() or len(value) > NAME_MAX:
         problems.append(("name", f"must be a non-empty string of at most {NAME_MAX} characters"))
         return value
     return value.strip()
 
 
-def _priority(value, problems):
+def _priority(value: Any, problems: Problems) -> Any:
     if not _is_int(value) or not PRIORITY_MIN <= value <= PRIORITY_MAX:
         problems.append(("priority", f"must be an integer within {PRIORITY_MIN}..{PRIORITY_MAX}"))
     return value
 
 
-def _enabled(value, problems):
+def _enabled(value: Any, problems: Problems) -> Any:
     if not isinstance(value, bool):
         problems.append(("enabled", "must be true or false"))
     return value
 
 
-def _target(value, problems) -> Optional[Target]:
+def _target(value: Any, problems: Problems) -> Optional[Target]:
     if not isinstance(value, dict):
         problems.append(("target", "must be an object"))
         return None
@@ -302,10 +304,12 @@ def _target(value, problems) -> Optional[Target]:
 
 
 # The fields a patch sets as they come, each checked by its parser (in this order).
-_PATCH_PARSERS = {"name": _name, "target": _target, "priority": _priority, "enabled": _enabled}
+_PATCH_PARSERS: dict[str, Callable[[Any, Problems], Any]] = {
+    "name": _name, "target": _target, "priority": _priority, "enabled": _enabled,
+}
 
 
-def _cron(field, value, problems) -> Optional[str]:
+def _cron(field: str, value: Any, problems: Problems) -> Optional[str]:
     if not isinstance(value, str) or len(value) > CRON_MAX:
         problems.append((field, f"must be a cron string of at most {CRON_MAX} characters"))
         return None
@@ -316,7 +320,7 @@ def _cron(field, value, problems) -> Optional[str]:
         return None
 
 
-def _when(kind, data, tz, problems) -> dict:
+def _when(kind: str, data: Mapping[str, Any], tz: ZoneInfo, problems: Problems) -> dict[str, Any]:
     """The kind's timing fields, checked: a cron and one of duration/end_cron, or an interval."""
     if kind == "once":
         for field in ("cron", "duration", "end_cron"):
@@ -336,7 +340,7 @@ def _when(kind, data, tz, problems) -> dict:
         return {"interval": text, "cron": None, "duration": None, "end_cron": None}
     if "interval" in data:
         problems.append(("interval", "a recurring rule has cron and duration or end_cron instead"))
-    values = {"interval": None, "cron": None, "duration": None, "end_cron": None}
+    values: dict[str, Any] = {"interval": None, "cron": None, "duration": None, "end_cron": None}
     if "cron" not in data:
         problems.append(("cron", "is required for a recurring rule"))
     else:
@@ -351,7 +355,7 @@ def _when(kind, data, tz, problems) -> dict:
     return values
 
 
-def _duration(value, problems) -> Optional[timedelta]:
+def _duration(value: Any, problems: Problems) -> Optional[timedelta]:
     try:
         return check_duration(value)
     except ValueError as exc:
@@ -359,7 +363,7 @@ def _duration(value, problems) -> Optional[timedelta]:
         return None
 
 
-def _ref(name: str) -> dict:
+def _ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
@@ -383,7 +387,7 @@ _ENABLED = {"type": "boolean", "default": True}
 _ZONE_ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}  # the store's integer ids
 
 
-def _nullable(schema: dict) -> dict:
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
     return {**schema, "type": [*types, "null"]}
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any, Optional, Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence
 from zoneinfo import ZoneInfo
 
 import attrs
 
-from rpymostat.core.schedule.occurrences import occurrences
+from rpymostat.core.schedule.occurrences import Occurrence, occurrences
 from rpymostat.core.schedule.plugins import PluginUse
 from rpymostat.core.schedule.rules import HoldRequest, Rule, RuleId
 from rpymostat.core.target import Target
@@ -34,6 +34,12 @@ NEXT_CHANGE_HORIZONS = (timedelta(days=8), timedelta(days=64), MAX_WINDOW)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 _FOREVER = 1 << 62
+# An occurrence's sort key (see _key).
+_Key = tuple[Any, ...]
+
+
+def _rules(rules: Iterable[Rule]) -> tuple[Rule, ...]:
+    return tuple(rules)
 
 
 @attrs.frozen
@@ -43,7 +49,7 @@ class ZoneSchedule:
     zone_id: int
     tz: ZoneInfo
     default: Target
-    rules: tuple[Rule, ...] = attrs.field(default=(), converter=tuple)
+    rules: tuple[Rule, ...] = attrs.field(default=(), converter=_rules)
 
 
 @attrs.frozen
@@ -153,7 +159,7 @@ def make_hold(zone: ZoneSchedule, request: HoldRequest, now: datetime, *,
                 target=request.target, start=now, end=end, changed_at=now)
 
 
-def timeline_to_json(timeline: Timeline) -> dict:
+def timeline_to_json(timeline: Timeline) -> dict[str, Any]:
     """The Timeline response shape."""
     return {
         "start": format_time(timeline.start),
@@ -168,7 +174,7 @@ def timeline_to_json(timeline: Timeline) -> dict:
     }
 
 
-def segment_to_json(segment: Segment) -> dict:
+def segment_to_json(segment: Segment) -> dict[str, Any]:
     return {
         "start": format_time(segment.start),
         "end": format_time(segment.end),
@@ -179,7 +185,7 @@ def segment_to_json(segment: Segment) -> dict:
     }
 
 
-def state_to_json(state: ScheduleState) -> dict:
+def state_to_json(state: ScheduleState) -> dict[str, Any]:
     """The ScheduleState response shape."""
     return {
         "segment": segment_to_json(state.segment),
@@ -205,7 +211,7 @@ def timeline_problems(timeline: Timeline) -> list[str]:
     return found
 
 
-def id_sort_key(rule_id: RuleId) -> tuple:
+def id_sort_key(rule_id: RuleId) -> tuple[int, int, str]:
     """Orders stored (int) ids before plugin (str) ids, each naturally."""
     return (0, rule_id, "") if isinstance(rule_id, int) else (1, 0, str(rule_id))
 
@@ -224,7 +230,8 @@ def _time(us: int) -> datetime:
     return _EPOCH + us * _MICRO
 
 
-def _contributed(use: PluginUse, zone, start, end, warnings) -> list[Rule]:
+def _contributed(use: PluginUse, zone: ZoneSchedule, start: datetime, end: datetime,
+                 warnings: list[str]) -> list[Rule]:
     hook = getattr(use.plugin, "rules", None)
     if hook is None:
         return []
@@ -239,7 +246,7 @@ def _contributed(use: PluginUse, zone, start, end, warnings) -> list[Rule]:
         return []
 
 
-def _transformed(use: PluginUse, timeline: Timeline, zone, warnings) -> Timeline:
+def _transformed(use: PluginUse, timeline: Timeline, zone: ZoneSchedule, warnings: list[str]) -> Timeline:
     hook = getattr(use.plugin, "transform", None)
     if hook is None:
         return timeline
@@ -254,7 +261,8 @@ def _transformed(use: PluginUse, timeline: Timeline, zone, warnings) -> Timeline
         warnings.append(
             f"schedule plugin {use.plugin.name!r} ignored: {'; '.join(problems)}")
         return timeline
-    return attrs.evolve(result, segments=_merged(result.segments))
+    merged: Timeline = attrs.evolve(result, segments=_merged(result.segments))
+    return merged
 
 
 def _merged(segments: Sequence[Segment]) -> tuple[Segment, ...]:
@@ -269,12 +277,12 @@ def _merged(segments: Sequence[Segment]) -> tuple[Segment, ...]:
     return tuple(out)
 
 
-def _key(occurrence, rule) -> tuple:
+def _key(occurrence: Occurrence, rule: Rule) -> _Key:
     """Sorts most specific first; the first three items decide, the rest only break ties."""
     start = _us(occurrence.start)
     length = _FOREVER if occurrence.end is None else _us(occurrence.end) - start
     return (KIND_RANK[rule.kind], length, -rule.priority, -_us(rule.changed_at),
-            id_sort_key(rule.id), start)
+            id_sort_key(_id(rule)), start)
 
 
 @attrs.define
@@ -284,9 +292,9 @@ class _Group:
     start: int
     winner: Optional[Rule]
     span: Optional[list[int]]
-    shadowed: set
-    best: Optional[tuple] = None  # (winner key, strongest loser key, that loser)
-    conflicting: set = attrs.field(factory=set)
+    shadowed: set[RuleId]
+    best: Optional[tuple[_Key, _Key, Rule]] = None  # (winner key, strongest loser key, that loser)
+    conflicting: set[RuleId] = attrs.field(factory=set)
 
 
 @attrs.define
@@ -305,9 +313,9 @@ class _Occurrences:
     instants at which they join the active list (not before the window) or leave it
     (ends within the window)."""
 
-    info: dict[tuple[Any, ...], tuple[Rule, int, int]]
-    adds: dict[int, list[tuple[Any, ...]]]
-    removes: dict[int, list[tuple[Any, ...]]]
+    info: dict[_Key, tuple[Rule, int, int]]
+    adds: dict[int, list[_Key]]
+    removes: dict[int, list[_Key]]
 
 
 def _sweep(zone: ZoneSchedule, rules: list[Rule], start: datetime, end: datetime,
@@ -315,7 +323,7 @@ def _sweep(zone: ZoneSchedule, rules: list[Rule], start: datetime, end: datetime
     lo, hi = _us(start), _us(end)
     found = _occurrences(zone, rules, start, end, warnings)
     points = sorted({lo, hi, *found.adds, *found.removes})
-    active: list[tuple[Any, ...]] = []
+    active: list[_Key] = []
     groups: list[_Group] = []
     ties: list[_Tie] = []
     for t, t_next in zip(points, points[1:]):
@@ -326,7 +334,7 @@ def _sweep(zone: ZoneSchedule, rules: list[Rule], start: datetime, end: datetime
             continue
         rivals = _weigh(group, active, found.info)
         if rivals:
-            _tie(group, ties, t, t_next, winner.id, rivals)
+            _tie(group, ties, t, t_next, _id(winner), rivals)
     return Timeline(
         start=start, end=end, segments=_segments(zone, rules, groups, hi),
         conflicts=tuple(Conflict(_time(tie.start), _time(tie.end), tie.rule_ids, tie.winner) for tie in ties),
@@ -356,7 +364,7 @@ def _occurrences(zone: ZoneSchedule, rules: list[Rule], start: datetime, end: da
     return found
 
 
-def _move(active: list[tuple[Any, ...]], found: _Occurrences, t: int) -> Sequence[tuple[Any, ...]]:
+def _move(active: list[_Key], found: _Occurrences, t: int) -> Sequence[_Key]:
     """The active list at ``t``, kept sorted; returns the occurrences that joined."""
     for key in found.removes.get(t, ()):
         del active[bisect.bisect_left(active, key)]
@@ -366,22 +374,23 @@ def _move(active: list[tuple[Any, ...]], found: _Occurrences, t: int) -> Sequenc
     return added
 
 
-def _group_from(groups: list[_Group], t: int, winner: Optional[Rule], active: list[tuple[Any, ...]],
-                added: Sequence[tuple[Any, ...]], info: dict[tuple[Any, ...], tuple[Rule, int, int]]) -> _Group:
+def _group_from(groups: list[_Group], t: int, winner: Optional[Rule], active: list[_Key],
+                added: Sequence[_Key], info: dict[_Key, tuple[Rule, int, int]]) -> _Group:
     """The group the interval from ``t`` belongs to: the last one while its winner stays,
     else a new one; either way with the rules it shadows."""
     group = groups[-1] if groups else None
     if group is None or group.winner is not winner:
-        group = _Group(t, winner, None, {info[k][0].id for k in active})
+        group = _Group(t, winner, None, {_id(info[k][0]) for k in active})
         groups.append(group)
     else:
-        group.shadowed.update(info[k][0].id for k in added)
-    group.shadowed.discard(winner.id if winner else None)
+        group.shadowed.update(_id(info[k][0]) for k in added)
+    if winner:
+        group.shadowed.discard(_id(winner))
     return group
 
 
-def _weigh(group: _Group, active: list[tuple[Any, ...]],
-           info: dict[tuple[Any, ...], tuple[Rule, int, int]]) -> list[RuleId]:
+def _weigh(group: _Group, active: list[_Key],
+           info: dict[_Key, tuple[Rule, int, int]]) -> list[RuleId]:
     """Widens the group's span to the winning occurrence, keeps its strongest loser for the
     reason text, and returns the rules as specific as the winner (a conflict)."""
     winner, s, e = info[active[0]]
@@ -396,11 +405,12 @@ def _weigh(group: _Group, active: list[tuple[Any, ...]],
             group.best = (active[0], key, rule)
         if key[:3] != tier:
             break
-        rivals.append(rule.id)
+        rivals.append(_id(rule))
     return rivals
 
 
-def _tie(group: _Group, ties: list[_Tie], t: int, t_next: int, winner: RuleId, rivals: list[RuleId]) -> None:
+def _tie(group: _Group, ties: list[_Tie], t: int, t_next: int, winner: RuleId,
+         rivals: list[RuleId]) -> None:
     """Records a conflict over [t, t_next), continuing the last one when it is the same."""
     ids = tuple(sorted({winner, *rivals}, key=id_sort_key))
     group.conflicting.update(ids)
@@ -408,6 +418,12 @@ def _tie(group: _Group, ties: list[_Tie], t: int, t_next: int, winner: RuleId, r
         ties[-1].end = t_next
     else:
         ties.append(_Tie(t, t_next, ids, winner))
+
+
+def _id(rule: Rule) -> RuleId:
+    """A rule's id: ``resolve_timeline`` has refused rules without one."""
+    assert rule.id is not None
+    return rule.id
 
 
 def _segments(zone: ZoneSchedule, rules: list[Rule], groups: list[_Group], hi: int) -> tuple[Segment, ...]:
@@ -425,11 +441,12 @@ def _segments(zone: ZoneSchedule, rules: list[Rule], groups: list[_Group], hi: i
     )
 
 
-def _why(group: _Group, by_id: dict, tz: ZoneInfo) -> str:
+def _why(group: _Group, by_id: Mapping[Optional[RuleId], Rule], tz: ZoneInfo) -> str:
     """A short sentence: the winner, and whom it beat or tied with."""
     winner = group.winner
     if winner is None:
         return "default target: no rule applies"
+    assert group.span is not None  # set with the winner
     described = _describe(winner, group.span, tz)
     if group.conflicting:
         others = [by_id[i] for i in sorted(group.conflicting - {winner.id}, key=id_sort_key)]
@@ -445,7 +462,7 @@ def _why(group: _Group, by_id: dict, tz: ZoneInfo) -> str:
     return text + (f" and {more} more" if more > 0 else "")
 
 
-def _reason(winner_key: tuple, loser_key: tuple) -> str:
+def _reason(winner_key: _Key, loser_key: _Key) -> str:
     if winner_key[0] != loser_key[0]:
         return ""
     if winner_key[1] != loser_key[1]:
@@ -464,6 +481,7 @@ def _describe(rule: Rule, span: list[int], tz: ZoneInfo) -> str:
     if rule.kind == "hold":
         if rule.end is None:
             return "hold (indefinite)"
+        assert rule.start is not None  # a hold starts when it is made
         return f"hold (until {_local(rule.end, tz, rule.end - rule.start >= timedelta(days=1))})"
     return f"{rule.kind} rule '{rule.name}' ({_span(span, tz)})"
 
