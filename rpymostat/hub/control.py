@@ -461,7 +461,8 @@ class ControlService(Service):
                 # Report times are to the millisecond: an off stamped within one of the run's
                 # start may be the newer news (a relay rebooting as it was switched on). A
                 # relay's clock may also run ahead: an off is never later than when it is heard.
-                if state.on and row["state"] == "off" and reported is not None and reported > began - REPORT_RESOLUTION_S:
+                if (state.on and row["state"] == "off" and reported is not None
+                        and reported > began - REPORT_RESOLUTION_S):
                     self._switch_off(zone["id"], function, output_id, min(reported, timer_now), "reported_off")
 
     @inlineCallbacks

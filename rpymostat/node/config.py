@@ -114,7 +114,7 @@ def _check_tls(values: dict[str, Any]) -> None:
             raise ConfigError(f"hub_fingerprint: {exc}") from None
 
 
-def load_node_settings(kind: str, fields: Mapping[str, type], defaults: Mapping[str, Any],
+def load_node_settings(kind: str, fields: Mapping[str, type], defaults: Mapping[str, Any],  # noqa: C901
                        config_file: str | None, environ: Mapping[str, str] = os.environ,
                        flags: Mapping[str, Any] = {}) -> dict[str, Any]:
     """The merged settings of one node daemon, as a plain dict with every key of ``fields``."""
