@@ -32,9 +32,9 @@ def test_file_then_environment_then_flags(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("[hub]\nport = 'many'\n", "port must be a int"),
-    ("[hub]\nport = 70000\n", "port must be within"),
-    ("[hub]\ncolour = 'blue'\n", "unknown setting 'colour'"),
+    ("[hub]\nport = 'many'\n", "rpymostat.toml:port: must be an integer, not 'many'$"),
+    ("[hub]\nport = 70000\n", "rpymostat.toml:port: must be within 0..65535, not 70000$"),
+    ("[hub]\ncolour = 'blue'\n", "rpymostat.toml:colour: unknown setting; the settings of \\[hub\\] are "),
     ("[hub\n", "rpymostat.toml"),
 ])
 def test_bad_files_are_reported(tmp_path, text, message):
@@ -62,11 +62,11 @@ def test_connection_limits_from_file_and_environment(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("[hub]\nmax_connections = 2\n", "max_connections must be within 4..100000"),
-    ("[hub]\nmax_connections = 'lots'\n", "max_connections must be a int"),
-    ("[hub]\nheader_timeout_s = 0\n", "header_timeout_s must be within 1..3600"),
-    ("[hub]\nbody_timeout_s = nan\n", "body_timeout_s must be within"),
-    ("[hub]\nidle_timeout = 60\n", "unknown setting 'idle_timeout'"),
+    ("[hub]\nmax_connections = 2\n", "max_connections: must be within 4..100000, not 2"),
+    ("[hub]\nmax_connections = 'lots'\n", "max_connections: must be an integer"),
+    ("[hub]\nheader_timeout_s = 0\n", "header_timeout_s: must be within 1..3600"),
+    ("[hub]\nbody_timeout_s = nan\n", "body_timeout_s: must be within"),
+    ("[hub]\nidle_timeout = 60\n", "idle_timeout: unknown setting; did you mean 'idle_timeout_s'\\?"),
 ])
 def test_bad_connection_limits_are_reported(tmp_path, text, message):
     (tmp_path / "rpymostat.toml").write_text(text)
@@ -78,7 +78,7 @@ def test_the_hub_serves_https_unless_told_otherwise(tmp_path):
     assert load_hub_config(tmp_path, None, {}, {}).tls is True
     assert load_hub_config(tmp_path, None, {"RPYMOSTAT_TLS": "false"}, {}).tls is False
     assert load_hub_config(tmp_path, None, {}, {"tls": False}).tls is False
-    with pytest.raises(ConfigError, match="RPYMOSTAT_TLS: tls must be true or false"):
+    with pytest.raises(ConfigError, match="^RPYMOSTAT_TLS:tls: must be true or false, not 'sometimes'$"):
         load_hub_config(tmp_path, None, {"RPYMOSTAT_TLS": "sometimes"}, {})
 
 
@@ -105,9 +105,9 @@ def test_node_tls_settings(tmp_path):
 @pytest.mark.parametrize("kind, flags, message", [
     ("sensor", {"hub": "https://hub:8573", "tls": False}, "is https but tls is false"),
     ("sensor", {"hub_fingerprint": "abc"}, "hub_fingerprint: 'abc' is not a SHA-256 fingerprint"),
-    ("sensor", {"hub": "http://hub:8573", "hub_fingerprint": FINGERPRINT}, "hub_fingerprint is for a hub on HTTPS"),
-    ("relay", {"url": "http://10.0.0.5:8574/"}, "url must be an https:// URL"),
-    ("relay", {"url": "https://10.0.0.5:8574/", "tls": False}, "url must be an http:// URL with tls = false"),
+    ("sensor", {"hub": "http://hub:8573", "hub_fingerprint": FINGERPRINT}, "--hub-fingerprint:hub_fingerprint: is for a hub on HTTPS"),
+    ("relay", {"url": "http://10.0.0.5:8574/"}, "--url:url: must be an https:// URL"),
+    ("relay", {"url": "https://10.0.0.5:8574/", "tls": False}, "--url:url: must be an http:// URL with tls = false"),
 ])
 def test_node_tls_settings_that_disagree_are_reported(tmp_path, kind, flags, message):
     from rpymostat_relay.config import load_relay_config
@@ -203,7 +203,7 @@ def test_bad_host_lists_are_reported(tmp_path):
     (tmp_path / "rpymostat.toml").write_text('[hub]\nallowed_hosts = "thermostat.example"\n')
     assert load_hub_config(tmp_path, None, {}, {}).allowed_hosts == ("thermostat.example",)
     (tmp_path / "rpymostat.toml").write_text('[hub]\nallowed_hosts = [1, 2]\n')
-    with pytest.raises(ConfigError, match="allowed_hosts must be a list of names"):
+    with pytest.raises(ConfigError, match="rpymostat.toml:allowed_hosts: must be a list of names"):
         load_hub_config(tmp_path, None, {}, {})
 
 
