@@ -223,3 +223,107 @@ def test_the_relay_node_reads_its_allowed_hosts_and_origins(tmp_path):
     assert not gate.hosts.allows("attacker.example")
     with pytest.raises(ConfigError, match="allowed_origins"):
         load_relay_config(str(tmp_path / "relay.toml"), {"RPYMOSTAT_RELAY_ALLOWED_ORIGINS": "ui.example"})
+
+
+# -- one mechanism: sources, precedence, errors ----------------------------------------
+
+def test_each_source_names_itself_in_the_one_line_error_format(tmp_path):
+    (tmp_path / "rpymostat.toml").write_text("[hub]\nport = -1\n")
+    with pytest.raises(ConfigError) as refused:
+        load_hub_config(tmp_path, None, {}, {})
+    assert str(refused.value) == f"{tmp_path / 'rpymostat.toml'}:port: must be within 0..65535, not -1"
+    (tmp_path / "rpymostat.toml").write_text("")
+    with pytest.raises(ConfigError) as refused:
+        load_hub_config(tmp_path, None, {"RPYMOSTAT_PORT": "eighty"}, {})
+    assert str(refused.value) == "RPYMOSTAT_PORT:port: must be an integer, not 'eighty'"
+    with pytest.raises(ConfigError) as refused:
+        load_hub_config(tmp_path, None, {}, {"port": "99999"})
+    assert str(refused.value) == "--port:port: must be within 0..65535, not 99999"
+
+
+def test_a_value_overridden_later_is_still_checked_where_it_is_written(tmp_path):
+    (tmp_path / "rpymostat.toml").write_text("[hub]\nport = 'many'\n")
+    with pytest.raises(ConfigError, match="rpymostat.toml:port: must be an integer"):
+        load_hub_config(tmp_path, None, {}, {"port": "9000"})
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[hub]\nenrolment_key = 'x'\n", "enrolment_key: unknown setting; did you mean 'enrollment_key'?"),
+    ("[hub]\nprot = 1\n", "prot: unknown setting; did you mean 'port'?"),
+    ("[hub]\nlog_lvl = 'debug'\n", "log_lvl: unknown setting; did you mean 'log_level'?"),
+    ("[hub]\nhome = '/srv'\n", "home: unknown setting; the settings of [hub] are port, listen, db, "),
+])
+def test_an_unknown_key_in_the_file_is_refused_naming_the_closest_one(tmp_path, text, message):
+    (tmp_path / "rpymostat.toml").write_text(text)
+    with pytest.raises(ConfigError) as refused:
+        load_hub_config(tmp_path, None, {}, {})
+    assert str(refused.value).startswith(f"{tmp_path / 'rpymostat.toml'}:{message}")
+
+
+def test_a_file_without_the_table_is_the_table(tmp_path):
+    (tmp_path / "rpymostat.toml").write_text("port = 9001\nallowed_hosts = ['a.example']\n")
+    config = load_hub_config(tmp_path, None, {}, {})
+    assert (config.port, config.allowed_hosts) == (9001, ("a.example",))
+
+
+def test_environment_variables_set_to_empty_text_are_not_set(tmp_path):
+    assert load_hub_config(tmp_path, None, {"RPYMOSTAT_PORT": "", "RPYMOSTAT_DB": ""}, {}) == HubConfig(home=tmp_path)
+
+
+TODAYS_HUB_VARIABLES = {  # documented before the mechanism: each must keep working
+    "RPYMOSTAT_PORT": ("port", "9100", 9100),
+    "RPYMOSTAT_LISTEN": ("listen", "127.0.0.1", "127.0.0.1"),
+    "RPYMOSTAT_DB": ("db", "sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+    "RPYMOSTAT_SYSTEM": ("system", "test", "test"),
+    "RPYMOSTAT_ENROLLMENT_KEY": ("enrollment_key", "9c2f4e7a1b3d5f8e0a6c4b2d9f1e3a5c", "9c2f4e7a1b3d5f8e0a6c4b2d9f1e3a5c"),
+    "RPYMOSTAT_ZEROCONF": ("zeroconf", "off", False),
+    "RPYMOSTAT_TLS": ("tls", "no", False),
+    "RPYMOSTAT_ALLOWED_HOSTS": ("allowed_hosts", "a.example,b.example", ("a.example", "b.example")),
+    "RPYMOSTAT_ALLOWED_ORIGINS": ("allowed_origins", "https://ui.example", ("https://ui.example",)),
+    "RPYMOSTAT_MAX_CONNECTIONS": ("max_connections", "100", 100),
+    "RPYMOSTAT_IDLE_TIMEOUT_S": ("idle_timeout_s", "5", 5.0),
+    "RPYMOSTAT_HEADER_TIMEOUT_S": ("header_timeout_s", "5", 5.0),
+    "RPYMOSTAT_BODY_TIMEOUT_S": ("body_timeout_s", "5", 5.0),
+    "RPYMOSTAT_LOG_LEVEL": ("log_level", "debug", "debug"),
+    "RPYMOSTAT_SPEED": ("speed", "60", 60.0),
+}
+
+
+@pytest.mark.parametrize("variable", TODAYS_HUB_VARIABLES)
+def test_the_hubs_environment_variables_keep_their_names(tmp_path, variable):
+    key, text, value = TODAYS_HUB_VARIABLES[variable]
+    assert HubConfig.SECTION.env(key) == variable
+    assert getattr(load_hub_config(tmp_path, None, {variable: text}, {}), key) == value
+
+
+# -- the hub's log level ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("environ, flags, text, where, level", [
+    ({}, {}, "[hub]\nlog_level = 'verbose'\n", "rpymostat.toml", "verbose"),
+    ({"RPYMOSTAT_LOG_LEVEL": "warning"}, {}, "", "RPYMOSTAT_LOG_LEVEL", "warning"),
+    ({}, {"log_level": "loud"}, "", "--log-level", "loud"),
+])
+def test_a_log_level_the_hub_cannot_apply_is_refused(tmp_path, environ, flags, text, where, level):
+    (tmp_path / "rpymostat.toml").write_text(text)
+    with pytest.raises(ConfigError) as refused:
+        load_hub_config(tmp_path, None, environ, flags)
+    assert str(refused.value).endswith(f"{where}:log_level: must be one of debug, info, warn, error, not {level!r}")
+
+
+def test_the_hub_command_runs_at_the_log_level_of_its_flag_environment_or_file(tmp_path, monkeypatch, capsys):
+    from rpymostat import cli
+    from rpymostat.hub import cli as hub_cli
+
+    ran: list = []
+    monkeypatch.setattr(hub_cli, "run_hub", lambda config: ran.append(config.log_level) or 0)
+    monkeypatch.delenv("RPYMOSTAT_LOG_LEVEL", raising=False)
+    (tmp_path / "rpymostat.toml").write_text("[hub]\nlog_level = 'error'\n")
+    assert cli.main(["--home", str(tmp_path), "hub"]) == 0
+    monkeypatch.setenv("RPYMOSTAT_LOG_LEVEL", "debug")
+    assert cli.main(["--home", str(tmp_path), "hub"]) == 0
+    assert cli.main(["--home", str(tmp_path), "hub", "--log-level", "warn"]) == 0
+    assert ran == ["error", "debug", "warn"]
+    assert cli.main(["--home", str(tmp_path), "hub", "--log-level", "verbose"]) == 2
+    assert capsys.readouterr().err == ("rpymostat: --log-level:log_level: must be one of debug, info, warn, "
+                                       "error, not 'verbose'\n")
+
