@@ -55,3 +55,14 @@ def test_a_node_without_an_enrollment_key_is_told_the_variable_it_reads(tmp_path
         hub.stop()
     assert f"--enrollment-key (or RPYMOSTAT_{kind.upper()}_ENROLLMENT_KEY, or enrollment_key in {kind}.toml)" in line
     assert "RPYMOSTAT_ENROLLMENT_KEY" not in line
+
+
+def test_driver_settings_the_driver_itself_refuses_stop_the_node_in_one_line(tmp_path):
+    """The schema fits, but the driver finds the same output twice when it is built."""
+    run = subprocess.run([str(BIN / "rpymostat-relay"), "--data-dir", str(tmp_path / "relay"), "--driver", "sim",
+                          "--driver-settings", '{"outputs": [{"id": "heat"}, {"id": "heat"}]}', "--no-tls",
+                          "--hub", "http://127.0.0.1:9", "--port", "0", "--listen", "127.0.0.1"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert "rpymostat-relay cannot start: outputs configured twice: heat" in run.stdout
+    assert "Traceback" not in run.stdout + run.stderr
