@@ -105,7 +105,8 @@ def test_node_tls_settings(tmp_path):
 @pytest.mark.parametrize("kind, flags, message", [
     ("sensor", {"hub": "https://hub:8573", "tls": False}, "is https but tls is false"),
     ("sensor", {"hub_fingerprint": "abc"}, "hub_fingerprint: 'abc' is not a SHA-256 fingerprint"),
-    ("sensor", {"hub": "http://hub:8573", "hub_fingerprint": FINGERPRINT}, "--hub-fingerprint:hub_fingerprint: is for a hub on HTTPS"),
+    ("sensor", {"hub": "http://hub:8573", "hub_fingerprint": FINGERPRINT},
+     "--hub-fingerprint:hub_fingerprint: is for a hub on HTTPS"),
     ("relay", {"url": "http://10.0.0.5:8574/"}, "--url:url: must be an https:// URL"),
     ("relay", {"url": "https://10.0.0.5:8574/", "tls": False}, "--url:url: must be an http:// URL with tls = false"),
 ])
@@ -275,7 +276,8 @@ TODAYS_HUB_VARIABLES = {  # documented before the mechanism: each must keep work
     "RPYMOSTAT_LISTEN": ("listen", "127.0.0.1", "127.0.0.1"),
     "RPYMOSTAT_DB": ("db", "sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
     "RPYMOSTAT_SYSTEM": ("system", "test", "test"),
-    "RPYMOSTAT_ENROLLMENT_KEY": ("enrollment_key", "9c2f4e7a1b3d5f8e0a6c4b2d9f1e3a5c", "9c2f4e7a1b3d5f8e0a6c4b2d9f1e3a5c"),
+    "RPYMOSTAT_ENROLLMENT_KEY": ("enrollment_key", "9c2f4e7a1b3d5f8e0a6c4b2d9f1e3a5c",
+                                 "9c2f4e7a1b3d5f8e0a6c4b2d9f1e3a5c"),
     "RPYMOSTAT_ZEROCONF": ("zeroconf", "off", False),
     "RPYMOSTAT_TLS": ("tls", "no", False),
     "RPYMOSTAT_ALLOWED_HOSTS": ("allowed_hosts", "a.example,b.example", ("a.example", "b.example")),

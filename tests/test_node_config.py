@@ -94,14 +94,16 @@ def test_a_flag_not_given_overrides_nothing(home):
 
 
 @pytest.mark.parametrize("kind, text, message", [
-    ("sensor", "[sensor]\nreport_interval = 10\n", "report_interval: unknown setting; did you mean 'report_interval_s'?"),
+    ("sensor", "[sensor]\nreport_interval = 10\n",
+     "report_interval: unknown setting; did you mean 'report_interval_s'?"),
     ("sensor", "[sensor]\nport = 8574\n", "port: unknown setting; the settings of [sensor] are data_dir, hub, "),
     ("relay", "[relay]\nenrollment-key = 'x'\n", "enrollment-key: unknown setting; did you mean 'enrollment_key'?"),
     ("sensor", "[sensor]\nreport_interval_s = 0\n", "report_interval_s: must be within 1..3600, not 0"),
     ("sensor", "[sensor]\nreport_interval_s = true\n", "report_interval_s: must be an integer, not True"),
     ("sensor", "[sensor]\nretention_days = 0\n", "retention_days: must be over 0 and at most 366, not 0.0"),
     ("sensor", "[sensor]\nmax_queued = 0\n", "max_queued: must be at least 1, not 0"),
-    ("sensor", "[sensor]\nlog_level = 'warning'\n", "log_level: must be one of debug, info, warn, error, not 'warning'"),
+    ("sensor", "[sensor]\nlog_level = 'warning'\n",
+     "log_level: must be one of debug, info, warn, error, not 'warning'"),
     ("sensor", "[sensor]\nhub = 'hub.lan:8573'\n", "hub: must be an http:// or https:// URL, not 'hub.lan:8573'"),
     ("sensor", "[sensor]\nzeroconf_interfaces = [1]\n", "zeroconf_interfaces: must be a list of names, not [1]"),
     ("sensor", "[sensor]\ndriver_settings = 'x'\n", "driver_settings: must be a JSON object: "),

@@ -47,7 +47,8 @@ class HubConfig(ServerSettings):
     speed: float = setting(1.0, flag="--speed", group=SIMULATION, validator=Within(0, 3600, above=True),
                            help="run the hub's clock N times faster")
     epoch: float | None = setting(None, flag="--epoch", group=SIMULATION, validator=Within(0),
-                                  shown_default="when the process starts", help="POSIX time the faster clock starts from")
+                                  shown_default="when the process starts",
+                                  help="POSIX time the faster clock starts from")
     clock_start: float | None = setting(None, flag="--clock-start", group=SIMULATION, validator=Within(0),
                                         shown_default="the epoch", help="what the clock reads at the epoch")
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from typing import Any, Mapping, TypeVar
+from typing import Any, ClassVar, Mapping, TypeVar
 
 import attrs
 
 from rpymostat.runtime.config import (
     LOG_LEVELS,
     ConfigError,
+    Section,
     SettingError,
     Within,
     home_dir,
@@ -42,14 +43,17 @@ def fingerprint(value: str | None) -> str | None:
     return None if value is None else normalize_fingerprint(value)
 
 
-def driver(default: str) -> str:
+def driver(default: Any = attrs.NOTHING) -> Any:
     """The driver setting, with the default of its daemon."""
     return setting(default, flag="--driver", help="driver plugin name")
 
 
 @attrs.frozen(kw_only=True)
 class NodeConfig:
-    """What both node daemons are configured with; each adds its own fields and ``SECTION``."""
+    """What both node daemons are configured with; each adds its own fields, its
+    ``SECTION`` and its default driver."""
+
+    SECTION: ClassVar[Section]
 
     data_dir: Path = setting(flag="--data-dir", shown_default="$RPYMOSTAT_HOME/{section}, else the XDG data "
                                                               "dir's rpymostat/{section}",
@@ -66,19 +70,22 @@ class NodeConfig:
                                          help="the hub's enrollment key, traded once for a device token")
     token: str | None = setting(None, flag="--token", secret=True,
                                 help="a device token made with `rpymostat token create` (instead of enrolling)")
-    name: str = setting(flag="--name", shown_default="the host name and {section}", help="a name for this node on the hub")
+    name: str = setting(flag="--name", shown_default="the host name and {section}",
+                        help="a name for this node on the hub")
     system: str | None = setting(None, flag="--system", help="enroll only with a hub advertising this system name")
     zeroconf_interfaces: tuple[str, ...] = setting(
         (), flag="--zeroconf-interface", metavar="ADDR", shown_default="all interfaces",
         help="IPv4 addresses of the interfaces to browse mDNS on; the flag is repeatable")
     log_level: str = setting("info", flag="--log-level", validator=LOG_LEVELS,
                              help="the least important log lines written")
+    driver: str = driver()
     driver_settings: dict = setting(attrs.Factory(dict), flag="--driver-settings", metavar="JSON",
                                     help="the driver's settings (a JSON object outside the file)")
     speed: float = setting(1.0, flag="--speed", group=SIMULATION, validator=Within(0, 3600, above=True),
                            help="run the node's clock N times faster")
     epoch: float | None = setting(None, flag="--epoch", group=SIMULATION, validator=Within(0),
-                                  shown_default="when the process starts", help="POSIX time the faster clock starts from")
+                                  shown_default="when the process starts",
+                                  help="POSIX time the faster clock starts from")
     clock_start: float | None = setting(None, flag="--clock-start", group=SIMULATION, validator=Within(0),
                                         shown_default="the epoch", help="what the clock reads at the epoch")
 
@@ -107,9 +114,9 @@ def load_node_config(cls: type[N], config_file: str | None, environ: Mapping[str
                      flags: Mapping[str, Any], drivers: str) -> N:
     """A daemon's settings; its data dir and name default to ones made from its kind, and
     its driver must be one installed in the entry point group ``drivers``."""
-    kind = cls.SECTION.name  # type: ignore[attr-defined]
+    kind = cls.SECTION.name
     home = home_dir(None, environ)
-    path = Path(config_file) if config_file else home / cls.SECTION.file  # type: ignore[attr-defined]
+    path = Path(config_file) if config_file else home / cls.SECTION.file
     defaults = {"data_dir": home / kind, "name": f"{socket.gethostname().split('.')[0] or 'node'} {kind}"}
     return load_config(cls, path, required=bool(config_file), environ=environ, flags=flags, defaults=defaults,
                        checks=[lambda config: check_driver(config, drivers)])
@@ -121,11 +128,11 @@ def check_driver(config: NodeConfig, group: str) -> None:
     from rpymostat.node.configcheck import validated
     from rpymostat.runtime.plugins import PluginNotFound, available, load_class
 
-    name = config.driver  # type: ignore[attr-defined]
     try:
-        driver_class = load_class(group, name)
+        driver_class = load_class(group, config.driver)
     except PluginNotFound:
-        raise SettingError("driver", f"no driver {name!r}; installed: {', '.join(available(group))}") from None
+        raise SettingError("driver", f"no driver {config.driver!r}; installed: "
+                                     f"{', '.join(available(group))}") from None
     if config.driver_settings:
         try:
             validated(driver_class.settings_schema, config.driver_settings)

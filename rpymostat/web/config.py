@@ -4,6 +4,8 @@ Both processes' config classes derive from :class:`ServerSettings`."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from rpymostat.runtime.config import DEFAULT_LIMITS, SettingError, Within, setting
@@ -19,7 +21,7 @@ def origins(instance, attribute: attrs.Attribute, value: tuple[str, ...]) -> Non
             raise SettingError(attribute.name, str(exc)) from None
 
 
-def max_connections(default: int) -> int:
+def max_connections(default: int) -> Any:
     """The connection cap, with the default of its process."""
     return setting(default, validator=Within(4, 100_000),
                    help="connections kept open; over it the one idle the longest is closed")

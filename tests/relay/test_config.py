@@ -20,7 +20,8 @@ def test_connection_limits_from_file_and_environment(tmp_path):
 
 
 @pytest.mark.parametrize("environ, message", [
-    ({"RPYMOSTAT_RELAY_MAX_CONNECTIONS": "1"}, "^RPYMOSTAT_RELAY_MAX_CONNECTIONS:max_connections: must be within 4..100000, not 1$"),
+    ({"RPYMOSTAT_RELAY_MAX_CONNECTIONS": "1"},
+     "^RPYMOSTAT_RELAY_MAX_CONNECTIONS:max_connections: must be within 4..100000, not 1$"),
     ({"RPYMOSTAT_RELAY_IDLE_TIMEOUT_S": "soon"}, "RPYMOSTAT_RELAY_IDLE_TIMEOUT_S:idle_timeout_s: must be a number"),
     ({"RPYMOSTAT_RELAY_HEADER_TIMEOUT_S": "-5"}, "header_timeout_s: must be within 1..3600"),
 ])
