@@ -10,11 +10,10 @@ from typing import Any, ClassVar, Mapping
 import attrs
 
 from rpymostat.hub.tokens import key_weakness
-from rpymostat.runtime.config import LOG_LEVELS, Section, SettingError, Within, load_config, setting
+from rpymostat.runtime.config import LOG_LEVELS, ClockSettings, Section, SettingError, Within, load_config, setting
 from rpymostat.web.config import ServerSettings
 
 DEFAULT_PORT = 8573
-SIMULATION = "simulation (the demo)"
 
 
 def strong_key(instance, attribute: attrs.Attribute, value: str | None) -> None:
@@ -24,7 +23,7 @@ def strong_key(instance, attribute: attrs.Attribute, value: str | None) -> None:
 
 
 @attrs.frozen(kw_only=True)
-class HubConfig(ServerSettings):
+class HubConfig(ServerSettings, ClockSettings):
     SECTION: ClassVar[Section] = Section("hub", "rpymostat.toml", "RPYMOSTAT_")
 
     home: Path
@@ -44,13 +43,6 @@ class HubConfig(ServerSettings):
                         flag_help="serve plain HTTP instead of HTTPS with the hub's self-signed certificate")
     log_level: str = setting("info", flag="--log-level", validator=LOG_LEVELS,
                              help="the least important log lines written")
-    speed: float = setting(1.0, flag="--speed", group=SIMULATION, validator=Within(0, 3600, above=True),
-                           help="run the hub's clock N times faster")
-    epoch: float | None = setting(None, flag="--epoch", group=SIMULATION, validator=Within(0),
-                                  shown_default="when the process starts",
-                                  help="POSIX time the faster clock starts from")
-    clock_start: float | None = setting(None, flag="--clock-start", group=SIMULATION, validator=Within(0),
-                                        shown_default="the epoch", help="what the clock reads at the epoch")
 
     @property
     def db_url(self) -> str:

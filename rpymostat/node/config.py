@@ -17,17 +17,16 @@ import attrs
 
 from rpymostat.runtime.config import (
     LOG_LEVELS,
+    ClockSettings,
     ConfigError,
     Section,
     SettingError,
-    Within,
     home_dir,
     load_config,
     setting,
     ways_to_set,
 )
 
-SIMULATION = "simulation (the demo)"
 N = TypeVar("N", bound="NodeConfig")
 
 
@@ -49,7 +48,7 @@ def driver(default: Any = attrs.NOTHING) -> Any:
 
 
 @attrs.frozen(kw_only=True)
-class NodeConfig:
+class NodeConfig(ClockSettings):
     """What both node daemons are configured with; each adds its own fields, its
     ``SECTION`` and its default driver."""
 
@@ -81,13 +80,6 @@ class NodeConfig:
     driver: str = driver()
     driver_settings: dict = setting(attrs.Factory(dict), flag="--driver-settings", metavar="JSON",
                                     help="the driver's settings (a JSON object outside the file)")
-    speed: float = setting(1.0, flag="--speed", group=SIMULATION, validator=Within(0, 3600, above=True),
-                           help="run the node's clock N times faster")
-    epoch: float | None = setting(None, flag="--epoch", group=SIMULATION, validator=Within(0),
-                                  shown_default="when the process starts",
-                                  help="POSIX time the faster clock starts from")
-    clock_start: float | None = setting(None, flag="--clock-start", group=SIMULATION, validator=Within(0),
-                                        shown_default="the epoch", help="what the clock reads at the epoch")
 
     def __attrs_post_init__(self) -> None:
         """The hub URL, the pinned fingerprint and ``tls`` must agree."""

@@ -140,6 +140,22 @@ class OneOf:
 
 
 LOG_LEVELS = OneOf(("debug", "info", "warn", "error"))
+SIMULATION = "simulation (the demo)"
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class ClockSettings:
+    """The demo's faster clock, the same in every process of a demo (see
+    :mod:`rpymostat.runtime.clock`). Not slotted, so that a config class may derive from
+    it and from other settings at once."""
+
+    speed: float = setting(1.0, flag="--speed", group=SIMULATION, validator=Within(0, 3600, above=True),
+                           help="run the process's clock N times faster")
+    epoch: float | None = setting(None, flag="--epoch", group=SIMULATION, validator=Within(0),
+                                  shown_default="when the process starts",
+                                  help="POSIX time the faster clock starts from")
+    clock_start: float | None = setting(None, flag="--clock-start", group=SIMULATION, validator=Within(0),
+                                        shown_default="the epoch", help="what the clock reads at the epoch")
 
 
 # -- values from text, TOML or flags ------------------------------------------------
