@@ -23,7 +23,9 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; fi; exit $$rc
 
+# docs/configuration.md is generated from the config classes, then committed.
 docs: $(STAMP)
+	$(PY) -m docs.config_page
 	$(PY) -m sphinx -W -b html docs docs/_build/html
 
 # bare_web.py and stack_floor.py are baselines the benchmarks start themselves.

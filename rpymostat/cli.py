@@ -1,6 +1,6 @@
 """``rpymostat``: the hub and its tools.
 
-    rpymostat [--home DIR] hub [--port N] [--db URL] [--listen ADDR] [--config FILE] [--no-tls]
+    rpymostat [--home DIR] [--config FILE] hub [--port N] [--db URL] [--listen ADDR] [--no-tls] ...
     rpymostat [--home DIR] token create --role admin [--name NAME]
     rpymostat [--home DIR] token create --role device --node ID [--name NAME]
     rpymostat [--home DIR] token list
@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 
 from rpymostat import __version__
-from rpymostat.hub.config import load_hub_config
-from rpymostat.runtime.config import ConfigError, home_dir
+from rpymostat.hub.config import HubConfig, load_hub_config
+from rpymostat.runtime.config import ConfigError, add_flags, flag_values, home_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,22 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="TOML config file (default: <home>/rpymostat.toml)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    hub = commands.add_parser("hub", help="run the hub")
-    hub.add_argument("--port", type=int, help="TCP port of the API (default 8573; 0 picks a free one)")
-    hub.add_argument("--listen", help="address to listen on (default 0.0.0.0)")
-    hub.add_argument("--db", help="database URL (default: SQLite in the home dir)")
-    hub.add_argument("--system", help="name of this RPyMostat system, advertised to nodes")
-    hub.add_argument("--enrollment-key", dest="enrollment_key",
-                     help="key nodes enroll with (at least 128 bits; default: one made at first start)")
-    hub.add_argument("--no-zeroconf", dest="zeroconf", action="store_const", const=False,
-                     help="do not advertise the hub over mDNS")
-    hub.add_argument("--no-tls", dest="tls", action="store_const", const=False,
-                     help="serve plain HTTP instead of HTTPS with the hub's self-signed certificate")
-    simulation = hub.add_argument_group("simulation (the demo)")
-    simulation.add_argument("--speed", type=float, help="run the hub's clock N times faster")
-    simulation.add_argument("--epoch", type=float, help="POSIX time the faster clock starts from")
-    simulation.add_argument("--clock-start", dest="clock_start", type=float,
-                            help="what the clock reads at the epoch (default: the epoch)")
+    add_flags(commands.add_parser("hub", help="run the hub"), HubConfig)
 
     demo = commands.add_parser("demo", help="run the whole system with a simulated house")
     demo.add_argument("--port", type=int, default=8573, help="the hub's port (default 8573; 0 = free)")
@@ -59,16 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", help="a name to recognise the token by")
     create.add_argument("--node", "--node-id", dest="node_id", metavar="ID",
                         help="the node a device token speaks for (required for --role device)")
-    create.add_argument("--db", help="database URL (default: SQLite in the home dir)")
+    add_flags(create, HubConfig, ["db"])
     listing = token_commands.add_parser("list", help="list tokens (never their secrets)")
-    listing.add_argument("--db", help="database URL (default: SQLite in the home dir)")
+    add_flags(listing, HubConfig, ["db"])
 
     node = commands.add_parser("node", help="manage nodes")
     node_commands = node.add_subparsers(dest="node_command", required=True, metavar="ACTION")
     reenroll = node_commands.add_parser(
         "re-enroll", help="allow a known node to enroll once more (within 24 h); revokes its tokens now")
     reenroll.add_argument("node_id", metavar="ID", help="the node's id")
-    reenroll.add_argument("--db", help="database URL (default: SQLite in the home dir)")
+    add_flags(reenroll, HubConfig, ["db"])
     return parser
 
 
@@ -76,10 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     home = home_dir(args.home)
     try:
-        flags = {key: getattr(args, key, None) for key in
-                 ("port", "listen", "db", "system", "enrollment_key", "zeroconf", "tls", "speed",
-                  "epoch", "clock_start")}
-        config = load_hub_config(home, args.config, os.environ, flags)
+        config = load_hub_config(home, args.config, os.environ, flag_values(args, HubConfig))
     except ConfigError as exc:
         print(f"rpymostat: {exc}", file=sys.stderr)
         return 2

@@ -38,11 +38,10 @@ def relay_gate(config: RelayConfig, clock) -> Gate:
     allowed = list(config.allowed_hosts)
     if config.url:
         allowed.append(urlsplit(config.url).hostname or "")
-    where = "the relay node's config ({} in relay.toml, or RPYMOSTAT_RELAY_{})"
     return Gate(clock, hosts=HostCheck(clock, [name for name in allowed if name], config.listen),
                 allowed_origins=config.allowed_origins,
-                settings=Settings(hosts=where.format("allowed_hosts", "ALLOWED_HOSTS"),
-                                  origins=where.format("allowed_origins", "ALLOWED_ORIGINS")))
+                settings=Settings(hosts=config.ways_to_set("allowed_hosts"),
+                                  origins=config.ways_to_set("allowed_origins")))
 
 
 class RelayService(Service):
@@ -106,7 +105,8 @@ class RelayService(Service):
             clock=self.reactor, http=http, data_dir=config.data_dir, node_id=ident, name=config.name,
             registration=self.node.registration, on_registered=self.node.registered,
             browser=self.browser, hub_url=config.hub, enrollment_key=config.enrollment_key,
-            token=config.token, system=config.system, pins=pins, hub_fingerprint=config.hub_fingerprint)
+            token=config.token, system=config.system, pins=pins, hub_fingerprint=config.hub_fingerprint,
+            ways_to_set=config.ways_to_set)
         self.node.link.start()
         return self
 

@@ -67,7 +67,8 @@ class SensorService(Service):
             clock=self.reactor, http=http, data_dir=config.data_dir, node_id=ident, name=config.name,
             registration=self.node.registration, on_registered=self.node.registered,
             browser=self.browser, hub_url=config.hub, enrollment_key=config.enrollment_key,
-            token=config.token, system=config.system, pins=pins, hub_fingerprint=config.hub_fingerprint)
+            token=config.token, system=config.system, pins=pins, hub_fingerprint=config.hub_fingerprint,
+            ways_to_set=config.ways_to_set)
         yield self.node.start()
         return self
 

@@ -1,133 +1,56 @@
-"""Where the hub keeps its data and how it is configured.
-
-Precedence, lowest first: built-in defaults, the TOML file (``<home>/rpymostat.toml`` or
-``--config``), ``RPYMOSTAT_*`` environment variables, command-line flags.
-"""
+"""The hub's settings: ``[hub]`` in ``<home>/rpymostat.toml`` (or ``--config``),
+``RPYMOSTAT_<KEY>``, flags of ``rpymostat hub`` (see :mod:`rpymostat.runtime.config`)."""
 
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
-from typing import Mapping
+from typing import Any, ClassVar, Mapping
 
 import attrs
 
 from rpymostat.hub.tokens import key_weakness
-from rpymostat.runtime.config import DEFAULT_LIMITS, LIMIT_FIELDS, ConfigError, check_limit
+from rpymostat.runtime.config import LOG_LEVELS, ClockSettings, Section, SettingError, Within, load_config, setting
+from rpymostat.web.config import ServerSettings
 
 DEFAULT_PORT = 8573
 
 
-@attrs.frozen
-class HubConfig:
+def strong_key(instance, attribute: attrs.Attribute, value: str | None) -> None:
+    if value is not None and key_weakness(value):
+        raise SettingError(attribute.name, f"{key_weakness(value)}; make a good one with "
+                                           "python3 -c 'import secrets; print(secrets.token_hex(32))'")
+
+
+@attrs.frozen(kw_only=True)
+class HubConfig(ServerSettings, ClockSettings):
+    SECTION: ClassVar[Section] = Section("hub", "rpymostat.toml", "RPYMOSTAT_")
+
     home: Path
-    port: int = DEFAULT_PORT
-    listen: str = "0.0.0.0"
-    db: str | None = None
-    system: str = "home"
-    enrollment_key: str | None = None
-    zeroconf: bool = True
-    tls: bool = True
-    log_level: str = "info"
-    speed: float = 1.0
-    epoch: float | None = None
-    clock_start: float | None = None
-    max_connections: int = DEFAULT_LIMITS.max_connections
-    idle_timeout_s: float = DEFAULT_LIMITS.idle_timeout_s
-    header_timeout_s: float = DEFAULT_LIMITS.header_timeout_s
-    body_timeout_s: float = DEFAULT_LIMITS.body_timeout_s
-    allowed_hosts: tuple[str, ...] = ()
-    allowed_origins: tuple[str, ...] = ()
+    port: int = setting(DEFAULT_PORT, flag="--port", validator=Within(0, 65535),
+                        help="TCP port of the API; 0 picks a free one")
+    listen: str = setting("0.0.0.0", flag="--listen", help="address to listen on")
+    db: str | None = setting(None, flag="--db", metavar="URL", shown_default="SQLite in the home dir",
+                             help="database URL, e.g. postgresql+psycopg://user@host/dbname")
+    system: str = setting("home", flag="--system",
+                          help="name of this RPyMostat system, advertised to nodes; lets several share a LAN")
+    enrollment_key: str | None = setting(None, flag="--enrollment-key", validator=strong_key, secret=True,
+                                         shown_default="one made at first start",
+                                         help="key nodes enroll with, at least 128 bits")
+    zeroconf: bool = setting(True, flag="--no-zeroconf", help="advertise the hub over mDNS",
+                             flag_help="do not advertise the hub over mDNS")
+    tls: bool = setting(True, flag="--no-tls", help="serve HTTPS with the hub's self-signed certificate",
+                        flag_help="serve plain HTTP instead of HTTPS with the hub's self-signed certificate")
+    log_level: str = setting("info", flag="--log-level", validator=LOG_LEVELS,
+                             help="the least important log lines written")
 
     @property
     def db_url(self) -> str:
         return self.db or f"sqlite:///{self.home / 'rpymostat.db'}"
 
 
-_FIELDS = {
-    "port": int,
-    "listen": str,
-    "db": str,
-    "system": str,
-    "enrollment_key": str,
-    "zeroconf": bool,
-    "tls": bool,
-    "log_level": str,
-    "speed": float,
-    "epoch": float,
-    "clock_start": float,
-    **{key: kind for key, (kind, _, _) in LIMIT_FIELDS.items()},
-    "allowed_hosts": tuple,
-    "allowed_origins": tuple,
-}
-
-
-def _names(key: str, value, source: str) -> tuple[str, ...]:
-    """A list of host names or origins: a TOML array, or comma-separated text."""
-    if isinstance(value, str):
-        value = [part.strip() for part in value.split(",") if part.strip()]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(f"{source}: {key} must be a list of names")
-    if key == "allowed_origins":
-        from rpymostat.web.gate import OriginError, parse_origin
-
-        for origin in value:
-            try:
-                parse_origin(origin)
-            except OriginError as exc:
-                raise ConfigError(f"{source}: allowed_origins: {exc}") from None
-    return tuple(v.strip() for v in value)
-
-
-def _coerce(key: str, value, source: str):
-    kind = _FIELDS[key]
-    if kind is tuple:
-        return _names(key, value, source)
-    if kind is bool and isinstance(value, str):
-        lowered = value.strip().lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off"):
-            return False
-        raise ConfigError(f"{source}: {key} must be true or false, not {value!r}")
-    try:
-        value = kind(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{source}: {key} must be a {kind.__name__}, not {value!r}") from None
-    if key == "port" and not 0 <= value <= 65535:
-        raise ConfigError(f"{source}: port must be within 0..65535")
-    if key == "speed" and not 0 < value <= 3600:
-        raise ConfigError(f"{source}: speed must be within 0..3600")
-    if key in LIMIT_FIELDS:
-        check_limit(key, value, source)
-    if key == "enrollment_key" and key_weakness(value):
-        raise ConfigError(f"{source}: enrollment_key {key_weakness(value)}; make a good one with "
-                          "python3 -c 'import secrets; print(secrets.token_hex(32))'")
-    return value
-
-
-def load_hub_config(home: Path, config_file: str | None = None,
-                    environ: Mapping[str, str] = os.environ, flags: Mapping[str, object] = {}) -> HubConfig:
-    values: dict = {}
-    path = Path(config_file) if config_file else home / "rpymostat.toml"
-    if path.exists():
-        try:
-            data = tomllib.loads(path.read_text())
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: {exc}") from None
-        section = data.get("hub", data)
-        for key, value in section.items():
-            if key not in _FIELDS:
-                raise ConfigError(f"{path}: unknown setting {key!r}")
-            values[key] = _coerce(key, value, str(path))
-    elif config_file:
-        raise ConfigError(f"{path}: no such file")
-    for key in _FIELDS:
-        env = environ.get(f"RPYMOSTAT_{key.upper()}")
-        if env is not None and env != "":
-            values[key] = _coerce(key, env, f"RPYMOSTAT_{key.upper()}")
-    for key, value in flags.items():
-        if value is not None:
-            values[key] = _coerce(key, value, f"--{key.replace('_', '-')}")
-    return HubConfig(home=home, **values)
+def load_hub_config(home: Path, config_file: str | None = None, environ: Mapping[str, str] = os.environ,
+                    flags: Mapping[str, Any] = {}) -> HubConfig:
+    path = Path(config_file) if config_file else home / HubConfig.SECTION.file
+    return load_config(HubConfig, path, required=bool(config_file), environ=environ, flags=flags,
+                       defaults={"home": home})

@@ -20,7 +20,7 @@ from rpymostat.hub.store.aio import AsyncStore, ReadingWriter, thread_runner
 from rpymostat.hub.store.store import Store, sqlite_file
 from rpymostat.hub.tokens import hash_token, new_enrollment_key
 from rpymostat.runtime.clock import boot_for, clock_for, timer_for
-from rpymostat.runtime.config import connection_limits
+from rpymostat.runtime.config import connection_limits, ways_to_set
 from rpymostat.runtime.private import private_dir, private_sqlite
 from rpymostat.runtime.tls import Certificate, ensure_certificate, http_client, server_endpoint
 from rpymostat.web.gate import Gate, HostCheck, Settings
@@ -82,11 +82,10 @@ class Listener(Service):
 
 
 def hub_gate(config: HubConfig, clock) -> Gate:
-    where = "the hub's config ({} in rpymostat.toml, or RPYMOSTAT_{})"
     return Gate(clock, hosts=HostCheck(clock, config.allowed_hosts, config.listen),
                 allowed_origins=config.allowed_origins,
-                settings=Settings(hosts=where.format("allowed_hosts", "ALLOWED_HOSTS"),
-                                  origins=where.format("allowed_origins", "ALLOWED_ORIGINS")))
+                settings=Settings(hosts=ways_to_set(HubConfig, "allowed_hosts"),
+                                  origins=ways_to_set(HubConfig, "allowed_origins")))
 
 
 class HubService(MultiService):

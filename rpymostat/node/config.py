@@ -1,178 +1,132 @@
-"""How the node daemons are configured: the settings both share, and the loader.
+"""The settings both node daemons have (:class:`NodeConfig`), and loading a daemon's.
 
-Precedence, lowest first: built-in defaults, the TOML file (section ``[sensor]`` or
-``[relay]``; ``--config`` or ``<home>/<kind>.toml``), ``RPYMOSTAT_<KIND>_<KEY>``
-environment variables, command-line flags. Lists come from the environment as
-comma-separated text, driver settings as JSON text.
+A daemon's settings are ``[sensor]`` or ``[relay]`` in ``--config`` or
+``$RPYMOSTAT_HOME/<kind>.toml``, ``RPYMOSTAT_SENSOR_<KEY>`` or ``RPYMOSTAT_RELAY_<KEY>``,
+and flags (see :mod:`rpymostat.runtime.config`). A driver's settings are checked against
+its ``settings_schema`` when the settings are loaded, so a mistyped one stops the daemon
+with one line before it starts.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import socket
-import tomllib
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping, TypeVar
 
 import attrs
 
-from rpymostat.runtime.config import LIMIT_FIELDS, ConfigError, check_limit, home_dir
-from rpymostat.runtime.tls import normalize_fingerprint
+from rpymostat.runtime.config import (
+    LOG_LEVELS,
+    ClockSettings,
+    ConfigError,
+    Section,
+    SettingError,
+    home_dir,
+    load_config,
+    setting,
+    ways_to_set,
+)
 
-# Settings every node has: name -> type. The daemons add their own.
-COMMON_FIELDS: dict[str, type] = {
-    "data_dir": str,
-    "hub": str,
-    "enrollment_key": str,
-    "token": str,
-    "name": str,
-    "system": str,
-    "zeroconf_interfaces": list,
-    "driver": str,
-    "driver_settings": dict,
-    "log_level": str,
-    "tls": bool,
-    "hub_fingerprint": str,
-}
-LOG_LEVELS = ("debug", "info", "warn", "error")
+N = TypeVar("N", bound="NodeConfig")
 
 
-def _coerce(key: str, kind: type, value: Any, source: str) -> Any:
-    value = _COERCE[kind](key, value, source)
-    return check_limit(key, value, source) if key in LIMIT_FIELDS else value
+def hub_url(instance, attribute: attrs.Attribute, value: str | None) -> None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise SettingError(attribute.name, f"must be an http:// or https:// URL, not {value!r}")
 
 
-def _strings(key: str, value: Any, source: str) -> list:
-    if isinstance(value, str):
-        value = [part.strip() for part in value.split(",") if part.strip()]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{source}: {key} must be a list of strings")
-    return value
+def fingerprint(value: str | None) -> str | None:
+    """The form certificates' fingerprints are compared in."""
+    from rpymostat.runtime.tls import normalize_fingerprint
+
+    return None if value is None else normalize_fingerprint(value)
 
 
-def _table(key: str, value: Any, source: str) -> dict:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError as exc:
-            raise ConfigError(f"{source}: {key} must be a JSON object: {exc}") from None
-    if not isinstance(value, dict):
-        raise ConfigError(f"{source}: {key} must be a table / JSON object")
-    return value
+def driver(default: Any = attrs.NOTHING) -> Any:
+    """The driver setting, with the default of its daemon."""
+    return setting(default, flag="--driver", help="driver plugin name")
 
 
-def _integer(key: str, value: Any, source: str) -> int:
-    if isinstance(value, bool):
-        raise ConfigError(f"{source}: {key} must be an integer, not {value!r}")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{source}: {key} must be an integer, not {value!r}") from None
+@attrs.frozen(kw_only=True)
+class NodeConfig(ClockSettings):
+    """What both node daemons are configured with; each adds its own fields, its
+    ``SECTION`` and its default driver."""
 
+    SECTION: ClassVar[Section]
 
-def _number(key: str, value: Any, source: str) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{source}: {key} must be a number, not {value!r}") from None
+    data_dir: Path = setting(flag="--data-dir", shown_default="$RPYMOSTAT_HOME/{section}, else the XDG data "
+                                                              "dir's rpymostat/{section}",
+                             help="where the node keeps its token, hub id and state")
+    hub: str | None = setting(None, flag="--hub", validator=hub_url, shown_default="found over mDNS",
+                              help="the hub's URL, e.g. https://hub.local:8573")
+    hub_fingerprint: str | None = setting(
+        None, flag="--hub-fingerprint", metavar="SHA256", converter=fingerprint,
+        help="the SHA-256 fingerprint of the hub's certificate (the hub logs it at start) to pin instead "
+             "of trusting the first one seen")
+    tls: bool = setting(True, flag="--no-tls", help="speak HTTPS to the hub; a relay node serves HTTPS",
+                        flag_help="speak plain HTTP only (no pyOpenSSL); a relay node then serves plain HTTP")
+    enrollment_key: str | None = setting(None, flag="--enrollment-key", secret=True,
+                                         help="the hub's enrollment key, traded once for a device token")
+    token: str | None = setting(None, flag="--token", secret=True,
+                                help="a device token made with `rpymostat token create` (instead of enrolling)")
+    name: str = setting(flag="--name", shown_default="the host name and {section}",
+                        help="a name for this node on the hub")
+    system: str | None = setting(None, flag="--system", help="enroll only with a hub advertising this system name")
+    zeroconf_interfaces: tuple[str, ...] = setting(
+        (), flag="--zeroconf-interface", metavar="ADDR", shown_default="all interfaces",
+        help="IPv4 addresses of the interfaces to browse mDNS on; the flag is repeatable")
+    log_level: str = setting("info", flag="--log-level", validator=LOG_LEVELS,
+                             help="the least important log lines written")
+    driver: str = driver()
+    driver_settings: dict = setting(attrs.Factory(dict), flag="--driver-settings", metavar="JSON",
+                                    help="the driver's settings (a JSON object outside the file)")
 
-
-def _boolean(key: str, value: Any, source: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    lowered = str(value).strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{source}: {key} must be true or false, not {value!r}")
-
-
-def _text(key: str, value: Any, source: str) -> str:
-    if not isinstance(value, str):
-        raise ConfigError(f"{source}: {key} must be text, not {value!r}")
-    return value
-
-
-_COERCE = {list: _strings, dict: _table, int: _integer, float: _number, bool: _boolean, str: _text}
-
-
-def _check_tls(values: dict[str, Any]) -> None:
-    """The hub URL, the pinned fingerprint and ``tls`` must agree; the fingerprint is stored
-    in the form the certificates' fingerprints are compared in."""
-    hub = str(values.get("hub") or "")
-    if not values.get("tls", True) and hub.startswith("https:"):
-        raise ConfigError(f"hub {hub!r} is https but tls is false: give an http:// hub URL, or turn tls on")
-    if values.get("hub_fingerprint"):
-        if not values.get("tls", True) or hub.startswith("http:"):
-            raise ConfigError("hub_fingerprint is for a hub on HTTPS; this node speaks plain HTTP to its "
-                              "hub (tls = false or an http:// hub URL)")
-        try:
-            values["hub_fingerprint"] = normalize_fingerprint(values["hub_fingerprint"])
-        except ValueError as exc:
-            raise ConfigError(f"hub_fingerprint: {exc}") from None
-
-
-def load_node_settings(kind: str, fields: Mapping[str, type], defaults: Mapping[str, Any],  # noqa: C901
-                       config_file: str | None, environ: Mapping[str, str] = os.environ,
-                       flags: Mapping[str, Any] = {}) -> dict[str, Any]:
-    """The merged settings of one node daemon, as a plain dict with every key of ``fields``."""
-    values: dict[str, Any] = dict(defaults)
-    path = Path(config_file) if config_file else home_dir(None, environ) / f"{kind}.toml"
-    if path.exists():
-        try:
-            data = tomllib.loads(path.read_text())
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
-            raise ConfigError(f"{path}: {exc}") from None
-        section = data.get(kind, data)
-        if not isinstance(section, dict):
-            raise ConfigError(f"{path}: [{kind}] must be a table")
-        for key, value in section.items():
-            if key not in fields:
-                raise ConfigError(f"{path}: unknown setting {key!r}")
-            values[key] = _coerce(key, fields[key], value, str(path))
-    elif config_file:
-        raise ConfigError(f"{path}: no such file")
-    prefix = f"RPYMOSTAT_{kind.upper()}_"
-    for key, kind_of in fields.items():
-        env = environ.get(prefix + key.upper())
-        if env:
-            values[key] = _coerce(key, kind_of, env, prefix + key.upper())
-    for key, value in flags.items():
-        if value is not None:
-            values[key] = _coerce(key, fields[key], value, f"--{key.replace('_', '-')}")
-    if values.get("log_level", "info") not in LOG_LEVELS:
-        raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
-    if values.get("hub") and not str(values["hub"]).startswith(("http://", "https://")):
-        raise ConfigError(f"hub must be an http:// or https:// URL, not {values['hub']!r}")
-    _check_tls(values)
-    if not values.get("data_dir"):
-        values["data_dir"] = str(home_dir(None, environ) / kind)
-    if not values.get("name"):
-        values["name"] = f"{socket.gethostname().split('.')[0] or 'node'} {kind}"
-    return values
-
-
-@attrs.frozen
-class NodeConfig:
-    """What both node daemons are configured with; each adds its own fields."""
-
-    data_dir: Path
-    name: str
-    driver: str
-    driver_settings: dict = attrs.field(factory=dict)
-    hub: str | None = None
-    enrollment_key: str | None = None
-    token: str | None = attrs.field(default=None, repr=False)
-    system: str | None = None
-    zeroconf_interfaces: tuple[str, ...] = ()
-    log_level: str = "info"
-    tls: bool = True
-    hub_fingerprint: str | None = None
+    def __attrs_post_init__(self) -> None:
+        """The hub URL, the pinned fingerprint and ``tls`` must agree."""
+        hub = self.hub or ""
+        if not self.tls and hub.startswith("https:"):
+            raise SettingError("hub", f"{hub!r} is https but tls is false: give an http:// hub URL, "
+                                      "or turn tls on")
+        if self.hub_fingerprint and (not self.tls or hub.startswith("http:")):
+            raise SettingError("hub_fingerprint", "is for a hub on HTTPS; this node speaks plain HTTP to its "
+                                                  "hub (tls = false or an http:// hub URL)")
 
     @property
     def uses_tls(self) -> bool:
         """Whether this node may speak HTTPS (and so loads pyOpenSSL): unless TLS is off, or
         the hub is named by a plain http:// URL."""
         return self.tls and not (self.hub or "").startswith("http:")
+
+    @classmethod
+    def ways_to_set(cls, key: str) -> str:
+        return ways_to_set(cls, key)
+
+
+def load_node_config(cls: type[N], config_file: str | None, environ: Mapping[str, str],
+                     flags: Mapping[str, Any], drivers: str) -> N:
+    """A daemon's settings; its data dir and name default to ones made from its kind, and
+    its driver must be one installed in the entry point group ``drivers``."""
+    kind = cls.SECTION.name
+    home = home_dir(None, environ)
+    path = Path(config_file) if config_file else home / cls.SECTION.file
+    defaults = {"data_dir": home / kind, "name": f"{socket.gethostname().split('.')[0] or 'node'} {kind}"}
+    return load_config(cls, path, required=bool(config_file), environ=environ, flags=flags, defaults=defaults,
+                       checks=[lambda config: check_driver(config, drivers)])
+
+
+def check_driver(config: NodeConfig, group: str) -> None:
+    """The driver is installed and its settings match its schema (settings left empty
+    are the driver's to fill)."""
+    from rpymostat.node.configcheck import validated
+    from rpymostat.runtime.plugins import PluginNotFound, available, load_class
+
+    try:
+        driver_class = load_class(group, config.driver)
+    except PluginNotFound:
+        raise SettingError("driver", f"no driver {config.driver!r}; installed: "
+                                     f"{', '.join(available(group))}") from None
+    if config.driver_settings:
+        try:
+            validated(driver_class.settings_schema, config.driver_settings)
+        except ConfigError as exc:
+            raise SettingError("driver_settings", str(exc)) from None

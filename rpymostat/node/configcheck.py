@@ -1,7 +1,8 @@
-"""Checking a plugin's configuration against its JSON Schema, for both node daemons.
+"""Checking a driver's settings against its JSON Schema, for both node daemons.
 
-A good configuration is checked by the schema compiled with fastjsonschema; only a bad one
-loads jsonschema to word the error, so a node that starts well does not carry jsonschema.
+Good settings are checked by the schema compiled with fastjsonschema; only bad ones load
+jsonschema to word the error, so a node that starts well does not carry jsonschema. The
+error is the one :class:`~rpymostat.runtime.config.ConfigError` of every setting.
 """
 
 from __future__ import annotations
@@ -10,10 +11,7 @@ from typing import Any, Callable
 
 import fastjsonschema
 
-
-class ConfigError(ValueError):
-    """A configuration that does not match its ``settings_schema``."""
-
+from rpymostat.runtime.config import ConfigError
 
 _compiled: dict[int, tuple[dict, Callable[[Any], Any]]] = {}
 

@@ -50,14 +50,18 @@ class HubLink:
 
     ``registration(url)`` builds the node's ``POST /v1/nodes`` body for a hub at ``url``
     (the relay puts there the address the hub can reach it at); ``on_registered(reply)``
-    hears every successful registration.
+    hears every successful registration. ``ways_to_set(key)`` words how a person gives the
+    daemon a setting (its flag, the environment variable it reads, its file), for the
+    messages that ask for one.
     """
 
     def __init__(self, *, clock, http, data_dir: Path, node_id: str, name: str,
                  registration: Callable[[str], dict], on_registered: Callable[[dict], None],
                  browser=None, hub_url: str | None = None, enrollment_key: str | None = None,
                  token: str | None = None, system: str | None = None, backoff: Backoff | None = None,
-                 pins: Pins | None = None, hub_fingerprint: str | None = None):
+                 pins: Pins | None = None, hub_fingerprint: str | None = None,
+                 ways_to_set: Callable[[str], str] = lambda key: f"--{key.replace('_', '-')} (or {key} "
+                                                                 "in the config file)"):
         if browser is None and hub_url is None:
             raise ValueError("a hub link needs a hub URL or a browser")
         self.clock = clock
@@ -74,6 +78,7 @@ class HubLink:
         self.backoff = backoff or Backoff()
         self.pins = pins
         self.hub_fingerprint = hub_fingerprint
+        self.ways_to_set = ways_to_set
         stored = load_credentials(self.data_dir)
         self.configured_token = token
         if token:
@@ -255,10 +260,10 @@ class HubLink:
     def _enroll(self, client: HubClient):
         if not self.enrollment_key:
             self._tell(("no key", self.hub_id),
-                       "{why} and no enrollment key: give one with --enrollment-key (or "
-                       "RPYMOSTAT_ENROLLMENT_KEY, or enrollment_key in the config file), or a device "
-                       "token with --token", why="the hub revoked this node's token" if self.hub_id
-                       else "this node has no device token")
+                       "{why} and no enrollment key: give one with {key_ways}, or a device token with "
+                       "{token_ways}", key_ways=self.ways_to_set("enrollment_key"),
+                       token_ways=self.ways_to_set("token"), why="the hub revoked this node's token"
+                       if self.hub_id else "this node has no device token")
             return False
         try:
             reply = yield client.enroll(self.enrollment_key, self.node_id, self.name)

@@ -61,6 +61,7 @@ def run_service(reactor, service, what: str) -> int:
     """
     from twisted.logger import Logger
 
+    from rpymostat.runtime.config import ConfigError
     from rpymostat.runtime.private import NotPrivate
     from rpymostat.runtime.tls import CertificateError
 
@@ -72,7 +73,7 @@ def run_service(reactor, service, what: str) -> int:
         return _
 
     def failed(failure):
-        if failure.check(NotPrivate, CertificateError):
+        if failure.check(NotPrivate, CertificateError, ConfigError):
             log.critical("{what} cannot start: {why}", what=what, why=failure.value)
         else:
             log.failure(f"{what} could not start", failure)
