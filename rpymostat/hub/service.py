@@ -16,6 +16,7 @@ from rpymostat.hub.auth import TokenBook, TokenReloads
 from rpymostat.hub.config import HubConfig
 from rpymostat.hub.control import ControlService, attach_control
 from rpymostat.hub.live import Live
+from rpymostat.hub.login import new_login_code, sign_in_url
 from rpymostat.hub.store.aio import AsyncStore, ReadingWriter, thread_runner
 from rpymostat.hub.store.store import Store, sqlite_file
 from rpymostat.hub.tokens import hash_token, new_enrollment_key
@@ -42,7 +43,7 @@ def private_home(config: HubConfig) -> None:
 def prepare_store(store: AsyncStore, now: float, configured_key: str | None,
                   announce: Callable[[str], None]):
     """Open the database; on first start make the admin token and enrollment key and
-    announce them once. Returns ``(hub_id, enrollment_key_hash)``."""
+    announce them once. Returns ``(hub_id, enrollment_key_hash, first_start)``."""
     opened = yield store.open(now)
     if opened["first_start"]:
         _, plain = yield store.create_token("admin", "first admin", now)
@@ -53,7 +54,7 @@ def prepare_store(store: AsyncStore, now: float, configured_key: str | None,
         key_hash = hash_token(key)
         yield store.set_meta("enrollment_key_hash", key_hash)
         announce(f"Enrollment key for nodes (shown once): {key}")
-    return opened["hub_id"], key_hash
+    return opened["hub_id"], key_hash, opened["first_start"]
 
 
 class Listener(Service):
@@ -79,6 +80,18 @@ class Listener(Service):
         if self._port is not None:
             return self._port.stopListening()
         return None
+
+
+def site_resource(api: HubAPI):
+    """(the site's root, whether the UI is on it): the web UI beside the API when the
+    ``webui`` extra is installed and built."""
+    api_root = api.resource()
+    try:
+        from rpymostat_webui.resource import mount
+    except ImportError:
+        return api_root, False
+    root = mount(api_root, api.gate)
+    return root, root is not api_root
 
 
 def hub_gate(config: HubConfig, clock) -> Gate:
@@ -115,7 +128,7 @@ class HubService(MultiService):
         config = self.config
         private_home(config)
         now = self.clock.seconds()
-        hub_id, key_hash = yield prepare_store(self.store, now, config.enrollment_key, self.announce)
+        hub_id, key_hash, first_start = yield prepare_store(self.store, now, config.enrollment_key, self.announce)
         settings = yield self.store.get_settings()
         # Real time, even when the demo runs the hub's clock faster.
         tokens = TokenBook(self.store, self.reactor, key_hash)
@@ -124,14 +137,15 @@ class HubService(MultiService):
         live = Live().load((yield self.store.list_nodes()), (yield self.store.list_sensors()))
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
                           clock=self.clock, hub_id=hub_id, system=config.system, settings=settings,
-                          started_at=now, gate=hub_gate(config, self.reactor))
+                          started_at=now, gate=hub_gate(config, self.reactor), event_clock=self.reactor)
         certificate = self._certificate()
         # Relays are commanded over HTTPS pinned to the certificate each registered.
         http, pins = http_client(self.reactor, config.tls)
         self.control = attach_control(self.api, clock=self.clock, timer=self.timer, boot_id=self.boot_id,
                                       http=http, pins=pins)
         self.control.setServiceParent(self)
-        site = QuietSite(self.api.resource(), fit_descriptors(connection_limits(config)), reactor=self.reactor)
+        root, with_ui = site_resource(self.api)
+        site = QuietSite(root, fit_descriptors(connection_limits(config)), reactor=self.reactor)
         listener = Listener(server_endpoint(self.reactor, config.port, config.listen, LISTEN_BACKLOG, certificate),
                             site)
         listener.setServiceParent(self)
@@ -141,6 +155,10 @@ class HubService(MultiService):
         self.url = f"{'https' if certificate else 'http'}://{host}:{bound.port}/"
         log.info("RPyMostat hub {version} ({hub_id}) listening on {url}", version=__version__,
                  hub_id=hub_id, url=self.url)
+        if with_ui and first_start:
+            code = yield self.store.run(new_login_code, self.store.store, self.clock.seconds())
+            self.announce(f"Sign in to the web UI (this link works once, for 10 minutes): "
+                          f"{sign_in_url(self.url, code)}")
         fingerprint = certificate.fingerprint if certificate else None
         if fingerprint:
             log.info("TLS certificate sha256 {fingerprint} ({path})", fingerprint=fingerprint,

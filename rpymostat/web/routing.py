@@ -46,6 +46,8 @@ class Operation:
     query: tuple[Param, ...]
     max_body: int
     tag: str
+    media: str = "application/json"
+    errors: tuple[tuple[str, str], ...] = ()
 
 
 @attrs.frozen
@@ -90,11 +92,15 @@ class Routes:
 
     def op(self, method: str, path: str, *, summary: str, tag: str, role: str | None = "admin",
            body: str | None = None, response: str | None = None, status: int = 200,
-           query: tuple[Param, ...] = (), max_body: int = MAX_BODY) -> Callable:
+           query: tuple[Param, ...] = (), max_body: int = MAX_BODY, media: str = "application/json",
+           errors: tuple[tuple[str, str], ...] = ()) -> Callable:
+        """``media``: the success response's media type; ``errors``: (status, description)
+        pairs a route answers beyond those its role, body and query imply."""
         def decorate(handler: Callable) -> Callable:
             operation = Operation(method=method, path=path, name=handler.__name__, summary=summary,
                                   role=role, body=body, response=response, status=status,
-                                  query=tuple(query), max_body=max_body, tag=tag)
+                                  query=tuple(query), max_body=max_body, tag=tag, media=media,
+                                  errors=tuple(errors))
 
             def endpoint(instance, request, **params):
                 return _serve(instance, operation, handler, request, params)
@@ -176,7 +182,7 @@ def _responses(op: Operation) -> dict:
         responses["204"] = {"description": "Done; no body."}
     else:
         content = {"schema": {"$ref": f"#/components/schemas/{op.response}"}} if op.response else {"schema": {}}
-        responses[str(op.status)] = {"description": "Success.", "content": {"application/json": content}}
+        responses[str(op.status)] = {"description": "Success.", "content": {op.media: content}}
     codes = {"400": "The Host header is not a host name.", "403": "The Origin may not use this API.",
              "404": "No such resource.", "405": "Method not allowed.",
              "421": "The Host is not one of this API's names."}
@@ -191,6 +197,7 @@ def _responses(op: Operation) -> dict:
                       "413": "Body too large.", "422": "Invalid values."})
     if op.query:
         codes["422"] = "Invalid values."
+    codes.update(op.errors)
     for code, text in sorted(codes.items()):
         responses[code] = {"description": text, **error}
     return responses

@@ -10,7 +10,9 @@ from twisted.internet.defer import Deferred
 from rpymostat import __version__
 from rpymostat.core.settings import effective
 from rpymostat.hub.api.control import ControlAPI
+from rpymostat.hub.api.events import EventsAPI
 from rpymostat.hub.api.formats import FORMATS
+from rpymostat.hub.api.login import LoginAPI
 from rpymostat.hub.api.nodes import NodesAPI
 from rpymostat.hub.api.outputs import OutputsAPI
 from rpymostat.hub.api.readings import ReadingsAPI
@@ -23,6 +25,7 @@ from rpymostat.hub.api.status import StatusAPI
 from rpymostat.hub.api.tokens import TokensAPI
 from rpymostat.hub.api.zones import ZonesAPI
 from rpymostat.hub.auth import ENROLLMENT, Principal, TokenBook
+from rpymostat.hub.events import Events
 from rpymostat.hub.live import Live
 from rpymostat.hub.status import basic_zone_status
 from rpymostat.web.auth import WrongCredential, bearer, unauthorized
@@ -32,7 +35,7 @@ from rpymostat.web.routing import Validators
 
 
 class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI, SettingsAPI, TokensAPI,
-             ControlAPI, ScheduleAPI):
+             ControlAPI, ScheduleAPI, LoginAPI, EventsAPI):
     """The hub's API resource. Collaborators are injected so that tests run it in memory
     (StubTreq, a Clock, the store called inline) and the hub runs it for real."""
 
@@ -42,7 +45,8 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
     def __init__(self, *, store, writer, tokens: TokenBook, live: Live, clock, hub_id: str,
                  system: str, settings: dict, started_at: float,
                  zone_status: Callable[[dict, list[dict], dict, float], dict] | None = None,
-                 on_change: Callable[[str], None] | None = None, gate: Gate | None = None):
+                 on_change: Callable[[str], None] | None = None, gate: Gate | None = None,
+                 events: Events | None = None, event_clock=None):
         self.store = store
         self.writer = writer
         self.tokens = tokens
@@ -53,7 +57,16 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
         self.settings = effective(settings)
         self.started_at = started_at
         self.zone_status = zone_status or basic_zone_status
-        self.on_change = on_change or (lambda kind: None)
+        self.events = events or Events()
+        self.event_clock = event_clock or clock  # heartbeats in real time when the hub's clock runs fast
+        live.on_moved = self.events.readings
+        told = on_change or (lambda kind: None)
+
+        def changed(kind: str) -> None:
+            self.events.changed(kind)
+            told(kind)
+
+        self.on_change = changed
         self.gate = gate or Gate(clock)
         self.document = self.build_openapi()
         self.validators = Validators(self.document, FORMATS)

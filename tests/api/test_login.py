@@ -1,0 +1,100 @@
+"""Sign-in links: a one-time code becomes a named, revocable admin token of one browser;
+a used, expired or wrong code gets nothing and counts as a failed authentication."""
+
+import threading
+
+from rpymostat.cli import main as cli_main
+from rpymostat.hub.login import LOGIN_CODE_TTL_S, new_login_code, redeem_login_code
+
+
+def code_of(hub, ttl_s=LOGIN_CODE_TTL_S):
+    return new_login_code(hub.raw_store, hub.clock.seconds(), ttl_s)
+
+
+def test_a_code_signs_one_browser_in_once(any_hub):
+    code = code_of(any_hub)
+    reply = any_hub.call("POST", "/v1/login", {"code": code, "name": "Firefox on Android"}, token=None)
+    assert reply.status == 201, reply.body
+    assert reply.body["name"] == "browser: Firefox on Android" and reply.body["role"] == "admin"
+    token = reply.body["token"]
+    assert any_hub.call("GET", "/v1/status", token=token).status == 200
+    again = any_hub.call("POST", "/v1/login", {"code": code}, token=None)
+    assert again.status == 401 and "rpymostat login-link" in again.body["error"]["message"]
+    listed = {t["id"]: t for t in any_hub.call("GET", "/v1/tokens").body["tokens"]}
+    assert listed[reply.body["token_id"]]["name"] == "browser: Firefox on Android"
+
+
+def test_revoking_the_browsers_token_signs_it_out(hub):
+    reply = hub.call("POST", "/v1/login", {"code": code_of(hub)}, token=None)
+    token, token_id = reply.body["token"], reply.body["token_id"]
+    assert hub.call("DELETE", f"/v1/tokens/{token_id}").status == 204
+    assert hub.call("GET", "/v1/status", token=token).status == 401
+
+
+def test_an_expired_code_is_refused_and_used_up(hub):
+    code = code_of(hub, ttl_s=60)
+    hub.clock.advance(61)
+    before = hub.call("GET", "/v1/tokens").body
+    assert hub.call("POST", "/v1/login", {"code": code}, token=None).status == 401
+    assert hub.call("GET", "/v1/tokens").body == before
+    assert redeem_login_code(hub.raw_store, code, "late", hub.clock.seconds() - 61) is None
+
+
+def test_wrong_codes_count_as_failed_authentications(hub):
+    code = code_of(hub)
+    for _ in range(10):
+        assert hub.call("POST", "/v1/login", {"code": "guessed-code-0000000"}, token=None).status == 401
+    throttled = hub.call("POST", "/v1/login", {"code": code}, token=None)
+    assert throttled.status == 429 and throttled.headers.getRawHeaders("retry-after")
+    assert hub.call("POST", "/v1/login", {"code": code}, token=None, peer="192.0.2.7").status == 201
+
+
+def test_expired_codes_are_cleared_when_new_ones_are_made(hub):
+    from sqlalchemy import select
+
+    from rpymostat.hub.store.schema import meta
+
+    code_of(hub, ttl_s=60)
+    hub.clock.advance(120)
+    code_of(hub)
+    with hub.raw_store.engine.connect() as conn:
+        keys = [k for k in conn.execute(select(meta.c.key)).scalars() if k.startswith("login:")]
+    assert len(keys) == 1
+
+
+def test_racing_exchanges_of_one_code_make_one_token(tmp_path):
+    from rpymostat.hub.store.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+    store.open(1_790_000_000.0)
+    code = new_login_code(store, 1_790_000_000.0)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(
+        redeem_login_code(store, code, "racer", 1_790_000_001.0))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    store.close()
+    assert sum(result is not None for result in results) == 1
+
+
+def test_login_link_prints_a_link_the_hub_accepts(hub, tmp_path, capsys):
+    home = tmp_path
+    assert cli_main(["--home", str(home), "login-link", "--url", "http://thermostat.local:8573/"]) == 0
+    link = capsys.readouterr().out.strip()
+    assert link.startswith("http://thermostat.local:8573/#/signin/")
+    from rpymostat.hub.store.store import Store
+
+    store = Store(f"sqlite:///{home / 'rpymostat.db'}")
+    try:
+        made = redeem_login_code(store, link.rsplit("/", 1)[1], "cli", __import__("time").time())
+    finally:
+        store.close()
+    assert made is not None and made[0]["role"] == "admin"
+
+
+def test_login_link_without_url_names_the_configured_hub(tmp_path, capsys):
+    assert cli_main(["--home", str(tmp_path), "login-link", "--port", "9000", "--no-tls"]) == 0
+    assert capsys.readouterr().out.startswith("http://127.0.0.1:9000/#/signin/")
+    assert cli_main(["--home", str(tmp_path), "login-link", "--minutes", "0"]) == 2

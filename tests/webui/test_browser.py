@@ -1,0 +1,301 @@
+"""The web UI in Debian's Chromium against a real hub process on loopback, at phone and
+desktop sizes: signing in through a link, the zones, adjusting, the schedule, history, a
+plugin's generated settings form, a live reading, API messages beside the fields for bad
+input (the hub unchanged), axe-core on every screen in light and dark, and screenshots of
+each screen in artifacts/webui/."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tests.integration.procs import BIN, http, start_hub
+from tests.webui.browser import Browser, axe_violations, screenshot, why_not
+
+pytestmark = pytest.mark.skipif(why_not() is not None, reason=why_not() or "")
+
+SENSORS = ("s-living", "s-bedroom")
+SCREENS = ["zones", "zone/1", "schedule/1", "history/1", "log/1", "devices", "settings", "tokens"]
+
+
+def iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class RealHub:
+    def __init__(self, home):
+        self.home = home
+        self.proc, self.url, self.admin = start_hub(home, "--no-tls", "--no-zeroconf")
+        self.first_link = self.proc.wait_for(r"Sign in to the web UI .*: (http://\S+)").group(1)
+        self.device = subprocess.run([str(BIN / "rpymostat"), "--home", str(home), "token", "create", "--role",
+                                      "device", "--node", "hall"], capture_output=True, text=True,
+                                     check=True).stdout.strip()
+
+    def call(self, method, path, body=None, token=None):
+        status, answer = http(method, self.url + path, body, token or self.admin)
+        assert status < 300, (method, path, status, answer)
+        return answer
+
+    def reading(self, sensor: str, value: float) -> None:
+        self.call("POST", "/v1/readings", {"node_id": "hall", "readings": [
+            {"sensor_id": sensor, "time": iso(time.time()), "value": value}]}, token=self.device)
+
+    def login_link(self) -> str:
+        return subprocess.run([str(BIN / "rpymostat"), "--home", str(self.home), "login-link", "--url", self.url],
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    def seed(self) -> None:
+        self.call("POST", "/v1/nodes", {"node_id": "hall", "kind": "sensor", "name": "Hall",
+                                        "sensors": [{"sensor_id": s} for s in SENSORS]}, token=self.device)
+        self.reading("s-living", 20.4)
+        self.reading("s-bedroom", 19.2)
+        self.call("PATCH", "/v1/sensors/s-living", {"alias": "Living room"})
+        self.call("POST", "/v1/zones", {"name": "Home", "sensors": list(SENSORS),
+                                        "default_target": {"mode": "heat", "heat_setpoint": 18}})
+        self.call("POST", "/v1/rules", {"zone_id": 1, "name": "Evenings", "kind": "recurring",
+                                        "cron": "0 17 * * *", "duration": "PT5H",
+                                        "target": {"mode": "heat", "heat_setpoint": 20.5}})
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    real = RealHub(tmp_path_factory.mktemp("hub"))
+    real.seed()
+    yield real
+    real.proc.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = Browser()
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture(scope="module")
+def signed_in(hub, browser):
+    """Storage of a browser signed in through a link (shared by the scenarios that need one)."""
+    def scenario(page):
+        page.goto(hub.login_link())
+        page.wait_for_selector(".zone .temp")
+        return page.context.storage_state()
+
+    return browser.run(scenario)
+
+
+SIZES = ["phone", "desktop"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_link_signs_a_browser_in_and_the_zone_shows_its_temperature(hub, browser, size):
+    link = hub.login_link() if size == "desktop" else hub.first_link
+
+    def scenario(page):
+        page.goto(link)
+        temperature = page.wait_for_selector(".zone .temp").inner_text()
+        assert re.fullmatch(r"\d+\.\d °C", temperature), temperature
+        assert "#/signin/" not in page.url
+        assert page.evaluate("localStorage.getItem('rpymostat.token')")
+        assert page.locator(".zone .sensors").inner_text().count("°C") == 2
+        return page.evaluate("Number(localStorage.getItem('rpymostat.token_id'))")
+
+    token_id = browser.run(scenario, size)
+    names = {t["id"]: t["name"] for t in hub.call("GET", "/v1/tokens")["tokens"]}
+    assert names[token_id].startswith("browser: Chromium on Linux")
+
+
+def test_a_used_link_is_refused(hub, browser):
+    link = hub.login_link()
+    browser.run(lambda page: (page.goto(link), page.wait_for_selector(".zone")))
+
+    def again(page):
+        page.goto(link)
+        assert "not valid" in page.wait_for_selector("[role=alert]").inner_text()
+        assert page.evaluate("localStorage.getItem('rpymostat.token')") is None
+
+    browser.run(again)
+
+
+def test_a_pasted_token_signs_in_too(hub, browser):
+    def scenario(page):
+        page.goto(hub.url + "/")
+        page.get_by_label("Admin token").fill("wrong")
+        page.get_by_role("button", name="Sign in").click()
+        assert "not valid" in page.wait_for_selector("[data-error-for=token]:not([hidden])").inner_text()
+        page.get_by_label("Admin token").fill(hub.admin)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_selector(".zone .temp")
+
+    browser.run(scenario, "desktop")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_raising_the_target_holds_it_on_the_hub(hub, browser, signed_in, size):
+    before = hub.call("GET", "/v1/zones/1/state")["target"]["heat_setpoint"]
+
+    def scenario(page):
+        page.goto(hub.url + "/#/zone/1")
+        raise_ = page.get_by_role("button", name="Raise heat setpoint by 0.5 °C")
+        raise_.click()
+        raise_.click()
+        page.get_by_label("For a number of hours").check()
+        page.get_by_label("Number of hours", exact=True).fill("3")
+        page.get_by_role("button", name="Apply").click()
+        page.wait_for_selector(".zone .temp")
+
+    browser.run(scenario, size, storage=signed_in)
+    state = hub.call("GET", "/v1/zones/1/state")
+    assert state["target"]["heat_setpoint"] == before + 1.0
+    hold = [r for r in hub.call("GET", "/v1/rules?zone_id=1")["rules"] if r["kind"] == "hold"][0]
+    length = datetime.fromisoformat(hold["end"]) - datetime.fromisoformat(hold["start"])
+    assert timedelta(hours=2, minutes=59) <= length <= timedelta(hours=3, minutes=1)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_new_recurring_rule_shows_in_the_week(hub, browser, signed_in, size):
+    name = f"Mornings {size}"
+
+    def scenario(page):
+        page.goto(hub.url + "/#/schedule/1")
+        page.get_by_text("New recurring rule").click()
+        form = page.get_by_role("form", name="New recurring rule")
+        form.get_by_label("Name").fill(name)
+        for day in ("Sat", "Sun"):
+            form.get_by_label(day).check()
+        form.get_by_label("Starts").fill("06:30")
+        form.get_by_label("Ends").fill("08:00")
+        form.get_by_label("Heat to (°C)").fill("21")
+        form.get_by_role("button", name="Add rule").click()
+        page.wait_for_selector(f".rules li:has-text('{name}')")
+        blocks = page.locator(".week .block", has_text="21.0")
+        labels = [blocks.nth(i).get_attribute("aria-label") for i in range(blocks.count())]
+        assert len([text for text in labels if name in text]) == 7, labels
+
+    browser.run(scenario, size, storage=signed_in)
+    rule = [r for r in hub.call("GET", "/v1/rules?zone_id=1")["rules"] if r["name"] == name][0]
+    assert rule["cron"] == "30 6 * * 0,1,2,3,4,5,6" and rule["duration"] == "PT1H30M"
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_one_time_away_rule(hub, browser, signed_in, size):
+    name = f"Away {size}"
+
+    def scenario(page):
+        page.goto(hub.url + "/#/schedule/1")
+        page.get_by_text("New one-time interval").click()
+        form = page.get_by_role("form", name="New one-time interval")
+        form.get_by_label("Name").fill(name)
+        form.get_by_label("From").fill("2027-12-21T00:00")
+        form.get_by_label("To", exact=True).fill("2027-12-28T18:00")
+        form.get_by_label("Heat to (°C)").fill("12")
+        form.get_by_role("button", name="Add interval").click()
+        page.wait_for_selector(f".rules li:has-text('{name}')")
+
+    browser.run(scenario, size, storage=signed_in)
+    rule = [r for r in hub.call("GET", "/v1/rules?zone_id=1")["rules"] if r["name"] == name][0]
+    assert rule["interval"] == "2027-12-21T00:00/2027-12-28T18:00"
+    assert rule["target"]["heat_setpoint"] == 12
+
+
+def test_bad_input_shows_the_apis_message_beside_the_field_and_changes_nothing(hub, browser, signed_in):
+    rules_before = hub.call("GET", "/v1/rules")
+    settings_before = hub.call("GET", "/v1/settings")
+
+    def scenario(page):
+        page.goto(hub.url + "/#/schedule/1")
+        page.get_by_text("New one-time interval").click()
+        form = page.get_by_role("form", name="New one-time interval")
+        form.get_by_label("From").fill("2027-12-28T00:00")
+        form.get_by_label("To", exact=True).fill("2027-12-21T00:00")
+        form.get_by_role("button", name="Add interval").click()
+        interval = form.locator("[data-error-for=start]")
+        interval.wait_for()
+        assert "interval" in interval.inner_text().lower() or "before" in interval.inner_text().lower()
+        assert form.get_by_label("From").get_attribute("aria-invalid") == "true"
+        form.get_by_label("Heat to (°C)").fill("40")
+        form.get_by_label("From").fill("2027-12-21T00:00")
+        form.get_by_label("To", exact=True).fill("2027-12-28T00:00")
+        form.get_by_role("button", name="Add interval").click()
+        setpoint = form.locator("[data-error-for='target/heat_setpoint']")
+        setpoint.wait_for()
+        assert "35" in setpoint.inner_text()
+
+        page.goto(hub.url + "/#/settings")
+        plugin = page.get_by_role("form", name="hysteresis")
+        plugin.get_by_label("deadband").fill("9")
+        plugin.get_by_role("button", name="Save hysteresis").click()
+        message = plugin.locator("[data-error-for=deadband]")
+        message.wait_for()
+        assert "maximum" in message.inner_text()
+
+    browser.run(scenario, "phone", storage=signed_in)
+    assert hub.call("GET", "/v1/rules") == rules_before
+    assert hub.call("GET", "/v1/settings") == settings_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_plugin_setting_changes_through_its_generated_form(hub, browser, signed_in, size):
+    value = {"phone": "0.8", "desktop": "0.6"}[size]
+
+    def scenario(page):
+        page.goto(hub.url + "/#/settings")
+        plugin = page.get_by_role("form", name="hysteresis")
+        plugin.get_by_label("deadband").fill(value)
+        plugin.get_by_role("button", name="Save hysteresis").click()
+        plugin.locator("[role=status]:text-is('Saved.')").wait_for()
+
+    browser.run(scenario, size, storage=signed_in)
+    assert hub.call("GET", "/v1/settings")["deadband"] == float(value)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_live_reading_arrives_without_reloading(hub, browser, signed_in, size):
+    value = {"phone": 23.7, "desktop": 24.1}[size]
+
+    def scenario(page):
+        page.goto(hub.url + "/#/zones")
+        page.wait_for_selector("body[data-live=live]")
+        page.evaluate("window.__marker = 'no reload'")
+        hub.reading("s-bedroom", value)
+        page.wait_for_selector(f"[data-sensor=s-bedroom] .value:text-is('{value} °C')")
+        assert page.evaluate("window.__marker") == "no reload"
+
+    browser.run(scenario, size, storage=signed_in)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_history_chart_has_data(hub, browser, signed_in, size):
+    def scenario(page):
+        page.goto(hub.url + "/#/history/1")
+        page.wait_for_selector(".chart canvas")
+        summary = page.locator(".chart + p").inner_text()
+        assert re.match(r"\d+ decisions from", summary), summary
+        return page.locator(".u-legend").inner_text()
+
+    legend = browser.run(scenario, size, storage=signed_in)
+    assert "Temperature" in legend and "Heat to" in legend
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", SIZES)
+def test_every_screen_passes_axe_and_is_photographed(hub, browser, signed_in, size, scheme):
+    def scenario(page):
+        found = {}
+        for screen in SCREENS:
+            page.goto(f"{hub.url}/#/{screen}")
+            page.wait_for_selector(f"main[data-ready='#/{screen}']")
+            screenshot(page, f"{size}-{scheme}-{screen.replace('/', '-')}")
+            found[screen] = axe_violations(page)
+        page.evaluate("localStorage.clear()")
+        page.goto(f"{hub.url}/#/signin")
+        page.wait_for_selector("main h1")
+        screenshot(page, f"{size}-{scheme}-signin")
+        found["signin"] = axe_violations(page)
+        return found
+
+    found = browser.run(scenario, size, scheme, storage=signed_in)
+    assert {screen: v for screen, v in found.items() if v} == {}
