@@ -99,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.hub:
             browser = HubBrowser(reactor, args.interfaces)
             browser.on_candidate(choice.heard)
-            browser.browse(choice.wants, window=3.0).addCallback(
-                lambda found: [choice.heard(c) for c in found[:1]])
+            # zeroconf is made one reactor turn after start, once asyncio's loop runs
+            reactor.callLater(0, browser.browse, choice.wants)
             reactor.addSystemEventTrigger("before", "shutdown", browser.close)
 
     reactor.callWhenRunning(started)
