@@ -104,11 +104,17 @@ class Events:
 
 class EventStream:
     """One client's stream. ``done`` fires never: it is cancelled when the client goes (the
-    route's Deferred), and the stream then unsubscribes and stops its heartbeat."""
+    route's Deferred), and the stream then unsubscribes and stops its heartbeat.
 
-    def __init__(self, request, events: Events, clock, last_id: str | None):
+    ``allowed`` says whether the client's token is still good; it is asked at each
+    heartbeat, so a revoked browser stops hearing the hub within ``HEARTBEAT_S``.
+    """
+
+    def __init__(self, request, events: Events, clock, last_id: str | None,
+                 allowed: Callable[[], bool] = lambda: True):
         self.request = request
         self.clock = clock
+        self.allowed = allowed
         self.done: Deferred = Deferred(lambda _: self.close())
         request.setHeader(b"content-type", b"text/event-stream; charset=utf-8")
         request.setHeader(b"cache-control", b"no-store")
@@ -131,6 +137,10 @@ class EventStream:
         self.request.write(event.encode(self._boot))
 
     def _heartbeat(self) -> None:
+        if not self.allowed():
+            self.close()
+            self.request.finish()
+            return
         self.request.write(b": ping\n\n")
         self._beat = self.clock.callLater(HEARTBEAT_S, self._heartbeat)
 

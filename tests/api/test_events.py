@@ -149,3 +149,15 @@ def test_streams_need_an_admin_token(streaming):
     assert streaming.call("GET", "/v1/events", token=None).status == 401
     assert streaming.call("GET", "/v1/events", token="device").status == 403
     assert streaming.api.events.listeners == 0
+
+
+def test_a_revoked_token_ends_its_stream(streaming):
+    made = streaming.call("POST", "/v1/tokens", {"role": "admin", "name": "browser: phone"}).body
+    stream = Stream(streaming, token=made["token"])
+    kept = Stream(streaming)
+    assert streaming.call("DELETE", f"/v1/tokens/{made['id']}").status == 204
+    streaming.clock.advance(HEARTBEAT_S)
+    streaming.client.flush()
+    assert stream.sent.called and streaming.api.events.listeners == 1
+    assert [kind for _, kind, _ in stream.events()] == ["hello"]
+    assert [kind for _, kind, _ in kept.events()] == ["hello", ":"]

@@ -42,6 +42,15 @@ export function schemaFields(schema, values, prefix = "") {
   const inputs = entries.map(([name, sub]) => [name, sub, input(sub, values[name] ?? sub.default)]);
   return {
     nodes: inputs.map(([name, sub, node]) => field(name.replace(/_/g, " "), node, prefix + name, hint(sub))),
+    // Every field that holds a value (an empty one sets nothing).
+    values() {
+      const out = {};
+      for (const [name, sub, node] of inputs) {
+        const value = read(sub, node);
+        if (value !== null && value !== "") out[name] = value;
+      }
+      return out;
+    },
     changes() {
       const out = {};
       for (const [name, sub, node] of inputs) {

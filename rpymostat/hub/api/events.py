@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from rpymostat.hub.api.routes import op
 from rpymostat.hub.events import EventStream
+from rpymostat.web.auth import bearer
 
 DESCRIPTION = ("Events: `reading` {sensor_id, value, time}, `decision` {zone_id, action, reason, "
                "temperature, alarms, ...}, `alarm` {zone_id, alarms} when a zone's alarms change, "
                "`change` {kind} when configuration or the schedule changed; `hello` first, or `reset` "
-               "when Last-Event-ID cannot be resumed (reload everything); a comment every 15 s.")
+               "when Last-Event-ID cannot be resumed (reload everything); a comment every 15 s. "
+               "The stream ends within 15 s of its token's revocation.")
 
 
 class EventsAPI:
@@ -21,4 +23,6 @@ class EventsAPI:
     def events(self, call):
         header = call.request.getHeader(b"last-event-id")
         last_id = header.decode("ascii", "replace")[:64] if header else None
-        return EventStream(call.request, self.events, self.event_clock, last_id).done
+        token = bearer(call.request)
+        return EventStream(call.request, self.events, self.event_clock, last_id,
+                           allowed=lambda: self.tokens.lookup(token) is not None).done

@@ -146,7 +146,7 @@ function week(timeline, rules, onPick) {
       const value = segment.target.mode === "cool" ? segment.target.cool_setpoint : segment.target.heat_setpoint;
       return h("button", { type: "button", class: `block${conflict ? " conflict" : ""}`, "aria-label": label, title: label,
         "data-rule": segment.rule_id === null ? "" : String(segment.rule_id),
-        style: null, onclick: () => onPick(segment, who) },
+        onclick: () => onPick(segment, who) },
       value == null ? segment.target.mode : toShown(value).toFixed(1));
     }).filter(Boolean);
     const row = h("div", { class: "day", role: "listitem" }, h("span", { class: "day-label" }, day.label), h("div", { class: "bar" }, blocks));
@@ -181,12 +181,13 @@ export async function scheduleScreen(main, [zoneParam], ctx) {
       get(`/v1/zones/${zoneId}/timeline?from=${encodeURIComponent(span[0].start.toISOString())}&to=${encodeURIComponent(span[6].end.toISOString())}`),
       get(`/v1/rules?zone_id=${zoneId}`)]);
     const list = rules.rules;
+    const nameOf = (id) => list.find((r) => String(r.id) === String(id))?.name || `rule ${id}`;
     const pick = (segment, who) => {
       const rule = list.find((r) => String(r.id) === String(segment.rule_id));
       replace(detail, h("h2", {}, who),
         h("p", {}, `${fmtTime(segment.start, true)} – ${fmtTime(segment.end, true)}: ${describeTarget(segment.target)}`),
         h("p", { class: "hint" }, segment.why),
-        segment.shadowed.length ? h("p", {}, `Shadowed: ${segment.shadowed.map((id) => list.find((r) => String(r.id) === String(id))?.name || id).join(", ")}`) : null,
+        segment.shadowed.length ? h("p", {}, `Shadowed: ${segment.shadowed.map(nameOf).join(", ")}`) : null,
         rule ? editor(rule) : null);
       detail.querySelector("h2").setAttribute("tabindex", "-1");
       detail.querySelector("h2").focus();
@@ -199,7 +200,8 @@ export async function scheduleScreen(main, [zoneParam], ctx) {
     replace(body,
       week(timeline, list, pick),
       timeline.conflicts.length ? h("div", { class: "conflicts", role: "note" }, h("h2", {}, "Conflicts"),
-        h("ul", {}, timeline.conflicts.map((c) => h("li", {}, `${fmtTime(c.start, true)}–${fmtTime(c.end, true)}: rules ${c.rule_ids.join(", ")} overlap; ${c.winner} applies`)))) : null,
+        h("ul", {}, timeline.conflicts.map((c) => h("li", {}, `${fmtTime(c.start, true)}–${fmtTime(c.end)}: `
+          + `${c.rule_ids.map(nameOf).join(" and ")} overlap; ${nameOf(c.winner)} applies`)))) : null,
       timeline.warnings.length ? h("ul", { class: "warnings" }, timeline.warnings.map((w) => h("li", {}, w))) : null,
       h("h2", {}, "Rules"),
       h("ul", { class: "rules" }, list.map((rule) => h("li", { "data-rule-id": rule.id },

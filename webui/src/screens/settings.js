@@ -8,15 +8,15 @@ import { schemaFields } from "../schemaform.js";
 const KINDS = { decision: "Decision plugins", aggregation: "Aggregation plugins", schedule: "Schedule plugins (chosen per zone through the API)",
   sensor_driver: "Sensor drivers (set on each sensor node)", relay_driver: "Relay drivers (set on each relay node)" };
 
-function settingsForm(title, schema, values, save, id) {
+function settingsForm(title, schema, values, save, id, whole = false) {
   const fields = schemaFields(schema, values);
   const status = h("p", { class: "saved", role: "status" });
   const form = h("form", { novalidate: true, "aria-labelledby": id, onsubmit: async (event) => {
     event.preventDefault();
     clearErrors(form);
     replace(status);
-    const changes = fields.changes();
-    if (!Object.keys(changes).length) { replace(status, "Nothing changed."); return; }
+    const changes = whole ? fields.values() : fields.changes();
+    if (!whole && !Object.keys(changes).length) { replace(status, "Nothing changed."); return; }
     try {
       await save(changes);
       replace(status, "Saved.");
@@ -47,8 +47,15 @@ export async function settingsScreen(main, _params, ctx) {
         return h("div", { class: "card" }, settingsForm(plugin.name, schema, settings, save, id));
       }) : h("p", {}, "None installed."));
   });
+  // A zone's overrides of the control settings: empty fields follow the hub's.
+  const zoneSchema = document.components.schemas.ZoneSettings;
+  const zones = await Promise.all(ctx.zones.map((z) => get(`/v1/zones/${z.id}`)));
+  const overrides = zones.map((zone) => h("section", { class: "card" },
+    settingsForm(`${zone.name} overrides`, zoneSchema, zone.settings,
+      (values) => api("PATCH", `/v1/zones/${zone.id}`, { settings: values }), `zone-${zone.id}-settings`, true),
+    h("p", { class: "hint" }, "Empty fields follow the hub's settings.")));
   replace(main, h("h1", {}, "Settings"),
     h("section", { class: "card" }, settingsForm("hub settings", hubSchema, settings, save, "hub-settings")),
-    sections);
+    overrides, sections);
   return null;
 }
