@@ -40,12 +40,17 @@ export async function devicesScreen(main, _params, ctx) {
       const made = await api("POST", `/v1/nodes/${encodeURIComponent(n.id)}/re-enroll`);
       replace(e.target.parentNode, `may enroll again until ${fmtTime(made.expires, true)}`);
     } }, `Allow ${n.name || n.id} to enroll again`))));
-  const table = (caption, heads, rows) => h("table", {}, h("caption", {}, caption),
-    h("thead", {}, h("tr", {}, heads.map((t) => h("th", { scope: "col" }, t)))), h("tbody", {}, rows));
+  // On a phone each row becomes a card: every cell carries its column's name (CSS shows it).
+  const table = (caption, heads, rows) => {
+    if (!rows.length) return h("section", {}, h("h2", {}, caption), h("p", {}, "None yet."));
+    for (const row of rows) [...row.children].forEach((cell, i) => { if (heads[i]) cell.dataset.label = heads[i]; });
+    return h("table", { class: "cards-on-phone" }, h("caption", {}, caption),
+      h("thead", {}, h("tr", {}, heads.map((t) => h("th", { scope: "col" }, t)))), h("tbody", {}, rows));
+  };
   replace(main, h("h1", {}, "Devices"),
     h("div", { class: "scroll" }, table("Sensors", ["Sensor", "Alias", "Zone", "Last value", "Last seen", "State"], sensorRows)),
     h("div", { class: "scroll" }, table("Outputs", ["Output", "Alias", "Zone", "Function", "State"], outputRows)),
-    h("div", { class: "scroll" }, table("Nodes", ["Node", "Kind", "Address", "Version", "Last seen", ""], nodeRows)),
+    h("div", { class: "scroll" }, table("Nodes", ["Node", "Kind", "Address", "Version", "Last seen", "Enrollment"], nodeRows)),
     h("section", { class: "card" }, h("h2", {}, "Enroll a new node"),
       h("p", {}, "Install the node (", h("code", {}, "pip install 'rpymostat[sensor]'"), " or ", h("code", {}, "[relay]"),
         ") and start it with the hub's enrollment key, printed once at the hub's first start:"),
