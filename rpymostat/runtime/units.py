@@ -1,0 +1,203 @@
+"""The systemd units of the hub and the two node daemons, as text.
+
+Pure: the venv, the user and what the machine has (groups, device nodes) come in as
+:class:`UnitOptions`; ``rpymostat install-units`` (:mod:`rpymostat.runtime.install_units`)
+finds those and writes the files. Each unit runs its daemon from the venv as an
+unprivileged user with a private state directory, ``Type=notify`` with a watchdog the
+reactor pings (:mod:`rpymostat.runtime.sdnotify`), and a sandbox that ``systemd-analyze
+security`` scores 2.5 or better. Each daemon's sandbox is as tight as what it touches
+allows: the hub touches no devices, the sensor node reads 1-Wire sensors through sysfs,
+and the relay node opens GPIO, SPI and USB device nodes.
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+DAEMONS = ("hub", "sensor", "relay")
+CONFIG_FILES = {"hub": "rpymostat.toml", "sensor": "sensor.toml", "relay": "relay.toml"}
+# Groups that own a Raspberry Pi's GPIO and SPI device nodes (Raspberry Pi OS); the relay
+# joins those the machine has.
+DEVICE_GROUPS = ("gpio", "spi")
+# Device majors by their name in /proc/devices, matched when the unit starts: GPIO
+# character devices (/dev/gpiochip*, RPi.GPIO's /dev/gpiomem on older kernels, which
+# install-units also lists by path), SPI (the PiFace) and USB (libusb, for Phidgets).
+RELAY_DEVICE_MAJORS = ("char-gpiochip", "char-bcm2835-gpiomem", "char-spi", "char-usb_device")
+
+# StateDirectory=rpymostat/<daemon>: created by systemd, 0700, owned by the user.
+STATE_DIR = "/var/lib/rpymostat"
+SAFE_PATH = re.compile(r"/[A-Za-z0-9._+@/-]*")
+SAFE_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+
+
+def path_problem(path: str) -> str | None:
+    """Why ``path`` cannot appear unquoted in a unit, or None. systemd reads ``%``,
+    ``$``, quotes and spaces in ``ExecStart=`` itself; rather than escape them, such
+    paths are refused."""
+    if not path.startswith("/"):
+        return f"{path}: not an absolute path"
+    if not SAFE_PATH.fullmatch(path):
+        return f"{path}: use a path of letters, digits and . _ + @ - / only"
+    return None
+
+
+@attrs.frozen(kw_only=True)
+class UnitOptions:
+    venv: str = attrs.field()
+    user: str = attrs.field(default="rpymostat")
+    config_dir: str = attrs.field(default="/etc/rpymostat")
+    groups: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+    watchdog_s: int = 30
+
+    @venv.validator
+    @config_dir.validator
+    def _path(self, attribute: attrs.Attribute, value: str) -> None:
+        problem = path_problem(value)
+        if problem:
+            raise ValueError(problem)
+
+    @user.validator
+    def _user(self, attribute: attrs.Attribute, value: str) -> None:
+        if not SAFE_USER.fullmatch(value):
+            raise ValueError(f"{value}: not a system user name (lower-case letters, digits, _ and -)")
+
+
+def unit_name(daemon: str) -> str:
+    return f"rpymostat-{daemon}.service"
+
+
+def units(options: UnitOptions, daemons: tuple[str, ...] = DAEMONS) -> dict[str, str]:
+    """File name -> text, for each of ``daemons``."""
+    return {unit_name(daemon): unit_text(daemon, options) for daemon in daemons}
+
+
+def unit_text(daemon: str, options: UnitOptions) -> str:
+    header, service = {"hub": _hub, "sensor": _sensor, "relay": _relay}[daemon](options)
+    lines = [
+        "# Written by `rpymostat install-units`; run it again after an upgrade. Local changes",
+        f"# belong in a drop-in: systemctl edit {unit_name(daemon)}",
+        *header,
+        "[Unit]",
+        f"Description=RPyMostat {'hub' if daemon == 'hub' else daemon + ' node'}",
+        "Wants=network-online.target",
+        "After=network-online.target",
+        "",
+        "[Service]",
+        "Type=notify",
+        "NotifyAccess=main",
+        f"WatchdogSec={options.watchdog_s}",
+        *service,
+        f"User={options.user}",
+        f"Group={options.user}",
+        f"StateDirectory=rpymostat/{daemon}",
+        "StateDirectoryMode=0700",
+        "UMask=0077",
+        *SANDBOX,
+        "",
+        "[Install]",
+        "WantedBy=multi-user.target",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _config(options: UnitOptions, daemon: str) -> str:
+    return f"{options.config_dir}/{CONFIG_FILES[daemon]}"
+
+
+def _hub(options: UnitOptions) -> tuple[list[str], list[str]]:
+    header = [f"# Settings: {_config(options, 'hub')} (section [hub]; it must exist, and may be empty)."]
+    service = [
+        f"ExecStart={options.venv}/bin/rpymostat --home {STATE_DIR}/hub "
+        f"--config {_config(options, 'hub')} hub",
+        "Restart=on-failure",
+        "RestartSec=5",
+        "# Database migrations run before READY=1.",
+        "TimeoutStartSec=300",
+        "TimeoutStopSec=30",
+        "# Soft limit 1024 as systemd's default; the hub raises it itself to twice max_connections",
+        "# plus 128 (1152 for the default 512), as far as the hard limit allows.",
+        "LimitNOFILE=1024:8192",
+        "PrivateDevices=yes",
+        "PrivateUsers=yes",
+        "ProcSubset=pid",
+    ]
+    return header, service
+
+
+def _sensor(options: UnitOptions) -> tuple[list[str], list[str]]:
+    header = [f"# Settings: {_config(options, 'sensor')} (section [sensor]: enrollment_key, driver, ...).",
+              "# 1-Wire sensors are read through sysfs: no device node is needed."]
+    service = [
+        _node_exec(options, "sensor"),
+        "Restart=on-failure",
+        "RestartSec=5",
+        "TimeoutStopSec=20",
+        "# No API to serve: its on-disk queue, the hub link and mDNS need a few descriptors.",
+        "LimitNOFILE=1024",
+        "PrivateDevices=yes",
+        "PrivateUsers=yes",
+    ]
+    return header, service
+
+
+def _relay(options: UnitOptions) -> tuple[list[str], list[str]]:
+    header = [f"# Settings: {_config(options, 'relay')} (section [relay]: enrollment_key, driver, ...).",
+              "# Outputs are off at start and on stop; every \"on\" is a lease."]
+    service = [
+        _node_exec(options, "relay"),
+        "Restart=on-failure",
+        "RestartSec=2",
+        "TimeoutStopSec=20",
+        "# The node raises its soft limit itself when twice max_connections plus 128 (256 for the",
+        "# default 64) needs more, as far as the hard limit allows.",
+        "LimitNOFILE=1024:4096",
+    ]
+    if options.groups:
+        service.append(f"SupplementaryGroups={' '.join(options.groups)}")
+    service += [
+        "# The relay hardware's device nodes and no others; its own user and groups must be",
+        "# visible for them (no PrivateUsers=).",
+        "DevicePolicy=closed",
+        *(f"DeviceAllow={device} rw" for device in (*RELAY_DEVICE_MAJORS, *options.devices)),
+    ]
+    return header, service
+
+
+def _node_exec(options: UnitOptions, daemon: str) -> str:
+    return (f"ExecStart={options.venv}/bin/rpymostat-{daemon} --config {_config(options, daemon)} "
+            f"--data-dir {STATE_DIR}/{daemon}")
+
+
+# Common to the three. No MemoryDenyWriteExecute=: pyOpenSSL's certificate check is a
+# cffi callback, which needs writable executable memory where libffi has no static
+# trampolines. No IPAddressDeny=: the LAN's addresses are not known here.
+SANDBOX = (
+    "CapabilityBoundingSet=",
+    "NoNewPrivileges=yes",
+    "ProtectSystem=strict",
+    "ProtectHome=yes",
+    "PrivateTmp=yes",
+    "PrivateMounts=yes",
+    "ProtectHostname=yes",
+    "ProtectClock=yes",
+    "ProtectKernelTunables=yes",
+    "ProtectKernelModules=yes",
+    "ProtectKernelLogs=yes",
+    "ProtectControlGroups=yes",
+    "ProtectProc=invisible",
+    "# HTTP and mDNS, sd_notify, the interface list (netlink).",
+    "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK",
+    "RestrictNamespaces=yes",
+    "RestrictRealtime=yes",
+    "RestrictSUIDSGID=yes",
+    "LockPersonality=yes",
+    "RemoveIPC=yes",
+    "SystemCallArchitectures=native",
+    "# @resources stays: the daemons raise their own file descriptor limit.",
+    "SystemCallFilter=@system-service",
+    "SystemCallFilter=~@privileged",
+    "SystemCallErrorNumber=EPERM",
+)
