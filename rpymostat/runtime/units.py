@@ -94,6 +94,8 @@ def unit_text(daemon: str, options: UnitOptions) -> str:
         f"Group={options.user}",
         f"StateDirectory=rpymostat/{daemon}",
         "StateDirectoryMode=0700",
+        "# A writable working directory: lgpio (rpi-lgpio, on a Pi 5) makes its notification pipe there.",
+        f"WorkingDirectory={STATE_DIR}/{daemon}",
         "UMask=0077",
         *SANDBOX,
         "",

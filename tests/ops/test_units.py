@@ -42,6 +42,7 @@ def test_each_unit_is_a_notify_service_with_a_watchdog_and_its_own_state(daemon)
     assert unit["User"] == unit["Group"] == ["rpymostat"]
     assert unit["StateDirectory"] == [f"rpymostat/{daemon}"]
     assert unit["StateDirectoryMode"] == ["0700"]
+    assert unit["WorkingDirectory"] == [f"/var/lib/rpymostat/{daemon}"]
     assert unit["CapabilityBoundingSet"] == [""]
     assert unit["ProtectSystem"] == ["strict"]
 
