@@ -74,14 +74,58 @@ def units(options: UnitOptions, daemons: tuple[str, ...] = DAEMONS) -> dict[str,
     return {unit_name(daemon): unit_text(daemon, options) for daemon in daemons}
 
 
+@attrs.frozen
+class Daemon:
+    """What sets one daemon's unit apart: its description, notes for the reader, how it
+    restarts, stops and what it may open, and its sandbox beyond :data:`SANDBOX`."""
+
+    description: str
+    script: str
+    notes: tuple[str, ...]
+    tuning: tuple[str, ...]
+    isolation: tuple[str, ...] = ()
+
+
+# The hub and the sensor node open no device node and need no group beyond their own.
+NO_DEVICES_NOR_USERS = ("PrivateDevices=yes", "PrivateUsers=yes")
+
+DAEMON = {
+    "hub": Daemon(
+        "RPyMostat hub", "rpymostat",
+        notes=("# Settings: section [hub] of the --config file; the file must exist, and may be empty.",),
+        tuning=("RestartSec=5", "# Database migrations run before READY=1.", "TimeoutStartSec=300",
+                "TimeoutStopSec=30",
+                "# Soft limit 1024 as systemd's default; the hub raises it itself to twice max_connections",
+                "# plus 128 (1152 for the default 512), as far as the hard limit allows.",
+                "LimitNOFILE=1024:8192"),
+        isolation=(*NO_DEVICES_NOR_USERS, "ProcSubset=pid")),
+    "sensor": Daemon(
+        "RPyMostat sensor node", "rpymostat-sensor",
+        notes=("# Settings: section [sensor] of the --config file (enrollment_key, driver, ...).",
+               "# 1-Wire sensors are read through sysfs: no device node is needed."),
+        tuning=("RestartSec=5", "TimeoutStopSec=20",
+                "# No API to serve: its on-disk queue, the hub link and mDNS need a few descriptors.",
+                "LimitNOFILE=1024"),
+        isolation=NO_DEVICES_NOR_USERS),
+    "relay": Daemon(
+        "RPyMostat relay node", "rpymostat-relay",
+        notes=("# Settings: section [relay] of the --config file (enrollment_key, driver, ...).",
+               "# Outputs are off at start and on stop; every \"on\" is a lease."),
+        tuning=("RestartSec=2", "TimeoutStopSec=20",
+                "# The node raises its soft limit itself when twice max_connections plus 128 (256 for the",
+                "# default 64) needs more, as far as the hard limit allows.",
+                "LimitNOFILE=1024:4096")),
+}
+
+
 def unit_text(daemon: str, options: UnitOptions) -> str:
-    header, service = {"hub": _hub, "sensor": _sensor, "relay": _relay}[daemon](options)
+    spec = DAEMON[daemon]
     lines = [
         "# Written by `rpymostat install-units`; run it again after an upgrade. Local changes",
         f"# belong in a drop-in: systemctl edit {unit_name(daemon)}",
-        *header,
+        *spec.notes,
         "[Unit]",
-        f"Description=RPyMostat {'hub' if daemon == 'hub' else daemon + ' node'}",
+        f"Description={spec.description}",
         "Wants=network-online.target",
         "After=network-online.target",
         "",
@@ -89,7 +133,9 @@ def unit_text(daemon: str, options: UnitOptions) -> str:
         "Type=notify",
         "NotifyAccess=main",
         f"WatchdogSec={options.watchdog_s}",
-        *service,
+        f"ExecStart={exec_start(daemon, options)}",
+        "Restart=on-failure",
+        *spec.tuning,
         f"User={options.user}",
         f"Group={options.user}",
         f"StateDirectory=rpymostat/{daemon}",
@@ -97,6 +143,7 @@ def unit_text(daemon: str, options: UnitOptions) -> str:
         "# A writable working directory: lgpio (rpi-lgpio, on a Pi 5) makes its notification pipe there.",
         f"WorkingDirectory={STATE_DIR}/{daemon}",
         "UMask=0077",
+        *(relay_access(options) if daemon == "relay" else spec.isolation),
         *SANDBOX,
         "",
         "[Install]",
@@ -105,72 +152,22 @@ def unit_text(daemon: str, options: UnitOptions) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _config(options: UnitOptions, daemon: str) -> str:
-    return f"{options.config_dir}/{CONFIG_FILES[daemon]}"
+def exec_start(daemon: str, options: UnitOptions) -> str:
+    config = f"{options.config_dir}/{CONFIG_FILES[daemon]}"
+    program = f"{options.venv}/bin/{DAEMON[daemon].script}"
+    if daemon == "hub":
+        return f"{program} --home {STATE_DIR}/hub --config {config} hub"
+    return f"{program} --config {config} --data-dir {STATE_DIR}/{daemon}"
 
 
-def _hub(options: UnitOptions) -> tuple[list[str], list[str]]:
-    header = [f"# Settings: {_config(options, 'hub')} (section [hub]; it must exist, and may be empty)."]
-    service = [
-        f"ExecStart={options.venv}/bin/rpymostat --home {STATE_DIR}/hub "
-        f"--config {_config(options, 'hub')} hub",
-        "Restart=on-failure",
-        "RestartSec=5",
-        "# Database migrations run before READY=1.",
-        "TimeoutStartSec=300",
-        "TimeoutStopSec=30",
-        "# Soft limit 1024 as systemd's default; the hub raises it itself to twice max_connections",
-        "# plus 128 (1152 for the default 512), as far as the hard limit allows.",
-        "LimitNOFILE=1024:8192",
-        "PrivateDevices=yes",
-        "PrivateUsers=yes",
-        "ProcSubset=pid",
-    ]
-    return header, service
-
-
-def _sensor(options: UnitOptions) -> tuple[list[str], list[str]]:
-    header = [f"# Settings: {_config(options, 'sensor')} (section [sensor]: enrollment_key, driver, ...).",
-              "# 1-Wire sensors are read through sysfs: no device node is needed."]
-    service = [
-        _node_exec(options, "sensor"),
-        "Restart=on-failure",
-        "RestartSec=5",
-        "TimeoutStopSec=20",
-        "# No API to serve: its on-disk queue, the hub link and mDNS need a few descriptors.",
-        "LimitNOFILE=1024",
-        "PrivateDevices=yes",
-        "PrivateUsers=yes",
-    ]
-    return header, service
-
-
-def _relay(options: UnitOptions) -> tuple[list[str], list[str]]:
-    header = [f"# Settings: {_config(options, 'relay')} (section [relay]: enrollment_key, driver, ...).",
-              "# Outputs are off at start and on stop; every \"on\" is a lease."]
-    service = [
-        _node_exec(options, "relay"),
-        "Restart=on-failure",
-        "RestartSec=2",
-        "TimeoutStopSec=20",
-        "# The node raises its soft limit itself when twice max_connections plus 128 (256 for the",
-        "# default 64) needs more, as far as the hard limit allows.",
-        "LimitNOFILE=1024:4096",
-    ]
-    if options.groups:
-        service.append(f"SupplementaryGroups={' '.join(options.groups)}")
-    service += [
-        "# The relay hardware's device nodes and no others; its own user and groups must be",
-        "# visible for them (no PrivateUsers=).",
+def relay_access(options: UnitOptions) -> list[str]:
+    """The relay hardware's device nodes and groups, and no others."""
+    lines = [f"SupplementaryGroups={' '.join(options.groups)}"] if options.groups else []
+    return lines + [
+        "# Its own user and groups must be visible for the devices: no PrivateUsers=.",
         "DevicePolicy=closed",
         *(f"DeviceAllow={device} rw" for device in (*RELAY_DEVICE_MAJORS, *options.devices)),
     ]
-    return header, service
-
-
-def _node_exec(options: UnitOptions, daemon: str) -> str:
-    return (f"ExecStart={options.venv}/bin/rpymostat-{daemon} --config {_config(options, daemon)} "
-            f"--data-dir {STATE_DIR}/{daemon}")
 
 
 # Common to the three. No MemoryDenyWriteExecute=: pyOpenSSL's certificate check is a
