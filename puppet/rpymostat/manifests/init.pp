@@ -1,8 +1,8 @@
 # @summary What the RPyMostat daemons on one machine share: the system user, the
 #   configuration directory and the venv they run from.
 #
-# Declare it (or let rpymostat::hub, ::sensor and ::relay include it with these defaults)
-# and then one class per daemon the machine runs.
+# rpymostat::hub, ::sensor and ::relay include it with these defaults; to change them,
+# declare it before those classes (or set its parameters in Hiera).
 #
 # @param venv Where the venv lives. It must be a path systemd takes unquoted (letters,
 #   digits and . _ + @ - /).
