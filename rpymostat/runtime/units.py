@@ -98,7 +98,8 @@ DAEMON = {
                 "# Soft limit 1024 as systemd's default; the hub raises it itself to twice max_connections",
                 "# plus 128 (1152 for the default 512), as far as the hard limit allows.",
                 "LimitNOFILE=1024:8192"),
-        isolation=(*NO_DEVICES_NOR_USERS, "ProcSubset=pid")),
+        # No ProcSubset=pid: the hub reads /proc/sys/kernel/random/boot_id.
+        isolation=NO_DEVICES_NOR_USERS),
     "sensor": Daemon(
         "RPyMostat sensor node", "rpymostat-sensor",
         notes=("# Settings: section [sensor] of the --config file (enrollment_key, driver, ...).",

@@ -16,7 +16,7 @@ import subprocess
 import psutil
 import pytest
 
-from rpymostat.runtime.units import SANDBOX
+from rpymostat.runtime.units import SANDBOX, UnitOptions, unit_text
 from tests.integration.procs import (
     BIN,
     ENROLLMENT_KEY,
@@ -83,6 +83,22 @@ def used(trace: str) -> tuple[set[str], set[str]]:
     return calls, set(re.findall(r"socket\((AF_\w+)", trace))
 
 
+# What PrivateDevices=yes leaves in /dev.
+PRIVATE_DEV = re.compile(r"/dev/(null|zero|full|random|urandom|tty|ptmx|pts/.*|shm/.*|log)")
+
+
+def opened_outside(trace: str, unit: str) -> set[str]:
+    """Files under /proc and /dev opened that the unit hides (ProcSubset=pid, PrivateDevices=yes)."""
+    paths = set(re.findall(r'open(?:at)?\([^"]*"(/(?:proc|dev)/[^"]*)"', trace))
+    hidden = set()
+    if "ProcSubset=pid" in unit:
+        hidden |= {p for p in paths if p.startswith("/proc/")
+                   and not re.match(r"/proc/(self|thread-self|\d+)(/|$)", p)}
+    if "PrivateDevices=yes" in unit:
+        hidden |= {p for p in paths if p.startswith("/dev/") and not PRIVATE_DEV.fullmatch(p)}
+    return hidden
+
+
 def stop_traced(proc: Proc) -> None:
     """SIGTERM to the daemon itself (strace's child), then wait for strace to write."""
     for child in psutil.Process(proc.popen.pid).children():
@@ -128,3 +144,5 @@ def test_the_daemons_stay_within_the_units_filters(tmp_path):
         calls -= AS_ROOT_ONLY
         assert calls <= allowed, f"{name} made system calls the unit refuses: {sorted(calls - allowed)}"
         assert made and made <= families, f"{name} made sockets the unit refuses: {sorted(made - families)}"
+        unit = unit_text(name, UnitOptions(venv=str(BIN.parent)))
+        assert not opened_outside(path.read_text(), unit), f"{name} opened what its unit hides"
