@@ -119,3 +119,15 @@ def test_the_config_file_puppet_writes_is_the_one_the_daemons_read(tmp_path):
     hub = load_hub_config(tmp_path, str(render("hub", "{ 'port' => 8600, 'idle_timeout_s' => 12.5 }", tmp_path)),
                           environ={})
     assert (hub.port, hub.idle_timeout_s) == (8600, 12.5)
+
+
+def test_the_puppet_examples_in_the_docs_parse(tmp_path):
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    examples = [block for page in sorted(docs.glob("*.md"))
+                for block in re.findall(r"^```puppet\n(.*?)^```", page.read_text(), re.S | re.M)]
+    assert examples
+    for number, example in enumerate(examples):
+        path = tmp_path / f"example{number}.pp"
+        path.write_text(example)
+        result = puppet("parser", "validate", str(path), tmp_path=tmp_path)
+        assert result.returncode == 0, example + result.stdout + result.stderr
