@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable
 
-from rpymostat.runtime.units import CONFIG_FILES, DAEMONS, DEVICE_GROUPS, UnitOptions, units
+from rpymostat.runtime.units import CONFIG_FILES, DAEMON, DAEMONS, DEVICE_GROUPS, UnitOptions, units
 
 UNIT_DIR = "/etc/systemd/system"
 
@@ -63,7 +63,8 @@ def install_units_command(args, *, groups: Callable[[], tuple[str, ...]] = lambd
     except ValueError as exc:
         print(f"rpymostat: {exc}", file=sys.stderr)
         return 2
-    missing = [f"{venv}/bin/{script}" for script in scripts(daemons) if not Path(venv, "bin", script).exists()]
+    programs = [Path(venv, "bin", DAEMON[daemon].script) for daemon in daemons]
+    missing = [program for program in programs if not program.exists()]
     if missing:
         print(f"rpymostat: {missing[0]} not found: --venv names the venv RPyMostat is installed in", file=sys.stderr)
         return 2
@@ -85,10 +86,6 @@ def install_units_command(args, *, groups: Callable[[], tuple[str, ...]] = lambd
         print(f"{'wrote' if name in stale else 'unchanged'} {target / name}", file=out)
     print(next_steps(options, daemons), file=out)
     return 0
-
-
-def scripts(daemons: Iterable[str]) -> list[str]:
-    return ["rpymostat" if daemon == "hub" else f"rpymostat-{daemon}" for daemon in daemons]
 
 
 def same(path: Path, text: str) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rpymostat.cli import build_parser
-from rpymostat.runtime.install_units import existing_groups, gpiomem_nodes, install_units_command
+from rpymostat.runtime.install_units import existing_groups, gpiomem_nodes, install_units_command, next_steps
 from rpymostat.runtime.units import DAEMONS, UnitOptions, unit_text, units
 from rpymostat_relay.cli import build_parser as relay_parser
 from rpymostat_sensor.cli import build_parser as sensor_parser
@@ -207,3 +207,13 @@ def test_an_unwritable_directory_is_one_line(tmp_path, capsys):
     code, _ = run("--venv", VENV, "--dir", str(tmp_path / "file" / "units"))
     assert code == 1
     assert capsys.readouterr().err.startswith("rpymostat: cannot write ")
+
+
+def test_next_steps_create_the_user_only_when_it_is_missing():
+    options = UnitOptions(venv=VENV, user="thermo")
+    missing = next_steps(options, ("sensor",), user_exists=lambda name: False)
+    assert "useradd --system --user-group --home-dir /var/lib/rpymostat --shell /usr/sbin/nologin thermo" in missing
+    present = next_steps(options, ("sensor",), user_exists=lambda name: name == "thermo")
+    assert "useradd" not in present
+    assert present.splitlines()[1:] == ["  systemctl daemon-reload", "  systemctl enable --now rpymostat-sensor"]
+    assert "/etc/rpymostat/sensor.toml" in present and "relay.toml" not in present
