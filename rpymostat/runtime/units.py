@@ -30,16 +30,20 @@ RELAY_DEVICE_MAJORS = ("char-gpiochip", "char-bcm2835-gpiomem", "char-spi", "cha
 STATE_DIR = "/var/lib/rpymostat"
 SAFE_PATH = re.compile(r"/[A-Za-z0-9._+@/-]*")
 SAFE_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+# What ProtectHome=yes makes inaccessible.
+HIDDEN_HOMES = ("/home", "/root", "/run/user")
 
 
 def path_problem(path: str) -> str | None:
-    """Why ``path`` cannot appear unquoted in a unit, or None. systemd reads ``%``,
-    ``$``, quotes and spaces in ``ExecStart=`` itself; rather than escape them, such
-    paths are refused."""
+    """Why the units cannot use ``path``, or None. systemd reads ``%``, ``$``, quotes and
+    spaces in ``ExecStart=`` itself; rather than escape them, such paths are refused. So
+    are paths the sandbox hides: the daemon would not start (status 203/EXEC)."""
     if not path.startswith("/"):
         return f"{path}: not an absolute path"
     if not SAFE_PATH.fullmatch(path):
         return f"{path}: use a path of letters, digits and . _ + @ - / only"
+    if any(path == home or path.startswith(home + "/") for home in HIDDEN_HOMES):
+        return f"{path}: the units hide home directories (ProtectHome=yes); use a path such as /opt/rpymostat"
     return None
 
 

@@ -86,6 +86,9 @@ def test_hub_and_sensor_see_no_devices(daemon):
     ({"venv": "/opt/100%"}, "use a path of letters"),
     ({"venv": "/opt/$HOME"}, "use a path of letters"),
     ({"venv": VENV, "config_dir": "/etc/rpy\"mostat"}, "use a path of letters"),
+    ({"venv": "/home/pi/venv"}, "hide home directories"),
+    ({"venv": "/root"}, "hide home directories"),
+    ({"venv": VENV, "config_dir": "/run/user/1000/rpymostat"}, "hide home directories"),
     ({"venv": VENV, "user": "root;x"}, "not a system user name"),
     ({"venv": VENV, "user": "Admin"}, "not a system user name"),
 ])
