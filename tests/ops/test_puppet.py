@@ -49,8 +49,12 @@ def test_validation_can_fail(tmp_path):
     assert puppet("parser", "validate", str(broken), tmp_path=tmp_path).returncode != 0
 
 
-def test_metadata_names_the_module():
-    assert json.loads((MODULE / "metadata.json").read_text())["name"] == "rpymostat-rpymostat"
+def test_metadata_has_what_puppet_needs_to_load_the_module():
+    """Without one of these keys Puppet ignores the module ("No source module metadata")."""
+    metadata = json.loads((MODULE / "metadata.json").read_text())
+    assert metadata["name"] == "rpymostat-rpymostat"
+    assert all(metadata.get(key) for key in ("version", "author", "license", "summary", "source"))
+    assert metadata["dependencies"] == []
 
 
 CLASSES = {
