@@ -7,6 +7,7 @@
     rpymostat [--home DIR] node re-enroll ID
     rpymostat [--home DIR] login-link [--url BASE] [--minutes N]
     rpymostat [--home DIR] demo [--port N] [--speed N] [--weather NAME]
+    rpymostat install-units [--venv PATH] [--dir DIR] [--only hub|sensor|relay] [--check]
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from rpymostat import __version__
 from rpymostat.hub.config import HubConfig, load_hub_config
 from rpymostat.runtime.config import ConfigError, add_flags, flag_values, home_dir
+from rpymostat.runtime.install_units import add_parser as add_install_units
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,11 +62,17 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("--url", help="the UI's address (default: this machine's hub, from its config)")
     link.add_argument("--minutes", type=int, default=10, help="how long the link works (default 10)")
     add_flags(link, HubConfig, ["db", "port", "listen", "tls"])
+
+    add_install_units(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "install-units":
+        from rpymostat.runtime.install_units import install_units_command
+
+        return install_units_command(args)
     home = home_dir(args.home)
     try:
         config = load_hub_config(home, args.config, os.environ, flag_values(args, HubConfig))
