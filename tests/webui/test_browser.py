@@ -156,15 +156,27 @@ def test_raising_the_target_holds_it_on_the_hub(hub, browser, signed_in, size):
     assert timedelta(hours=2, minutes=59) <= length <= timedelta(hours=3, minutes=1)
 
 
+def new_rule_form(page, hub, kind: str, name: str | None = None):
+    """The schedule screen's form for a new rule of ``kind`` ("recurring rule" or "one-time
+    interval"), opened, with ``name`` filled in."""
+    page.goto(hub.url + "/#/schedule/1")
+    page.get_by_text(f"New {kind}").click()
+    form = page.get_by_role("form", name=f"New {kind}")
+    if name is not None:
+        form.get_by_label("Name").fill(name)
+    return form
+
+
+def rule_named(hub, name: str) -> dict:
+    return [r for r in hub.call("GET", "/v1/rules?zone_id=1")["rules"] if r["name"] == name][0]
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_a_new_recurring_rule_shows_in_the_week(hub, browser, signed_in, size):
     name = f"Mornings {size}"
 
     def scenario(page):
-        page.goto(hub.url + "/#/schedule/1")
-        page.get_by_text("New recurring rule").click()
-        form = page.get_by_role("form", name="New recurring rule")
-        form.get_by_label("Name").fill(name)
+        form = new_rule_form(page, hub, "recurring rule", name)
         for day in ("Sat", "Sun"):
             form.get_by_label(day).check()
         form.get_by_label("Starts").fill("06:30")
@@ -177,7 +189,7 @@ def test_a_new_recurring_rule_shows_in_the_week(hub, browser, signed_in, size):
         assert len([text for text in labels if name in text]) == 7, labels
 
     browser.run(scenario, size, storage=signed_in)
-    rule = [r for r in hub.call("GET", "/v1/rules?zone_id=1")["rules"] if r["name"] == name][0]
+    rule = rule_named(hub, name)
     assert rule["cron"] == "30 6 * * 0,1,2,3,4,5,6" and rule["duration"] == "PT1H30M"
 
 
@@ -186,10 +198,7 @@ def test_a_one_time_away_rule(hub, browser, signed_in, size):
     name = f"Away {size}"
 
     def scenario(page):
-        page.goto(hub.url + "/#/schedule/1")
-        page.get_by_text("New one-time interval").click()
-        form = page.get_by_role("form", name="New one-time interval")
-        form.get_by_label("Name").fill(name)
+        form = new_rule_form(page, hub, "one-time interval", name)
         form.get_by_label("From").fill("2027-12-21T00:00")
         form.get_by_label("To", exact=True).fill("2027-12-28T18:00")
         form.get_by_label("Heat to (°C)").fill("12")
@@ -197,7 +206,7 @@ def test_a_one_time_away_rule(hub, browser, signed_in, size):
         page.wait_for_selector(f".rules li:has-text('{name}')")
 
     browser.run(scenario, size, storage=signed_in)
-    rule = [r for r in hub.call("GET", "/v1/rules?zone_id=1")["rules"] if r["name"] == name][0]
+    rule = rule_named(hub, name)
     assert rule["interval"] == "2027-12-21T00:00/2027-12-28T18:00"
     assert rule["target"]["heat_setpoint"] == 12
 
@@ -207,9 +216,7 @@ def test_bad_input_shows_the_apis_message_beside_the_field_and_changes_nothing(h
     settings_before = hub.call("GET", "/v1/settings")
 
     def scenario(page):
-        page.goto(hub.url + "/#/schedule/1")
-        page.get_by_text("New one-time interval").click()
-        form = page.get_by_role("form", name="New one-time interval")
+        form = new_rule_form(page, hub, "one-time interval")
         form.get_by_label("From").fill("2027-12-28T00:00")
         form.get_by_label("To", exact=True).fill("2027-12-21T00:00")
         form.get_by_role("button", name="Add interval").click()
