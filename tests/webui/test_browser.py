@@ -380,3 +380,52 @@ def test_the_history_screen_reads_the_documented_history_shape(hub, browser, sig
     for name in ("Temperature", "Heat to", "Living room", "s-bedroom", "Outdoor"):
         assert name in legend, legend
     assert "heat" in runs and "13 min" in runs and "18.7 °C" in runs and "19.6 °C" in runs
+
+
+def test_a_tapped_block_names_its_rule_and_edits_it(hub, browser, signed_in):
+    def scenario(page):
+        page.goto(hub.url + "/#/schedule/1")
+        page.locator(".week .block[aria-label*='(Evenings)']").first.click()
+        detail = page.locator(".detail")
+        assert detail.locator("h2").inner_text() == "Evenings"
+        form = detail.get_by_role("form", name="Edit Evenings")
+        assert form.get_by_label("Starts").input_value() == "17:00"
+        assert form.get_by_label("Ends").input_value() == "22:00"
+        form.get_by_label("Ends").fill("23:00")
+        form.get_by_role("button", name="Save").click()
+        page.wait_for_selector(".week .block[aria-label*='–11:00 PM: heat, heat to 20.5 °C (Evenings)'], "
+                               ".week .block[aria-label*='–23:00: heat, heat to 20.5 °C (Evenings)']")
+
+    browser.run(scenario, "phone", storage=signed_in)
+    assert rule_named(hub, "Evenings")["duration"] == "PT6H"
+
+
+def test_fahrenheit_is_a_choice_of_the_browser(hub, browser, signed_in):
+    def scenario(page):
+        page.goto(hub.url + "/#/devices")
+        page.get_by_label("Temperature units").select_option("F")
+        page.wait_for_selector("main[data-ready='#/devices']")
+        return page.locator("tr[data-sensor=s-living] .value").inner_text()
+
+    shown = browser.run(scenario, "desktop", storage=signed_in)
+    value = [s for s in hub.call("GET", "/v1/sensors")["sensors"] if s["id"] == "s-living"][0]["last_value"]
+    assert shown == f"{value * 9 / 5 + 32:.1f} °F"
+    assert hub.call("GET", "/v1/settings")["units"] == "C"
+
+
+def test_signing_out_revokes_the_browsers_token(hub, browser):
+    link = hub.login_link()
+
+    def scenario(page):
+        page.goto(link)
+        page.wait_for_selector(".zone")
+        token_id = page.evaluate("Number(localStorage.getItem('rpymostat.token_id'))")
+        page.goto(hub.url + "/#/tokens")
+        page.locator(f"li[data-token='{token_id}']").get_by_role("button", name="Sign out").click()
+        page.wait_for_selector("form input[type=password]")
+        assert page.evaluate("localStorage.getItem('rpymostat.token')") is None
+        return token_id
+
+    token_id = browser.run(scenario, "phone")
+    revoked = {t["id"]: t["revoked"] for t in hub.call("GET", "/v1/tokens")["tokens"]}
+    assert revoked[token_id] is not None
