@@ -429,3 +429,21 @@ def test_signing_out_revokes_the_browsers_token(hub, browser):
     token_id = browser.run(scenario, "phone")
     revoked = {t["id"]: t["revoked"] for t in hub.call("GET", "/v1/tokens")["tokens"]}
     assert revoked[token_id] is not None
+
+
+def test_a_hold_until_a_past_time_is_refused_beside_its_field(hub, browser, signed_in):
+    rules_before = hub.call("GET", "/v1/rules")
+
+    def scenario(page):
+        page.goto(hub.url + "/#/zone/1")
+        page.get_by_label("Until a time").check()
+        page.get_by_label("Until (hub's local time)").fill("2020-01-01T08:00")
+        page.get_by_role("button", name="Apply").click()
+        message = page.locator("[data-error-for=until]")
+        message.wait_for()
+        assert page.get_by_label("Until (hub's local time)").get_attribute("aria-invalid") == "true"
+        return message.inner_text()
+
+    message = browser.run(scenario, "desktop", storage=signed_in)
+    assert message == "is not after now"
+    assert hub.call("GET", "/v1/rules") == rules_before

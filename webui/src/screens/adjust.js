@@ -41,26 +41,30 @@ export async function adjustScreen(main, [zoneId]) {
   const until = h("input", { type: "datetime-local" });
   const choices = [["next", "Until the next scheduled change"], ["hours", "For a number of hours"],
     ["time", "Until a time"], ["forever", "Until I cancel it"]];
-  const how = h("fieldset", { class: "field" }, h("legend", {}, "Hold"),
+  const hoursField = field("Number of hours", hours, "hours");
+  const untilField = field("Until (hub's local time)", until, "until");
+  const chosen = () => how.querySelector("input[name=until]:checked").value;
+  const showChoice = () => { hoursField.hidden = chosen() !== "hours"; untilField.hidden = chosen() !== "time"; };
+  const how = h("fieldset", { class: "field", onchange: showChoice }, h("legend", {}, "Hold"),
     choices.map(([value, label], i) => h("label", { class: "choice" },
       h("input", { type: "radio", name: "until", value, checked: i === 0 }), " ", label)),
-    field("Number of hours", hours, "hours"), field("Until (hub's local time)", until, "until"));
+    hoursField, untilField);
+  showChoice();
 
   const form = h("form", { novalidate: true, class: "adjust", onsubmit: async (event) => {
     event.preventDefault();
     clearErrors(form);
-    const chosen = form.querySelector("input[name=until]:checked").value;
     const body = { target: { ...target, mode: mode.value }, until: null };
     if (["heat", "auto"].includes(mode.value)) body.target.heat_setpoint = heat.value; else delete body.target.heat_setpoint;
     if (["cool", "auto"].includes(mode.value)) body.target.cool_setpoint = cool.value; else delete body.target.cool_setpoint;
-    if (chosen === "next") body.until = "next";
-    else if (chosen === "hours") body.until = `PT${Math.round(Number(hours.value) * 60)}M`;
-    else if (chosen === "time") body.until = until.value || "";
+    if (chosen() === "next") body.until = "next";
+    else if (chosen() === "hours") body.until = `PT${Math.round(Number(hours.value) * 60)}M`;
+    else if (chosen() === "time") body.until = until.value || "";
     try {
       await api("PUT", `/v1/zones/${zoneId}/hold`, body);
       location.hash = "#/zones";
     } catch (error) {
-      showErrors(form, error, { "until": chosen === "hours" ? "hours" : "until" });
+      showErrors(form, error, { "until": chosen() === "hours" ? "hours" : "until" });
     }
   } },
   h("p", { class: "error", "data-error-for": "", hidden: true, role: "alert" }),
@@ -77,5 +81,5 @@ export async function adjustScreen(main, [zoneId]) {
       state.next_change ? ` · next change ${fmtTime(state.next_change, true)}` : ""),
     hold ? h("p", { class: "note" }, `A hold is on${hold.end ? ` until ${fmtTime(hold.end, true)}` : " until cancelled"}. `, cancel) : null,
     form,
-    h("p", { class: "hint" }, `Steps of 0.5 °C (${(toShown(0.5) - toShown(0)).toFixed(1)} °${units()}).`));
+    h("p", { class: "hint" }, units() === "C" ? "Steps of 0.5 °C." : `Steps of 0.5 °C (${(toShown(0.5) - toShown(0)).toFixed(1)} °F).`));
 }
