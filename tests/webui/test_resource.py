@@ -175,3 +175,20 @@ def test_the_proxy_checks_its_own_host_first(clock, assets):
     root, recorder = proxied(clock, assets)
     response, _ = fetch(root, "/v1/status", headers={"Host": "rebound.example"})
     assert response.code == 421 and recorder.sent == []
+
+
+def test_the_standalone_server_follows_the_advertisements_of_its_system():
+    from rpymostat.node.discovery import HubCandidate
+    from rpymostat.runtime.tls import Pins
+    from rpymostat_webui.cli import HubChoice
+
+    pins = Pins()
+    choice = HubChoice(None, "home", pins)
+    assert choice() is None
+    choice.heard(HubCandidate("https://192.0.2.9:8573", "other", "lab", fingerprint="ab" * 32))
+    assert choice() is None and pins.pinned("https://192.0.2.9:8573") is None
+    choice.heard(HubCandidate("https://192.0.2.7:8573", "hub-1", "home", fingerprint="cd" * 32))
+    assert choice() == "https://192.0.2.7:8573" and pins.pinned(choice()) == "cd" * 32
+    choice.heard(HubCandidate("https://192.0.2.8:9000", "hub-1", "home", fingerprint="cd" * 32))
+    assert choice() == "https://192.0.2.8:9000"
+    assert HubChoice("http://hub.local:8573/", None, None)() == "http://hub.local:8573"
