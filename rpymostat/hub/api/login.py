@@ -32,7 +32,7 @@ add_schemas({
 class LoginAPI:
     @op("POST", "/v1/login", summary="Trade a sign-in link's one-time code for a named admin token "
         "of this browser (revoke it with DELETE /v1/tokens/{token_id}).", tag="tokens", role=None,
-        body="LoginCode", response="LoginToken", status=201, max_body=1024,
+        body="LoginCode", response="LoginToken", status=201,
         errors=(("401", "The code is unknown, used or expired."),
                 ("429", "Too many failed authentications from this address; see Retry-After.")))
     @inlineCallbacks
