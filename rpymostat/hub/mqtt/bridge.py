@@ -90,7 +90,7 @@ class MqttBridge(Service):
             return MqttLink(reactor, broker_address(config.mqtt_url), client_id=f"rpymostat-{api.hub_id[:16]}",
                             will=(topics.availability, OFFLINE), credentials=credentials, **callbacks)
 
-        return cls(api=api, clock=api.clock, topics=topics, make_link=make_link,
+        return cls(api=api, clock=reactor, topics=topics, make_link=make_link,
                    sensors=bindings(config.mqtt_sensors))
 
     # -- life cycle ------------------------------------------------------------------
