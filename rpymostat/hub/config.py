@@ -27,6 +27,11 @@ def mqtt_url(instance, attribute: attrs.Attribute, value: str | None) -> None:
             raise SettingError(attribute.name, str(exc)) from None
 
 
+def readable_file(instance, attribute: attrs.Attribute, value: Path | None) -> None:
+    if value is not None and not os.access(value, os.R_OK):
+        raise SettingError(attribute.name, f"cannot read {value}")
+
+
 def mqtt_sensors(instance, attribute: attrs.Attribute, value: dict) -> None:
     from rpymostat.hub.mqtt.sensors import SensorBindingError, bindings
 
@@ -68,8 +73,8 @@ class HubConfig(ServerSettings, ClockSettings):
     mqtt_url: str | None = setting(None, group=MQTT, validator=mqtt_url, shown_default="no MQTT bridge",
                                    help="the MQTT broker, mqtt://host[:1883] or mqtts://host[:8883] (TLS)")
     mqtt_username: str | None = setting(None, group=MQTT, help="user name at the broker")
-    mqtt_password_file: Path | None = setting(None, group=MQTT,
-                                              help="file holding the broker password")
+    mqtt_password_file: Path | None = setting(None, group=MQTT, validator=readable_file,
+                                              help="file holding the broker password (kept 0600)")
     mqtt_ca_file: Path | None = setting(None, group=MQTT, shown_default="the system's CAs",
                                         help="CA certificate(s) that sign the broker's, for mqtts://")
     mqtt_topic_prefix: str = setting("rpymostat", group=MQTT,

@@ -408,7 +408,8 @@ def _query_args(request) -> dict[str, list[str]]:
 def _serve(instance, op: Operation, handler: Callable, request, params: dict):
     """Pass the gate, authorize, validate, call the handler, encode its answer. Plain
     callbacks rather than a generator: this runs for every request, and the common path
-    never waits."""
+    never waits. An API that keeps request metrics (``observe_request``) sees every
+    request first, refused ones included."""
     observe = getattr(instance, "observe_request", None)
     if observe is not None:
         observe(op, request)

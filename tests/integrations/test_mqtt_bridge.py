@@ -227,3 +227,17 @@ def test_a_deleted_zone_leaves_home_assistant(rig, bridge):
     assert rig.hub.call("DELETE", "/v1/zones/1").status == 204
     rig.run_for(6)
     assert config_topic not in bridge.fake.retained
+
+
+def test_more_mqtt_sensors_than_one_registration_carries(rig):
+    many = {f"s{i:03d}": {"topic": f"many/{i}"} for i in range(70)}
+    b = MqttBridge(api=rig.hub.api, clock=rig.clock, topics=Topics("rpymostat", rig.hub.hub_id),
+                   make_link=lambda **callbacks: FakeLink(**callbacks), sensors=bindings(many))
+    b.startService()
+    rig.settle()
+    b.link.on_message("many/69", b"19", False)
+    rig.settle()
+    sensors = {s["id"]: s for s in rig.hub.call("GET", "/v1/sensors").body["sensors"]}
+    assert {f"s{i:03d}" for i in range(70)} <= set(sensors)
+    assert sensors["s069"]["last_value"] == 19
+    b.stopService()

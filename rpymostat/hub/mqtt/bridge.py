@@ -29,6 +29,7 @@ from twisted.logger import Logger
 
 from rpymostat import __version__
 from rpymostat.core.errors import Conflict, NotFound, Unavailable
+from rpymostat.core.timeutil import parse_time
 from rpymostat.hub.mqtt.discovery import (
     OFFLINE,
     ONLINE,
@@ -41,17 +42,17 @@ from rpymostat.hub.mqtt.discovery import (
 )
 from rpymostat.hub.mqtt.link import Credentials, MqttLink, broker_address
 from rpymostat.hub.mqtt.sensors import NoReading, SensorBinding, bindings, reading_of
+from rpymostat.runtime.private import keep_private
 from rpymostat.web.http import ApiError
 
 log = Logger()
 PUBLISH_EVERY_S = 5.0
 AFTER_COMMAND_S = 0.2  # the control loop ticks at once on a hold; publish what it decided
 NODE_ID = "mqtt"
+SENSORS_PER_REGISTRATION = 64  # as many as a node's registration may carry
 
 
 def _active_hold(rule: dict, now: float) -> bool:
-    from rpymostat.core.timeutil import parse_time
-
     if rule["kind"] != "hold":
         return False
     start = rule["start"] and parse_time(rule["start"]).timestamp()
@@ -84,6 +85,8 @@ class MqttBridge(Service):
     @classmethod
     def from_config(cls, config, api, reactor) -> "MqttBridge":
         topics = Topics(config.mqtt_topic_prefix, api.hub_id, config.mqtt_discovery_prefix)
+        if config.mqtt_password_file is not None:
+            keep_private(config.mqtt_password_file)
         credentials = Credentials(config.mqtt_username, config.mqtt_password_file, config.mqtt_ca_file)
 
         def make_link(**callbacks) -> MqttLink:
@@ -123,14 +126,18 @@ class MqttBridge(Service):
     @inlineCallbacks
     def _enlist(self):
         """The hub's own node owns the MQTT sensors, so their readings pass the same
-        ownership check as any node's and they are listed with every other sensor."""
-        body = {"node_id": NODE_ID, "kind": "sensor", "name": "MQTT sensors", "version": __version__,
-                "sensors": [{"sensor_id": b.sensor_id, "type": "mqtt", "name": b.name} for b in self.sensors]}
-        try:
-            self.api.validators.check("NodeRegister", body)
-            yield self.api.enlist(body, None)
-        except (ApiError, Conflict) as exc:
-            log.warn("MQTT sensors not registered ({why}); their readings are refused", why=exc)
+        ownership check as any node's and they are listed with every other sensor. It
+        registers as a node does, in bodies of at most ``SENSORS_PER_REGISTRATION``."""
+        for first in range(0, len(self.sensors), SENSORS_PER_REGISTRATION):
+            some = self.sensors[first:first + SENSORS_PER_REGISTRATION]
+            body = {"node_id": NODE_ID, "kind": "sensor", "name": "MQTT sensors", "version": __version__,
+                    "sensors": [{"sensor_id": b.sensor_id, "type": "mqtt", "name": b.name} for b in some]}
+            try:
+                self.api.validators.check("NodeRegister", body)
+                yield self.api.enlist(body, None)
+            except (ApiError, Conflict) as exc:
+                log.warn("MQTT sensors {ids} not registered ({why}); their readings are refused",
+                         ids=", ".join(b.sensor_id for b in some), why=exc)
 
     # -- the link's events (on the reactor) --------------------------------------------
 
