@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from twisted.python.failure import Failure
 
 from rpymostat import __version__
 from rpymostat.core.control.guard import FUNCTIONS
@@ -97,11 +98,12 @@ class HubMetrics:
 
     def observe_request(self, method: str, route: str, request) -> None:
         """Count ``request`` under its route's template (bounded labels, never the raw
-        path) once it is answered."""
+        path) once it is answered; ``code="lost"`` when the client went away first."""
         started = self.timer()
 
-        def finished(_):
-            self.requests.labels(method, route, str(request.code)).inc()
+        def finished(result):
+            code = "lost" if isinstance(result, Failure) else str(request.code)
+            self.requests.labels(method, route, code).inc()
             self.latency.labels(method, route).observe(self.timer() - started)
 
         request.notifyFinish().addBoth(finished)

@@ -111,8 +111,10 @@ def test_the_bridge_comes_back_after_the_broker_restarts(tmp_path, procs):
             assert config["unique_id"] == f"{ident}_zone_1"
             watcher.publish(config["temperature_command_topic"], "21")
             watcher.wait_for(f"{prefix}/{ident}/zone/1/state", lambda p: json.loads(p)["target"] == 21, 10)
+            assert sum("MQTT bridge connected" in line for line in proc.lines) == 2
+            assert proc.stop() == 0  # a hub that stops says so itself
+            watcher.wait_for(f"{prefix}/{ident}/status", lambda p: p == b"offline", 10)
         finally:
             watcher.close()
-        assert sum("MQTT bridge connected" in line for line in proc.lines) == 2
     finally:
         broker.stop()

@@ -23,7 +23,7 @@ from collections import defaultdict
 from typing import Callable
 
 from twisted.application.service import Service
-from twisted.internet.defer import inlineCallbacks
+from twisted.internet.defer import inlineCallbacks, succeed
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
@@ -204,7 +204,8 @@ class MqttBridge(Service):
     # -- MQTT sensors -----------------------------------------------------------------
 
     def readings(self, topic: str, payload: bytes):
-        """Hand a message's readings to the hub's ingest path; a Deferred of its counts."""
+        """Hand a message's readings to the hub's ingest path; a Deferred of its counts
+        (None when the message had none)."""
         now = self.api.now()
         found, unreadable = [], []
         for binding in self.by_topic[topic]:
@@ -215,6 +216,8 @@ class MqttBridge(Service):
                 log.warn("MQTT sensor {sensor_id} on {topic}: no reading ({why})", sensor_id=binding.sensor_id,
                          topic=topic, why=exc)
         self.api.metrics.readings("mqtt", 0, 0, unreadable)
+        if not found:
+            return succeed(None)
         d = self.api.ingest(NODE_ID, found, source="mqtt")
         d.addCallback(self._ingested, topic)
         d.addErrback(self._not_stored, topic)
@@ -247,11 +250,12 @@ class MqttBridge(Service):
         d.addBoth(self._refreshed)
         return d
 
-    def _refreshed(self, _):
+    def _refreshed(self, result):
         self._refreshing = False
         if self._again:
             self._again = False
             self.refresh()
+        return result
 
     @staticmethod
     def _refresh_failed(failure):
