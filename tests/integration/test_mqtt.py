@@ -15,15 +15,6 @@ from tests.integration.procs import free_port, http, start_hub, wait_until
 from tests.integrations.ha_schema import check_climate, check_sensor
 
 
-@pytest.fixture
-def procs():
-    started = []
-    yield started
-    for proc in reversed(started):
-        if proc.popen.poll() is None:
-            proc.stop(signal.SIGKILL)
-
-
 def hub_env(url: str, prefix: str, sensors: dict | None = None) -> dict:
     return {"RPYMOSTAT_MQTT_URL": url, "RPYMOSTAT_MQTT_TOPIC_PREFIX": prefix,
             "RPYMOSTAT_MQTT_DISCOVERY_PREFIX": f"{prefix}-ha", "RPYMOSTAT_MQTT_SENSORS": json.dumps(sensors or {})}

@@ -10,14 +10,7 @@ from rpymostat.core.timeutil import format_time
 from rpymostat.hub.control import attach_control
 from rpymostat.hub.metrics import CountingStore, MeteredHttp
 from tests.control.rig import HEAT, Rig
-from tests.hubkit import Hub, sensor_node
-
-
-@pytest.fixture
-def hub(tmp_path):
-    h = Hub(f"sqlite:///{tmp_path / 'hub.db'}")
-    yield h
-    h.close()
+from tests.hubkit import sensor_node
 
 
 class MeteredRig(Rig):
