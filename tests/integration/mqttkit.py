@@ -23,7 +23,8 @@ def unique_prefix() -> str:
 class Watcher:
     """Subscribed to ``patterns``; keeps every message and the retained ones by topic."""
 
-    def __init__(self, url: str, patterns: list[str]):
+    def __init__(self, url: str, patterns: list[str], *, ca_file: Path | None = None,
+                 credentials: tuple[str, str] | None = None):
         import paho.mqtt.client as paho
 
         parts = urlsplit(url)
@@ -35,7 +36,11 @@ class Watcher:
         self.client.on_message = self._message
         self.client.on_connect = lambda c, u, f, rc, p=None: c.subscribe([(p_, 1) for p_ in patterns])
         self.client.on_subscribe = lambda *args: self._subscribed.set()
-        self.client.connect(parts.hostname, parts.port or 1883, keepalive=30)
+        if ca_file is not None:
+            self.client.tls_set(ca_certs=str(ca_file))
+        if credentials is not None:
+            self.client.username_pw_set(*credentials)
+        self.client.connect(parts.hostname, parts.port or (8883 if parts.scheme == "mqtts" else 1883), keepalive=30)
         self.client.loop_start()
         assert self._subscribed.wait(10), "the broker did not confirm the subscription"
 
@@ -75,17 +80,33 @@ class Watcher:
 
 
 class Broker:
-    """A mosquitto of a test's own on a loopback port, to stop and start again."""
+    """A mosquitto of a test's own on a loopback port, to stop and start again; with
+    ``tls`` (certificate and key files) it speaks TLS only, with ``users`` (name to
+    password) it wants one of them."""
 
-    def __init__(self, directory: Path, port: int):
+    def __init__(self, directory: Path, port: int, tls: tuple[Path, Path] | None = None,
+                 users: dict[str, str] | None = None):
         self.port = port
+        self.tls = tls is not None
         self.config = directory / "mosquitto.conf"
-        self.config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+        lines = [f"listener {port} 127.0.0.1", "persistence false", "user root"]
+        if tls is not None:
+            lines += [f"certfile {tls[0]}", f"keyfile {tls[1]}"]
+        if users:
+            passwords = directory / "mosquitto.passwd"
+            passwords.write_text("")
+            for name, password in users.items():
+                subprocess.run(["mosquitto_passwd", "-b", str(passwords), name, password], check=True,
+                               capture_output=True)
+            lines += [f"password_file {passwords}", "allow_anonymous false"]
+        else:
+            lines.append("allow_anonymous true")
+        self.config.write_text("\n".join(lines) + "\n")
         self.popen: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         import socket

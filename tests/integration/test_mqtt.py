@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 
 import pytest
 
@@ -107,5 +108,43 @@ def test_the_bridge_comes_back_after_the_broker_restarts(tmp_path, procs):
             watcher.wait_for(f"{prefix}/{ident}/status", lambda p: p == b"offline", 10)
         finally:
             watcher.close()
+    finally:
+        broker.stop()
+
+
+@pytest.mark.skipif(not os.path.exists(MOSQUITTO), reason=f"{MOSQUITTO} is not installed")
+def test_a_broker_with_tls_and_a_password(tmp_path, procs):
+    from rpymostat.runtime.tls import make_certificate
+
+    cert_pem, key_pem = make_certificate("broker", ["localhost"], ["127.0.0.1"], time.time())
+    (tmp_path / "broker.pem").write_bytes(cert_pem)
+    (tmp_path / "broker.key").write_bytes(key_pem)
+    broker = Broker(tmp_path, free_port(), tls=(tmp_path / "broker.pem", tmp_path / "broker.key"),
+                    users={"hub": "s3cret-enough"})
+    broker.start()
+    prefix = unique_prefix()
+    password = tmp_path / "mqtt-password"
+    password.write_text("s3cret-enough\n")
+    password.chmod(0o644)
+    try:
+        env = {**hub_env(broker.url, prefix), "RPYMOSTAT_MQTT_USERNAME": "hub",
+               "RPYMOSTAT_MQTT_PASSWORD_FILE": str(password), "RPYMOSTAT_MQTT_CA_FILE": str(tmp_path / "broker.pem")}
+        proc, url, _ = start_hub(tmp_path / "hub", "--no-tls", "--no-zeroconf", env=env)
+        procs.append(proc)
+        proc.wait_for("MQTT bridge connected")
+        assert password.stat().st_mode & 0o077 == 0  # a file with a secret is kept private
+        watcher = Watcher(broker.url, [f"{prefix}/#"], ca_file=tmp_path / "broker.pem",
+                          credentials=("hub", "s3cret-enough"))
+        try:
+            watcher.wait_for(f"{prefix}/{hub_id(url)}/status", lambda p: p == b"online", 10)
+        finally:
+            watcher.close()
+        proc.stop()
+
+        password.write_text("wrong\n")
+        proc, url, _ = start_hub(tmp_path / "hub", "--no-tls", "--no-zeroconf", env=env)
+        procs.append(proc)
+        proc.wait_for(r"the broker refused the connection: Not authorized; trying again")
+        assert http("GET", f"{url}/v1/health")[0] == 200  # the hub runs on without its bridge
     finally:
         broker.stop()
