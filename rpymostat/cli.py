@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="manage API tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     create = token_commands.add_parser("create", help="create a token and print it alone on stdout")
-    create.add_argument("--role", choices=["admin", "device"], required=True)
+    create.add_argument("--role", choices=["admin", "device", "metrics"], required=True)
     create.add_argument("--name", help="a name to recognise the token by")
     create.add_argument("--node", "--node-id", dest="node_id", metavar="ID",
                         help="the node a device token speaks for (required for --role device)")

@@ -69,6 +69,14 @@ class Reply:
     payload: Any
 
 
+@attrs.frozen
+class Text:
+    """A handler's answer that is not JSON (the Prometheus exposition format)."""
+
+    body: bytes
+    media: str
+
+
 class Routes:
     """One Klein app plus the operations declared on it.
 
@@ -152,7 +160,8 @@ class Routes:
                 }
             entry["security"] = [] if op.role is None else [{"bearer": []}]
             if op.role:
-                entry["description"] = f"Role: {op.role}" + (" (or admin)." if op.role == "device" else ".")
+                also = " (or admin)." if op.role in ("device", "metrics") else "."
+                entry["description"] = f"Role: {op.role}" + also
             paths.setdefault(op.path, {})[op.method.lower()] = entry
         formats = {name: form.description for name, form in (formats or {}).items()}
         if formats:
@@ -405,7 +414,11 @@ def _query_args(request) -> dict[str, list[str]]:
 def _serve(instance, op: Operation, handler: Callable, request, params: dict):
     """Pass the gate, authorize, validate, call the handler, encode its answer. Plain
     callbacks rather than a generator: this runs for every request, and the common path
-    never waits."""
+    never waits. An API that keeps request metrics (``observe_request``) sees every
+    request first, refused ones included."""
+    observe = getattr(instance, "observe_request", None)
+    if observe is not None:
+        observe(op, request)
     instance.gate.admit(request, credentials=op.role is not None)
     try:
         principal = instance.authorize(request, op.role)
@@ -461,6 +474,11 @@ def _handle(principal, instance, op: Operation, handler: Callable, request, para
 
 
 def _respond(result, request, op: Operation) -> bytes:
+    if isinstance(result, Text):
+        request.setResponseCode(op.status)
+        request.setHeader(b"content-type", result.media.encode())
+        request.setHeader(b"cache-control", b"no-store")
+        return result.body
     if isinstance(result, Reply):
         return json_response(request, result.payload, result.status)
     return json_response(request, result, op.status)

@@ -13,6 +13,7 @@ from rpymostat.hub.api.control import ControlAPI
 from rpymostat.hub.api.events import EventsAPI
 from rpymostat.hub.api.formats import FORMATS
 from rpymostat.hub.api.login import LoginAPI
+from rpymostat.hub.api.metrics import MetricsAPI
 from rpymostat.hub.api.nodes import NodesAPI
 from rpymostat.hub.api.outputs import OutputsAPI
 from rpymostat.hub.api.readings import ReadingsAPI
@@ -24,9 +25,10 @@ from rpymostat.hub.api.settings import SettingsAPI
 from rpymostat.hub.api.status import StatusAPI
 from rpymostat.hub.api.tokens import TokensAPI
 from rpymostat.hub.api.zones import ZonesAPI
-from rpymostat.hub.auth import ENROLLMENT, Principal, TokenBook
+from rpymostat.hub.auth import CALLERS, ENROLLMENT, Principal, TokenBook
 from rpymostat.hub.events import Events
 from rpymostat.hub.live import Live
+from rpymostat.hub.metrics import HubMetrics
 from rpymostat.hub.status import basic_zone_status
 from rpymostat.web.auth import WrongCredential, bearer, unauthorized
 from rpymostat.web.gate import Gate
@@ -35,7 +37,7 @@ from rpymostat.web.routing import Validators
 
 
 class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI, SettingsAPI, TokensAPI,
-             ControlAPI, ScheduleAPI, LoginAPI, EventsAPI):
+             ControlAPI, ScheduleAPI, MetricsAPI, LoginAPI, EventsAPI):
     """The hub's API resource. Collaborators are injected so that tests run it in memory
     (StubTreq, a Clock, the store called inline) and the hub runs it for real."""
 
@@ -46,6 +48,7 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
                  system: str, settings: dict, started_at: float,
                  zone_status: Callable[[dict, list[dict], dict, float], dict] | None = None,
                  on_change: Callable[[str], None] | None = None, gate: Gate | None = None,
+                 metrics: HubMetrics | None = None, metrics_open: bool = False,
                  events: Events | None = None, event_clock=None):
         self.store = store
         self.writer = writer
@@ -68,6 +71,9 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
 
         self.on_change = changed
         self.gate = gate or Gate(clock)
+        self.metrics = metrics if metrics is not None else HubMetrics()
+        self.metrics.watch(self)
+        self.metrics_open = metrics_open
         self.document = self.build_openapi()
         self.validators = Validators(self.document, FORMATS)
 
@@ -95,7 +101,7 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
     def authorize(self, request, role: str | None):
         """The caller's Principal (None on public and enrollment routes), or a Deferred of
         it when the token is not known in memory; raises ApiError."""
-        if role is None:
+        if role is None or (role == "metrics" and self.metrics_open):
             return None
         token = bearer(request)
         if token is None:
@@ -113,8 +119,8 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
     def _allowed(principal: Principal | None, role: str) -> Principal:
         if principal is None:
             raise WrongCredential("the token is not valid or was revoked")
-        if role == "admin" and principal.role != "admin":
-            raise ApiError(403, "forbidden", "this route needs an admin token")
+        if principal.role not in CALLERS[role]:
+            raise ApiError(403, "forbidden", f"this route needs an {' or '.join(sorted(CALLERS[role]))} token")
         return principal
 
     # -- health, status, openapi ------------------------------------------
