@@ -447,3 +447,16 @@ def test_a_hold_until_a_past_time_is_refused_beside_its_field(hub, browser, sign
     message = browser.run(scenario, "desktop", storage=signed_in)
     assert message == "is not after now"
     assert hub.call("GET", "/v1/rules") == rules_before
+
+
+def test_cancelling_a_hold(hub, browser, signed_in):
+    hub.call("PUT", "/v1/zones/1/hold", {"target": {"mode": "heat", "heat_setpoint": 22}, "until": "PT1H"})
+
+    def scenario(page):
+        page.goto(hub.url + "/#/zone/1")
+        assert "A hold is on until" in page.locator(".note").inner_text()
+        page.get_by_role("button", name="Cancel the hold").click()
+        page.wait_for_selector("main[data-ready='#/zones']")
+
+    browser.run(scenario, "phone", storage=signed_in)
+    assert [r for r in hub.call("GET", "/v1/rules?zone_id=1")["rules"] if r["kind"] == "hold"] == []
