@@ -105,10 +105,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    from rpymostat_webui.resource import built
+    from tests.webui.browser import why_not
 
-    if not built():
-        print("bench/webui.py: the web UI is not built (make webui)")
+    missing = why_not()
+    if missing:
+        print(f"bench/webui.py: not run: {missing}")
         return 0
     with tempfile.TemporaryDirectory() as home:
         proc, url, admin = start_hub(Path(home))
