@@ -460,3 +460,27 @@ def test_cancelling_a_hold(hub, browser, signed_in):
 
     browser.run(scenario, "phone", storage=signed_in)
     assert [r for r in hub.call("GET", "/v1/rules?zone_id=1")["rules"] if r["kind"] == "hold"] == []
+
+
+def test_the_keyboard_alone_adjusts_a_zone(hub, browser, signed_in):
+    before = hub.call("GET", "/v1/zones/1/state")["target"]
+
+    def scenario(page):
+        page.goto(hub.url + "/#/zones")
+        page.wait_for_selector("main[data-ready='#/zones']")
+        page.get_by_role("link", name="Adjust").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_selector("main[data-ready='#/zone/1']")
+        page.get_by_role("button", name="Lower heat setpoint by 0.5 °C").focus()
+        page.keyboard.press("Space")
+        page.keyboard.press("Enter")
+        page.get_by_label("Until I cancel it").focus()
+        page.keyboard.press("Space")
+        page.get_by_role("button", name="Apply").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_selector("main[data-ready='#/zones']")
+
+    browser.run(scenario, "desktop", storage=signed_in)
+    hold = [r for r in hub.call("GET", "/v1/rules?zone_id=1")["rules"] if r["kind"] == "hold"][0]
+    assert hold["target"]["heat_setpoint"] == before["heat_setpoint"] - 1.0 and hold["end"] is None
+    hub.call("DELETE", "/v1/zones/1/hold")
