@@ -121,11 +121,12 @@ class EventStream:
         request.setHeader(b"x-accel-buffering", b"no")
         request.write(f"retry: {RETRY_MS}\n\n".encode())
         backlog = [] if last_id is None else events.since(last_id)
+        # Both carry the newest id, so a client that drops before any event resumes from here.
         if backlog is None:
             request.write(f"id: {events.last_id}\nevent: reset\ndata: {{}}\n\n".encode())
             backlog = []
         else:
-            request.write(f"event: hello\ndata: {{\"boot\":\"{events.boot}\"}}\n\n".encode())
+            request.write(f"id: {events.last_id}\nevent: hello\ndata: {{\"boot\":\"{events.boot}\"}}\n\n".encode())
         for event in backlog:
             request.write(event.encode(events.boot))
         self._boot = events.boot

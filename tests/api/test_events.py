@@ -115,6 +115,16 @@ def test_a_dropped_stream_resumes_after_its_last_event(streaming):
         ("hello", None), ("reading", 20.7), ("reading", 20.9)]
 
 
+def test_a_stream_that_drops_before_any_event_resumes_from_its_hello(streaming):
+    first = Stream(streaming)
+    hello_id = first.events()[0][0]
+    first.close()
+    post_reading(streaming, 21.0)
+    again = Stream(streaming, last_id=hello_id)
+    assert [(kind, data and data.get("value")) for _, kind, data in again.events()] == [
+        ("hello", None), ("reading", 21.0)]
+
+
 @pytest.mark.parametrize("last_id", ["another-run.3", "garbage", "", "x" * 500])
 def test_an_id_that_cannot_be_resumed_gets_a_reset(streaming, last_id):
     stream = Stream(streaming, last_id=last_id or None)

@@ -39,6 +39,7 @@ function setLive(mode) {
 }
 
 function onEvent(event) {
+  if (event.kind === "hello") return;
   if (event.kind === "reset" || (event.kind === "change" && ctx.screen && !ctx.screen.onEvent)) {
     route();
     return;
