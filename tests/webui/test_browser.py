@@ -32,9 +32,11 @@ class RealHub:
         self.home = home
         self.proc, self.url, self.admin = start_hub(home, "--no-tls", "--no-zeroconf")
         self.first_link = self.proc.wait_for(r"Sign in to the web UI .*: (http://\S+)").group(1)
-        self.device = subprocess.run([str(BIN / "rpymostat"), "--home", str(home), "token", "create", "--role",
-                                      "device", "--node", "hall"], capture_output=True, text=True,
-                                     check=True).stdout.strip()
+        self.device = self.device_token("hall")
+
+    def device_token(self, node_id: str) -> str:
+        return subprocess.run([str(BIN / "rpymostat"), "--home", str(self.home), "token", "create", "--role",
+                               "device", "--node", node_id], capture_output=True, text=True, check=True).stdout.strip()
 
     def call(self, method, path, body=None, token=None):
         status, answer = http(method, self.url + path, body, token or self.admin)
@@ -57,6 +59,9 @@ class RealHub:
         self.call("PATCH", "/v1/sensors/s-living", {"alias": "Living room"})
         self.call("POST", "/v1/zones", {"name": "Home", "sensors": list(SENSORS),
                                         "default_target": {"mode": "heat", "heat_setpoint": 18}})
+        self.call("POST", "/v1/nodes", {"node_id": "boiler", "kind": "relay", "name": "Boiler room",
+                                        "url": "http://127.0.0.1:9/", "outputs": [{"output_id": "gpio17"}]},
+                  token=self.device_token("boiler"))
         self.call("POST", "/v1/rules", {"zone_id": 1, "name": "Evenings", "kind": "recurring",
                                         "cron": "0 17 * * *", "duration": "PT5H",
                                         "target": {"mode": "heat", "heat_setpoint": 20.5}})
@@ -484,3 +489,27 @@ def test_the_keyboard_alone_adjusts_a_zone(hub, browser, signed_in):
     hold = [r for r in hub.call("GET", "/v1/rules?zone_id=1")["rules"] if r["kind"] == "hold"][0]
     assert hold["target"]["heat_setpoint"] == before["heat_setpoint"] - 1.0 and hold["end"] is None
     hub.call("DELETE", "/v1/zones/1/hold")
+
+
+def test_sensors_and_outputs_are_named_and_assigned_on_the_devices_screen(hub, browser, signed_in):
+    def scenario(page):
+        page.goto(hub.url + "/#/devices")
+        page.wait_for_selector("main[data-ready='#/devices']")
+        def patched(path, change):
+            with page.expect_response(lambda r: r.url.endswith(path) and r.request.method == "PATCH") as answer:
+                change()
+            assert answer.value.status == 200
+
+        alias = page.get_by_label("Alias of output gpio17")
+        patched("/v1/outputs/gpio17", lambda: (alias.fill("Boiler"), alias.press("Tab")))
+        patched("/v1/outputs/gpio17", lambda: page.get_by_label("Function of output gpio17").select_option("heat"))
+        alias = page.get_by_label("Alias of sensor s-bedroom")
+        patched("/v1/sensors/s-bedroom", lambda: (alias.fill("Bedroom"), alias.press("Tab")))
+        patched("/v1/sensors/s-bedroom", lambda: page.get_by_label("Zone of sensor s-bedroom").select_option(""))
+
+    browser.run(scenario, "phone", storage=signed_in)
+    output = [o for o in hub.call("GET", "/v1/outputs")["outputs"] if o["id"] == "gpio17"][0]
+    assert (output["alias"], output["function"], output["zone_id"]) == ("Boiler", "heat", None)
+    sensor = [s for s in hub.call("GET", "/v1/sensors")["sensors"] if s["id"] == "s-bedroom"][0]
+    assert (sensor["alias"], sensor["zone_id"]) == ("Bedroom", None)
+    hub.call("PATCH", "/v1/sensors/s-bedroom", {"zone_id": 1})

@@ -32,7 +32,10 @@ export async function devicesScreen(main, _params, ctx) {
   const outputRows = outputs.outputs.map((o) => h("tr", {},
     h("th", { scope: "row" }, o.id), h("td", {}, aliasInput(o, `Alias of output ${o.id}`, patch("outputs", o.id))),
     h("td", {}, zoneSelect(zones, o.zone_id, `Zone of output ${o.id}`, (zone) => patch("outputs", o.id)({ zone_id: zone }))),
-    h("td", {}, o.function || "—"), h("td", {}, o.state)));
+    h("td", {}, h("select", { "aria-label": `Function of output ${o.id}`,
+      onchange: (e) => patch("outputs", o.id)({ function: e.target.value || null }) },
+    ["", "heat", "cool", "fan", "aux"].map((f) => h("option", { value: f, selected: (o.function || "") === f }, f || "none")))),
+    h("td", {}, o.state)));
   const nodeRows = nodes.nodes.map((n) => h("tr", {},
     h("th", { scope: "row" }, n.name || n.id), h("td", {}, n.kind), h("td", {}, n.address || "—"), h("td", {}, n.version || "—"),
     h("td", {}, fmtTime(n.last_seen, true)),
