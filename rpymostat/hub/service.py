@@ -140,7 +140,7 @@ class HubService(MultiService):
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
                           clock=self.clock, hub_id=hub_id, system=config.system, settings=settings,
                           started_at=now, gate=hub_gate(config, self.reactor), metrics=metrics,
-                          metrics_open=config.metrics_open, event_clock=self.reactor)
+                          metrics_open=config.metrics_open, real_clock=self.reactor)
         certificate = self._certificate()
         # Relays are commanded over HTTPS pinned to the certificate each registered.
         http, pins = http_client(self.reactor, config.tls)
@@ -165,7 +165,7 @@ class HubService(MultiService):
         log.info("RPyMostat hub {version} ({hub_id}) listening on {url}", version=__version__,
                  hub_id=hub_id, url=self.url)
         if with_ui and first_start:
-            code = yield self.store.run(new_login_code, self.store.store, self.clock.seconds())
+            code = yield self.store.run(new_login_code, self.store.store, self.reactor.seconds())
             self.announce(f"Sign in to the web UI (this link works once, for 10 minutes): "
                           f"{sign_in_url(self.url, code)}")
         fingerprint = certificate.fingerprint if certificate else None

@@ -98,3 +98,24 @@ def test_login_link_without_url_names_the_configured_hub(tmp_path, capsys):
     assert cli_main(["--home", str(tmp_path), "login-link", "--port", "9000", "--no-tls"]) == 0
     assert capsys.readouterr().out.startswith("http://127.0.0.1:9000/#/signin/")
     assert cli_main(["--home", str(tmp_path), "login-link", "--minutes", "0"]) == 2
+
+
+def test_codes_expire_in_real_time_whatever_the_hubs_clock(tmp_path):
+    """The demo runs the hub's clock fast; a code made from the wall clock still works."""
+    from twisted.internet.task import Clock
+
+    from tests.hubkit import Hub
+
+    hub = Hub(f"sqlite:///{tmp_path / 'hub.db'}")
+    real = Clock()
+    real.advance(hub.clock.seconds())
+    hub.api.real_clock = real
+    try:
+        code = new_login_code(hub.raw_store, real.seconds())
+        hub.clock.advance(LOGIN_CODE_TTL_S * 100)  # the hub's clock far ahead, as at speed ×120
+        assert hub.call("POST", "/v1/login", {"code": code}, token=None).status == 201
+        late = new_login_code(hub.raw_store, real.seconds())
+        real.advance(LOGIN_CODE_TTL_S + 1)
+        assert hub.call("POST", "/v1/login", {"code": late}, token=None).status == 401
+    finally:
+        hub.close()

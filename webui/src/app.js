@@ -2,7 +2,7 @@
 // live stream, and the screens, each a module that renders into <main>.
 import "./style.css";
 import "uplot/dist/uPlot.min.css";
-import { api, get, session, whenUnauthorized } from "./api.js";
+import { get, session, whenUnauthorized } from "./api.js";
 import { h, replace } from "./dom.js";
 import { startLive } from "./live.js";
 import { applyTheme, setHubDefaults, setTheme, setUnits, theme, units } from "./prefs.js";
@@ -29,8 +29,9 @@ const NAV = [["#/zones", "Zones"], ["#/schedule", "Schedule"], ["#/history", "Hi
   ["#/devices", "Devices"], ["#/settings", "Settings"], ["#/tokens", "Tokens"]];
 
 const main = document.getElementById("main");
-const ctx = { zones: [], settings: {}, screen: null, refresh: () => route() };
+const ctx = { zones: [], settings: {}, screen: null };
 let stopLive = null;
+let navigation = 0;
 
 function setLive(mode) {
   const text = { live: "Live", polling: "Updates every 10 s (live stream reconnecting)" }[mode] || "";
@@ -68,6 +69,7 @@ async function loadContext() {
 }
 
 async function route() {
+  const mine = ++navigation;
   if (ctx.screen && ctx.screen.dispose) ctx.screen.dispose();
   ctx.screen = null;
   const hash = location.hash || "#/zones";
@@ -87,14 +89,20 @@ async function route() {
     if (error.status !== 401) replace(main, h("p", { class: "error", role: "alert" }, `Could not reach the hub: ${error.message}`));
     return;
   }
+  if (mine !== navigation) return;
   renderChrome();
   const found = ROUTES.map(([pattern, screen, title]) => [hash.match(pattern), screen, title]).find(([m]) => m);
   if (!found) { location.replace("#/zones"); return; }
   const [match, screen, title] = found;
   document.title = `${title} · RPyMostat`;
-  replace(main);
+  // Each screen renders into a view of its own: one left behind by a quicker navigation
+  // finishes into a detached node, never over the screen that replaced it.
+  const view = h("div", { class: "view" });
+  replace(main, view);
   delete main.dataset.ready;
-  ctx.screen = (await screen(main, match.slice(1), ctx)) || null;
+  const shown = (await screen(view, match.slice(1), ctx)) || null;
+  if (mine !== navigation) { if (shown && shown.dispose) shown.dispose(); return; }
+  ctx.screen = shown;
   main.dataset.ready = hash;  // tests wait for this: the screen has its data
   if (!stopLive) stopLive = startLive(onEvent, setLive);
 }
@@ -112,4 +120,3 @@ whenUnauthorized(() => {
 applyTheme();
 window.addEventListener("hashchange", route);
 route();
-export { api };

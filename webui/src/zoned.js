@@ -5,7 +5,7 @@ const parts = (date, tz) => Object.fromEntries(new Intl.DateTimeFormat("en-CA", 
 }).formatToParts(date).map((p) => [p.type, p.value]));
 
 // The UTC instant at which the hub's clock reads y-m-d h:m (for the hours DST skips or repeats, one near it).
-export function zonedInstant(y, m, d, hour, minute, tz) {
+function zonedInstant(y, m, d, hour, minute, tz) {
   let guess = Date.UTC(y, m - 1, d, hour, minute);
   for (let i = 0; i < 2; i++) {
     const p = parts(new Date(guess), tz);
@@ -15,7 +15,7 @@ export function zonedInstant(y, m, d, hour, minute, tz) {
   return new Date(guess);
 }
 
-export function zonedParts(date, tz) {
+function zonedParts(date, tz) {
   const p = parts(date, tz);
   return { year: +p.year, month: +p.month, day: +p.day, hour: +p.hour, minute: +p.minute, weekday: p.weekday };
 }

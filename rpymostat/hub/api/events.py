@@ -24,5 +24,5 @@ class EventsAPI:
         header = call.request.getHeader(b"last-event-id")
         last_id = header.decode("ascii", "replace")[:64] if header else None
         token = bearer(call.request)
-        return EventStream(call.request, self.events, self.event_clock, last_id,
+        return EventStream(call.request, self.events, self.real_clock, last_id,
                            allowed=lambda: self.tokens.lookup(token) is not None).done

@@ -1,6 +1,7 @@
 """``POST /v1/login``: a browser trades a sign-in link's one-time code for its own admin
 token (:mod:`rpymostat.hub.login`). No bearer token is needed, but a wrong code is a failed
-authentication, counted against the caller's address like a wrong token."""
+authentication, counted against the caller's address like a wrong token. Codes expire in
+real time, whatever speed the hub's own clock runs at (the demo's)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ class LoginAPI:
         self.gate.not_throttled(call.request)
         body = call.body
         made = yield self.store.run(redeem_login_code, self.store.store, body["code"],
-                                    body.get("name", "browser"), self.now())
+                                    body.get("name", "browser"), self.real_clock.seconds())
         if made is None:
             self.gate.failed(call.request)
             raise WrongCredential("the sign-in code is not valid: it was used, has expired or was "
