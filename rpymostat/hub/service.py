@@ -15,6 +15,7 @@ from rpymostat.hub.api.app import HubAPI
 from rpymostat.hub.auth import TokenBook, TokenReloads
 from rpymostat.hub.config import HubConfig
 from rpymostat.hub.control import ControlService, attach_control
+from rpymostat.hub.history_jobs import Compaction
 from rpymostat.hub.live import Live
 from rpymostat.hub.store.aio import AsyncStore, ReadingWriter, thread_runner
 from rpymostat.hub.store.store import Store, sqlite_file
@@ -131,6 +132,7 @@ class HubService(MultiService):
         self.control = attach_control(self.api, clock=self.clock, timer=self.timer, boot_id=self.boot_id,
                                       http=http, pins=pins)
         self.control.setServiceParent(self)
+        Compaction(self.store.history, self.clock).setServiceParent(self)
         site = QuietSite(self.api.resource(), fit_descriptors(connection_limits(config)), reactor=self.reactor)
         listener = Listener(server_endpoint(self.reactor, config.port, config.listen, LISTEN_BACKLOG, certificate),
                             site)

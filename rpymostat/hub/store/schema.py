@@ -10,11 +10,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
-    UniqueConstraint,
     text,
 )
 
@@ -125,15 +125,51 @@ outputs = Table(
     Column("created_at", Float, nullable=False),
 )
 
-readings = Table(
-    "readings",
+# -- history ------------------------------------------------------------------
+# The history store (store/history.py, docs/history.md). Every series (a sensor's readings, a
+# zone's target, an output's state, ...) has a number; its points are integers: the time in
+# ms and the value in hundredths (rpymostat/core/history/codec.py). Recent points are rows of
+# ``history_raw``; compaction moves each settled day of a series into one row of
+# ``history_chunks``. ``history_rollups`` holds min/max/total/count per bucket of 15 minutes,
+# an hour and a day, updated as points arrive. The small-row tables keep no rowid on SQLite:
+# their key is their storage order, and a point costs no more than its three integers.
+
+history_series = Table(
+    "history_series",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("sensor_id", ID, ForeignKey("sensors.id", ondelete="CASCADE"), nullable=False),
-    Column("time", Float, nullable=False),
-    Column("value", Float, nullable=False),
-    Column("received_at", Float, nullable=False),
-    UniqueConstraint("sensor_id", "time", name="uq_readings_sensor_time"),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+)
+
+history_raw = Table(
+    "history_raw",
+    metadata,
+    Column("series_id", Integer, primary_key=True, autoincrement=False),
+    Column("time_ms", BigInteger, primary_key=True, autoincrement=False),
+    Column("value", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+history_chunks = Table(
+    "history_chunks",
+    metadata,
+    Column("series_id", Integer, primary_key=True, autoincrement=False),
+    Column("start_ms", BigInteger, primary_key=True, autoincrement=False),
+    Column("count", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+history_rollups = Table(
+    "history_rollups",
+    metadata,
+    Column("series_id", Integer, primary_key=True, autoincrement=False),
+    Column("step_s", Integer, primary_key=True, autoincrement=False),
+    Column("start_s", BigInteger, primary_key=True, autoincrement=False),
+    Column("low", BigInteger, nullable=False),
+    Column("high", BigInteger, nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("count", Integer, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 # -- scheduling ------------------------------------------------------------

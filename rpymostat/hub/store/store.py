@@ -25,14 +25,16 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from rpymostat.core.errors import Conflict, NotFound  # noqa: F401  (part of the store's interface)
+from rpymostat.core.history.codec import to_ms
+from rpymostat.core.history.names import sensor_series
 from rpymostat.hub.store import migrate
 from rpymostat.hub.store.control_store import ControlStore
+from rpymostat.hub.store.history import HistoryStore
 from rpymostat.hub.store.rules_store import RuleStore
 from rpymostat.hub.store.schema import (
     meta,
     nodes,
     outputs,
-    readings,
     reenrollments,
     sensors,
     settings,
@@ -86,6 +88,7 @@ class Store(RuleStore, ControlStore):
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
+        self.history = HistoryStore(self.engine)
 
     def open(self, now: float) -> dict:
         """Migrate, then make the hub's identity on first start.
@@ -465,20 +468,15 @@ class Store(RuleStore, ControlStore):
         sent twice counts for the first request that carried it)."""
         def work(conn):
             rows = [row for _, request_rows, _ in batches for row in request_rows]
-            cursor = conn.connection.dbapi_connection.cursor()
-            sql = _ReadingSQL.for_dialect(conn.dialect.name)
-            inserted = set()
-            for chunk in range(0, len(rows), _INSERT_CHUNK):
-                part = rows[chunk:chunk + _INSERT_CHUNK]
-                cursor.execute(sql.insert(len(part)),
-                               [v for r in part for v in (r["sensor_id"], r["time"], r["value"],
-                                                          r["received_at"])])
-                inserted.update((sensor_id, time) for sensor_id, time in cursor.fetchall())
+            new = self.history.append_on(conn, [(sensor_series(row["sensor_id"]), row["time"], row["value"])
+                                                for row in rows])
             counts = []
             for _, request_rows, _ in batches:
-                keys = {(row["sensor_id"], row["time"]) for row in request_rows} & inserted
-                inserted -= keys
+                keys = {(sensor_series(row["sensor_id"]), to_ms(row["time"])) for row in request_rows} & new
+                new -= keys
                 counts.append(len(keys))
+            cursor = conn.connection.dbapi_connection.cursor()
+            sql = _ReadingSQL.for_dialect(conn.dialect.name)
             latest: dict[str, dict] = {}
             for row in rows:
                 if row["sensor_id"] not in latest or row["time"] > latest[row["sensor_id"]]["time"]:
@@ -496,18 +494,14 @@ class Store(RuleStore, ControlStore):
         return self._tx(work)
 
     def readings_for(self, sensor_id: str, start: float, end: float) -> list[dict]:
-        return self._tx(lambda c: _rows(c.execute(
-            select(readings.c.time, readings.c.value).where(
-                readings.c.sensor_id == sensor_id, readings.c.time >= start, readings.c.time < end)
-            .order_by(readings.c.time))))
-
-
-_INSERT_CHUNK = 1000
+        return [{"time": time, "value": value}
+                for time, value in self.history.raw_points(sensor_series(sensor_id), start, end)]
 
 
 @attrs.frozen
 class _ReadingSQL:
-    """The readings path in plain SQL on the driver's cursor, inside the store's transaction.
+    """What the readings path changes besides the history (:mod:`history`), in plain SQL on
+    the driver's cursor inside the store's transaction.
 
     Readings are the hub's hottest write; SQLAlchemy's execution machinery cost more than
     the database work itself and held the GIL the reactor thread needed. Both databases take
@@ -522,13 +516,6 @@ class _ReadingSQL:
         if dialect not in ("sqlite", "postgresql"):
             raise RuntimeError(f"unsupported database {dialect!r}")
         return cls("?" if dialect == "sqlite" else "%s")
-
-    @functools.cache  # noqa: B019 - two instances at most, one per dialect, kept for good
-    def insert(self, count: int) -> str:
-        row = "(" + ", ".join([self.marker] * 4) + ")"
-        return ("INSERT INTO readings (sensor_id, time, value, received_at) VALUES "
-                + ", ".join([row] * count)
-                + " ON CONFLICT (sensor_id, time) DO NOTHING RETURNING sensor_id, time")
 
     @property
     def move_latest(self) -> str:

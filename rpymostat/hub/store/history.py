@@ -1,0 +1,444 @@
+"""The history store: every series the hub records, on its own database (docs/history.md).
+
+Points arrive as rows of ``history_raw`` and, in the same transaction, are added to the
+rollups (15 minutes, an hour, a day), so a chart of any length reads a bounded number of
+rollup rows. In the background, :meth:`HistoryStore.compact_step` moves each settled day
+of a series into one compressed chunk (:mod:`rpymostat.core.history.codec`): the delete of
+the raw rows and the write of the chunk are one transaction, so a crash at any moment
+leaves either the rows or the chunk, never both and never neither.
+
+Every method blocks on the database: the hub calls them off the reactor, through
+``AsyncStore.history``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import heapq
+from typing import Iterable, Optional, Sequence
+
+import attrs
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.engine import Connection, Engine
+
+from rpymostat.core.history.buckets import (
+    ROLLUP_STEPS,
+    Bucket,
+    SeriesData,
+    Summary,
+    ceil_to,
+    choose_step,
+    cover,
+    floor_to,
+    rollup_rows,
+    source_step,
+)
+from rpymostat.core.history.codec import (
+    CHUNK_MS,
+    VALUE_SCALE,
+    chunk_start,
+    decode,
+    encode,
+    merge,
+    quantize,
+    to_ms,
+)
+from rpymostat.hub.store.schema import (
+    history_chunks,
+    history_raw,
+    history_rollups,
+    history_series,
+    meta,
+)
+
+# A day is compacted once it has been over this long: readings a node kept while the hub
+# was away still arrive as raw rows; later ones are merged into the day's chunk.
+SETTLE_S = 3600.0
+RAW_FROM_KEY = "history_raw_from_ms"  # in ``meta``: raw points before this were removed by retention
+_INSERT_ROWS = 1000
+_LOCK_ID = 0x5250_4D48  # PostgreSQL advisory lock taken by compaction and retention
+
+Key = tuple[int, int]  # (series id, time in ms)
+
+
+def _ms_range(start: float, end: float) -> tuple[int, int]:
+    return to_ms(start), to_ms(end)
+
+
+class HistoryStore:
+    def __init__(self, engine: Engine, settle_s: float = SETTLE_S):
+        self.engine = engine
+        self.settle_ms = int(settle_s * 1000)
+        self._ids: dict[str, int] = {}  # committed series only: a rolled-back one is never cached
+
+    # -- writing ---------------------------------------------------------
+
+    def append(self, points: Sequence[tuple[str, float, float]]) -> int:
+        """Store ``(series, unix seconds, value)`` points in one transaction; a point whose
+        series and time are stored already is skipped. Returns how many were new."""
+        with self.engine.begin() as conn:
+            return len(self.append_on(conn, points))
+
+    def append_on(self, conn: Connection, points: Iterable[tuple[str, float, float]]) -> set[tuple[str, int]]:
+        """:meth:`append` inside the caller's transaction; returns the (series, time in ms)
+        of the new points. Within one call the first point for a time wins."""
+        fresh: dict[tuple[str, int], int] = {}
+        for name, time, value in points:
+            fresh.setdefault((name, to_ms(time)), quantize(value))
+        if not fresh:
+            return set()
+        ids = self._series_ids(conn, {name for name, _ in fresh})
+        rows = {(ids[name], time_ms): value for (name, time_ms), value in fresh.items()}
+        sql = _SQL.for_dialect(conn.dialect.name)
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            new = self._insert_raw(cursor, sql, rows)
+            new -= self._already_compacted(cursor, sql, new)
+            self._add_to_rollups(cursor, sql, new, rows)
+        finally:
+            cursor.close()
+        names = {sid: name for name, sid in ids.items()}
+        return {(names[sid], time_ms) for sid, time_ms in new}
+
+    def _series_ids(self, conn: Connection, names: set[str]) -> dict[str, int]:
+        missing = sorted(names - self._ids.keys())
+        if missing:
+            self._ids.update(self._lookup(conn, missing))
+        made = {}
+        created = [name for name in missing if name not in self._ids]
+        if created:
+            conn.execute(text("INSERT INTO history_series (name) VALUES (:name) ON CONFLICT (name) DO NOTHING"),
+                         [{"name": name} for name in created])
+            made = self._lookup(conn, created)
+        return {name: self._ids.get(name) or made[name] for name in names}
+
+    @staticmethod
+    def _lookup(conn: Connection, names: list[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for part in range(0, len(names), 500):
+            found.update(conn.execute(select(history_series.c.name, history_series.c.id)
+                                      .where(history_series.c.name.in_(names[part:part + 500]))).all())
+        return found
+
+    @staticmethod
+    def _insert_raw(cursor, sql: "_SQL", rows: dict[Key, int]) -> set[Key]:
+        flat = [(sid, time_ms, value) for (sid, time_ms), value in rows.items()]
+        new: set[Key] = set()
+        for part in range(0, len(flat), _INSERT_ROWS):
+            chunk = flat[part:part + _INSERT_ROWS]
+            cursor.execute(sql.insert_raw(len(chunk)), [v for row in chunk for v in row])
+            new.update((sid, time_ms) for sid, time_ms in cursor.fetchall())
+        return new
+
+    @staticmethod
+    def _already_compacted(cursor, sql: "_SQL", new: set[Key]) -> set[Key]:
+        """Points just inserted as raw rows that a chunk holds already (a re-sent reading
+        of a day that was compacted since): their rows are taken out again."""
+        days = {(sid, chunk_start(time_ms)) for sid, time_ms in new}
+        if not days:
+            return set()
+        sids = sorted({sid for sid, _ in days})
+        starts = [day for _, day in days]
+        cursor.execute(sql.chunks_in(len(sids)), [*sids, min(starts), max(starts)])
+        hit = {(sid, day) for sid, day in cursor.fetchall()} & days
+        present: set[Key] = set()
+        for sid, day in sorted(hit):
+            cursor.execute(sql.chunk_data, (sid, day))
+            times = set(decode(cursor.fetchone()[0])[0])
+            present.update((s, t) for s, t in new if s == sid and t in times)
+        if present:
+            cursor.executemany(sql.delete_raw, sorted(present))
+        return present
+
+    @staticmethod
+    def _add_to_rollups(cursor, sql: "_SQL", new: set[Key], values: dict[Key, int]) -> None:
+        by_series: dict[int, list[tuple[int, int]]] = {}
+        for sid, time_ms in new:
+            by_series.setdefault(sid, []).append((time_ms, values[sid, time_ms]))
+        params = [(sid, step, start_s, s.low, s.high, s.total, s.count)
+                  for sid, points in sorted(by_series.items())
+                  for (step, start_s), s in sorted(rollup_rows(points).items())]
+        if params:
+            cursor.executemany(sql.add_rollup, params)
+
+    # -- compaction and retention -----------------------------------------
+
+    def compact_step(self, now: float, budget: int) -> bool:
+        """Compact settled days, a day of one series per transaction, until about ``budget``
+        points have moved. True while more is left to do."""
+        cutoff = floor_to(to_ms(now) - self.settle_ms, CHUNK_MS)
+        with self.engine.connect() as conn:
+            series_ids = list(conn.execute(select(history_series.c.id).order_by(history_series.c.id)).scalars())
+        moved = 0
+        for index, sid in enumerate(series_ids):
+            while True:
+                if moved >= budget:
+                    return any(self._settled_day(other, cutoff) is not None for other in series_ids[index:])
+                with self.engine.begin() as conn:
+                    count = self._compact_oldest_day(conn, sid, cutoff)
+                if count is None:
+                    break
+                moved += count
+        return False
+
+    def _settled_day(self, sid: int, cutoff: int) -> Optional[int]:
+        with self.engine.connect() as conn:
+            oldest = conn.execute(select(func.min(history_raw.c.time_ms))
+                                  .where(history_raw.c.series_id == sid)).scalar()
+        if oldest is None or chunk_start(oldest) >= cutoff:
+            return None
+        return chunk_start(oldest)
+
+    def _compact_oldest_day(self, conn: Connection, sid: int, cutoff: int) -> Optional[int]:
+        """Move the oldest raw day of a series before ``cutoff`` into its chunk; None when
+        there is none. The raw rows are deleted and returned by one statement, so a point
+        appended meanwhile is either moved or stays raw."""
+        self._lock(conn)
+        oldest = conn.execute(select(func.min(history_raw.c.time_ms))
+                              .where(history_raw.c.series_id == sid)).scalar()
+        if oldest is None or chunk_start(oldest) >= cutoff:
+            return None
+        day = chunk_start(oldest)
+        moved = conn.execute(text("DELETE FROM history_raw WHERE series_id = :sid AND time_ms >= :lo "
+                                  "AND time_ms < :hi RETURNING time_ms, value"),
+                             {"sid": sid, "lo": day, "hi": day + CHUNK_MS}).all()
+        key = (history_chunks.c.series_id == sid) & (history_chunks.c.start_ms == day)
+        old = conn.execute(select(history_chunks.c.data).where(key)).scalar()
+        times, values = merge(zip(*decode(old)) if old is not None else (), moved)
+        chunk = {"count": len(times), "data": encode(times, values)}
+        if old is None:
+            conn.execute(insert(history_chunks).values(series_id=sid, start_ms=day, **chunk))
+        else:
+            conn.execute(update(history_chunks).where(key).values(**chunk))
+        return len(moved)
+
+    def apply_retention(self, now: float, raw_keep_s: Optional[float], rollup_keep_s: Optional[float]) -> int:
+        """Remove raw points older than ``raw_keep_s`` (whole days: the rollups keep their
+        summary) and rollup buckets that ended more than ``rollup_keep_s`` ago; None keeps
+        for ever. Returns the rows removed."""
+        removed = 0
+        with self.engine.begin() as conn:
+            self._lock(conn)
+            if raw_keep_s is not None:
+                cut = floor_to(to_ms(now - raw_keep_s), CHUNK_MS)
+                removed += conn.execute(delete(history_chunks).where(history_chunks.c.start_ms < cut)).rowcount
+                removed += conn.execute(delete(history_raw).where(history_raw.c.time_ms < cut)).rowcount
+                if cut > self._raw_from(conn):
+                    moved = update(meta).where(meta.c.key == RAW_FROM_KEY).values(value=str(cut))
+                    if conn.execute(moved).rowcount == 0:
+                        conn.execute(insert(meta).values(key=RAW_FROM_KEY, value=str(cut)))
+            if rollup_keep_s is not None:
+                cut_s = int(now - rollup_keep_s)
+                removed += conn.execute(delete(history_rollups).where(
+                    history_rollups.c.start_s + history_rollups.c.step_s <= cut_s)).rowcount
+        return removed
+
+    @staticmethod
+    def _lock(conn: Connection) -> None:
+        """Compactions and retention take turns on PostgreSQL, where the hub writes from
+        several threads; SQLite has one writer anyway."""
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
+
+    # -- reading ---------------------------------------------------------
+
+    def series_names(self, prefix: str = "") -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(history_series.c.name)
+                                     .where(history_series.c.name.startswith(prefix, autoescape=True))
+                                     .order_by(history_series.c.name)).scalars())
+
+    def last_point(self, series: str) -> Optional[tuple[float, float]]:
+        with self.engine.connect() as conn:
+            sid = self._series_id(conn, series)
+            if sid is None:
+                return None
+            candidates = list(conn.execute(select(history_raw.c.time_ms, history_raw.c.value)
+                                           .where(history_raw.c.series_id == sid)
+                                           .order_by(history_raw.c.time_ms.desc()).limit(1)).all())
+            data = conn.execute(select(history_chunks.c.data).where(history_chunks.c.series_id == sid)
+                                .order_by(history_chunks.c.start_ms.desc()).limit(1)).scalar()
+        if data is not None:
+            times, values = decode(data)
+            candidates.append((times[-1], values[-1]))
+        if not candidates:
+            return None
+        time_ms, value = max(candidates)
+        return time_ms / 1000, value / VALUE_SCALE
+
+    def raw_points(self, series: str, start: float, end: float) -> list[tuple[float, float]]:
+        """Every point kept in [start, end), oldest first."""
+        lo, hi = _ms_range(start, end)
+        with self.engine.connect() as conn:
+            sid = self._series_id(conn, series)
+            points = self._points(conn, sid, lo, hi) if sid is not None else []
+        return [(time_ms / 1000, value / VALUE_SCALE) for time_ms, value in points]
+
+    def query(self, series: str, start: float, end: float, max_points: int) -> SeriesData:
+        """The points in [start, end): raw when there are at most ``max_points`` (and none
+        were removed by retention there), else buckets of the finest rollup that gives at
+        most ``max_points`` of them, with min/mean/max/count exact over the range."""
+        if max_points < 1:
+            raise ValueError("max_points must be at least 1")
+        lo, hi = _ms_range(start, end)
+        with self.engine.connect() as conn:
+            sid = self._series_id(conn, series)
+            if sid is None or hi <= lo:
+                return SeriesData(series, "raw", None, ())
+            if lo >= self._raw_from(conn) and self._count(conn, sid, lo, hi, max_points) <= max_points:
+                points = tuple((t / 1000, v / VALUE_SCALE, v / VALUE_SCALE, v / VALUE_SCALE, 1)
+                               for t, v in self._points(conn, sid, lo, hi))
+                return SeriesData(series, "raw", None, points)
+            name, step_s = choose_step(lo, hi, max_points)
+            buckets = self._buckets(conn, sid, lo, hi, step_s)
+        return SeriesData(series, name, float(step_s), tuple(b.as_point() for b in buckets))
+
+    def _series_id(self, conn: Connection, series: str) -> Optional[int]:
+        if series not in self._ids:
+            self._ids.update(self._lookup(conn, [series]))
+        return self._ids.get(series)
+
+    @staticmethod
+    def _raw_from(conn: Connection) -> int:
+        value = conn.execute(select(meta.c.value).where(meta.c.key == RAW_FROM_KEY)).scalar()
+        return int(value) if value is not None else -(2**62)
+
+    @staticmethod
+    def _chunks(conn: Connection, sid: int, lo: int, hi: int) -> list[tuple[list[int], list[int]]]:
+        """The chunks that meet [lo, hi), decoded and cut to it."""
+        rows = conn.execute(select(history_chunks.c.data).where(
+            history_chunks.c.series_id == sid, history_chunks.c.start_ms > lo - CHUNK_MS,
+            history_chunks.c.start_ms < hi).order_by(history_chunks.c.start_ms)).scalars()
+        cut = []
+        for data in rows:
+            times, values = decode(data)
+            a, b = bisect.bisect_left(times, lo), bisect.bisect_left(times, hi)
+            cut.append((times[a:b], values[a:b]))
+        return cut
+
+    def _points(self, conn: Connection, sid: int, lo: int, hi: int) -> list[tuple[int, int]]:
+        compacted = [p for times, values in self._chunks(conn, sid, lo, hi) for p in zip(times, values)]
+        raw = conn.execute(select(history_raw.c.time_ms, history_raw.c.value).where(
+            history_raw.c.series_id == sid, history_raw.c.time_ms >= lo, history_raw.c.time_ms < hi)
+            .order_by(history_raw.c.time_ms)).all()
+        return list(heapq.merge(compacted, ((time_ms, value) for time_ms, value in raw)))
+
+    def _count(self, conn: Connection, sid: int, lo: int, hi: int, enough: int) -> int:
+        """How many points lie in [lo, hi): whole chunks by their count, the chunks at the
+        ends decoded, the raw rows counted; stops early once past ``enough``."""
+        whole = conn.execute(select(func.coalesce(func.sum(history_chunks.c.count), 0)).where(
+            history_chunks.c.series_id == sid, history_chunks.c.start_ms >= lo,
+            history_chunks.c.start_ms <= hi - CHUNK_MS)).scalar()
+        if whole > enough:
+            return whole
+        raw = conn.execute(select(func.count()).select_from(history_raw).where(
+            history_raw.c.series_id == sid, history_raw.c.time_ms >= lo, history_raw.c.time_ms < hi)).scalar()
+        ends = 0
+        for start in {chunk_start(lo), chunk_start(hi - 1)}:
+            if not (start >= lo and start + CHUNK_MS <= hi):
+                ends += sum(len(times) for times, _ in self._chunks(conn, sid, max(lo, start),
+                                                                    min(hi, start + CHUNK_MS)))
+        return whole + raw + ends
+
+    def _buckets(self, conn: Connection, sid: int, lo: int, hi: int, step_s: int) -> list[Bucket]:
+        """Buckets of ``step_s`` over [lo, hi): whole ones from the rollup rows, the partial
+        ones at the ends summed from finer rollups and raw points, so that they count only
+        what lies in the range."""
+        step_ms, source = step_s * 1000, source_step(step_s)
+        inner_lo, inner_hi = ceil_to(lo, step_ms), floor_to(hi, step_ms)
+        totals: dict[int, Summary] = {}
+        if inner_lo < inner_hi:
+            rows = conn.execute(select(history_rollups.c.start_s, history_rollups.c.low, history_rollups.c.high,
+                                       history_rollups.c.total, history_rollups.c.count).where(
+                history_rollups.c.series_id == sid, history_rollups.c.step_s == source,
+                history_rollups.c.start_s >= inner_lo // 1000, history_rollups.c.start_s < inner_hi // 1000))
+            for start_s, low, high, total, count in rows:
+                key = floor_to(start_s, step_s)
+                totals[key] = Summary(low, high, total, count).merge(totals.get(key))
+            ends = ((lo, inner_lo), (inner_hi, hi))
+        else:
+            ends = ((lo, hi),)
+        finer = tuple(step for step in reversed(ROLLUP_STEPS) if step < step_s)
+        for a, b in ends:
+            summary = self._summary(conn, sid, a, b, finer)
+            if summary is not None:
+                key = floor_to(a, step_ms) // 1000
+                totals[key] = summary.merge(totals.get(key))
+        return [totals[key].bucket(float(key)) for key in sorted(totals)]
+
+    def _summary(self, conn: Connection, sid: int, lo: int, hi: int, steps: tuple[int, ...]) -> Optional[Summary]:
+        """Exact where the raw points are kept; where retention removed them, the finest
+        rollup bucket around the piece stands in for it."""
+        total: Optional[Summary] = None
+        raw_from = self._raw_from(conn)
+        for step, a, b in cover(lo, hi, steps):
+            if step is not None:
+                part = self._rollup_summary(conn, sid, step, a, b)
+            elif a >= raw_from:
+                part = Summary.of(value for _, value in self._points(conn, sid, a, b))
+            else:
+                finest = ROLLUP_STEPS[0] * 1000
+                part = self._rollup_summary(conn, sid, ROLLUP_STEPS[0], floor_to(a, finest), b)
+            if part is not None:
+                total = part.merge(total)
+        return total
+
+    @staticmethod
+    def _rollup_summary(conn: Connection, sid: int, step: int, lo: int, hi: int) -> Optional[Summary]:
+        low, high, whole, count = conn.execute(select(
+            func.min(history_rollups.c.low), func.max(history_rollups.c.high),
+            func.sum(history_rollups.c.total), func.sum(history_rollups.c.count)).where(
+            history_rollups.c.series_id == sid, history_rollups.c.step_s == step,
+            history_rollups.c.start_s >= lo // 1000, history_rollups.c.start_s < hi // 1000)).one()
+        return Summary(low, high, int(whole), int(count)) if count else None
+
+
+@attrs.frozen
+class _SQL:
+    """The append path in plain SQL on the driver's cursor, inside the caller's transaction:
+    it is the hub's hottest write (every reading), where SQLAlchemy's execution machinery
+    costs more than the database work. Both databases take the same statements but for the
+    parameter marker and the two-argument min and max."""
+
+    marker: str
+    least: str
+    greatest: str
+
+    @classmethod
+    @functools.cache
+    def for_dialect(cls, dialect: str) -> "_SQL":
+        if dialect == "sqlite":
+            return cls("?", "min", "max")
+        if dialect == "postgresql":
+            return cls("%s", "LEAST", "GREATEST")
+        raise RuntimeError(f"unsupported database {dialect!r}")
+
+    @functools.cache  # noqa: B019 - two instances at most, one per dialect, kept for good
+    def insert_raw(self, count: int) -> str:
+        row = f"({self.marker}, {self.marker}, {self.marker})"
+        return ("INSERT INTO history_raw (series_id, time_ms, value) VALUES " + ", ".join([row] * count)
+                + " ON CONFLICT (series_id, time_ms) DO NOTHING RETURNING series_id, time_ms")
+
+    @functools.cache  # noqa: B019 - as above
+    def chunks_in(self, series: int) -> str:
+        m = self.marker
+        return (f"SELECT series_id, start_ms FROM history_chunks WHERE series_id IN ({', '.join([m] * series)}) "
+                f"AND start_ms >= {m} AND start_ms <= {m}")
+
+    @property
+    def chunk_data(self) -> str:
+        return f"SELECT data FROM history_chunks WHERE series_id = {self.marker} AND start_ms = {self.marker}"
+
+    @property
+    def delete_raw(self) -> str:
+        return f"DELETE FROM history_raw WHERE series_id = {self.marker} AND time_ms = {self.marker}"
+
+    @property
+    def add_rollup(self) -> str:
+        values = ", ".join([self.marker] * 7)
+        r = "history_rollups"
+        return (f"INSERT INTO {r} (series_id, step_s, start_s, low, high, total, count) VALUES ({values}) "
+                f"ON CONFLICT (series_id, step_s, start_s) DO UPDATE SET "
+                f"low = {self.least}({r}.low, excluded.low), high = {self.greatest}({r}.high, excluded.high), "
+                f"total = {r}.total + excluded.total, count = {r}.count + excluded.count")
