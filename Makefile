@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo hub test docs bench clean
+.PHONY: demo hub test test-tools docs bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,16 @@ demo: $(STAMP)
 hub: $(STAMP)
 	$(VENV)/bin/rpymostat --home .demo/hub hub --listen 127.0.0.1 $(ARGS)
 
+# The InfluxDB export is tested against Debian's victoria-metrics: installed here where it is
+# missing and apt-get can (as root, non-interactive); otherwise that test is skipped, saying why.
+test-tools:
+	@command -v victoria-metrics >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1 \
+	  || DEBIAN_FRONTEND=noninteractive apt-get install -y -q victoria-metrics >/dev/null 2>&1 \
+	  || { DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null 2>&1 \
+	       && DEBIAN_FRONTEND=noninteractive apt-get install -y -q victoria-metrics >/dev/null 2>&1; } || true
+
 # pytest exits 5 when it collected no tests: that is a failure here, said in words.
-test: $(STAMP)
+test: $(STAMP) test-tools
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; fi; exit $$rc
 

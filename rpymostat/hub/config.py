@@ -14,6 +14,7 @@ from rpymostat.runtime.config import LOG_LEVELS, ClockSettings, Section, Setting
 from rpymostat.web.config import ServerSettings
 
 DEFAULT_PORT = 8573
+INFLUXDB = "InfluxDB export (docs/history.md)"
 
 
 def strong_key(instance, attribute: attrs.Attribute, value: str | None) -> None:
@@ -43,6 +44,12 @@ class HubConfig(ServerSettings, ClockSettings):
                         flag_help="serve plain HTTP instead of HTTPS with the hub's self-signed certificate")
     log_level: str = setting("info", flag="--log-level", validator=LOG_LEVELS,
                              help="the least important log lines written")
+    influxdb_url: str | None = setting(None, group=INFLUXDB, help="an InfluxDB v2 write API to copy every "
+                                       "series to, e.g. http://127.0.0.1:8086; none: no export")
+    influxdb_org: str = setting("rpymostat", group=INFLUXDB, help="the InfluxDB organization")
+    influxdb_bucket: str = setting("rpymostat", group=INFLUXDB, help="the InfluxDB bucket")
+    influxdb_token_file: Path | None = setting(None, group=INFLUXDB,
+                                               help="a file holding the InfluxDB API token")
 
     @property
     def db_url(self) -> str:

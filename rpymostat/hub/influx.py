@@ -238,3 +238,48 @@ def read_token(path: Path) -> str:
     if not token:
         raise ValueError(f"{path} holds no token")
     return token
+
+
+class ExportingHistory:
+    """The hub's history store, with every point it takes as new also offered to the sink.
+
+    Points are offered as they are appended, inside the writer's transaction: a point of a
+    transaction that then fails is exported all the same, and comes again with the retry
+    (InfluxDB keeps one value per series and time, so it is not counted twice)."""
+
+    def __init__(self, history, sink: InfluxSink):
+        self._history = history
+        self.sink = sink
+
+    def __getattr__(self, name: str):
+        return getattr(self._history, name)
+
+    def append_on(self, conn, points: Iterable[Point]):
+        from rpymostat.core.history.codec import to_ms
+
+        points = list(points)
+        new = self._history.append_on(conn, points)
+        self.sink.offer(point for point in points if (point[0], to_ms(point[1])) in new)
+        return new
+
+
+def attach_influx(config, store) -> InfluxExport | None:
+    """The export ``config`` asks for (none without ``influxdb_url``), feeding on ``store``'s
+    history. A token file that cannot be read leaves the export off, said in the log: the
+    hub's own work goes on without it."""
+    if not config.influxdb_url:
+        return None
+    token = ""
+    if config.influxdb_token_file is not None:
+        try:
+            token = read_token(config.influxdb_token_file)
+        except (OSError, ValueError) as exc:
+            log.error("the InfluxDB export is off: its token file cannot be read ({why}); set "
+                      "influxdb_token_file to a file holding the token", why=exc)
+            return None
+    sink = InfluxSink(influx_writer(config.influxdb_url, config.influxdb_org, config.influxdb_bucket, token),
+                      tags={"system": config.system})
+    store.history = ExportingHistory(store.history, sink)
+    log.info("exporting the history to InfluxDB at {url}, bucket {bucket}", url=config.influxdb_url,
+             bucket=config.influxdb_bucket)
+    return InfluxExport(sink)

@@ -11,6 +11,7 @@ from rpymostat import __version__
 from rpymostat.core.settings import effective
 from rpymostat.hub.api.control import ControlAPI
 from rpymostat.hub.api.formats import FORMATS
+from rpymostat.hub.api.history import HistoryAPI
 from rpymostat.hub.api.nodes import NodesAPI
 from rpymostat.hub.api.outputs import OutputsAPI
 from rpymostat.hub.api.readings import ReadingsAPI
@@ -32,7 +33,7 @@ from rpymostat.web.routing import Validators
 
 
 class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI, SettingsAPI, TokensAPI,
-             ControlAPI, ScheduleAPI):
+             ControlAPI, ScheduleAPI, HistoryAPI):
     """The hub's API resource. Collaborators are injected so that tests run it in memory
     (StubTreq, a Clock, the store called inline) and the hub runs it for real."""
 
