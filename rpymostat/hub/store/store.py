@@ -468,11 +468,11 @@ class Store(RuleStore, ControlStore):
         sent twice counts for the first request that carried it)."""
         def work(conn):
             rows = [row for _, request_rows, _ in batches for row in request_rows]
-            new = self.history.append_on(conn, [(sensor_series(row["sensor_id"]), row["time"], row["value"])
-                                                for row in rows])
+            ids, new = self.history.append_on(conn, [(sensor_series(row["sensor_id"]), row["time"], row["value"])
+                                                     for row in rows])
             counts = []
             for _, request_rows, _ in batches:
-                keys = {(sensor_series(row["sensor_id"]), to_ms(row["time"])) for row in request_rows} & new
+                keys = {(ids[sensor_series(row["sensor_id"])], to_ms(row["time"])) for row in request_rows} & new
                 new -= keys
                 counts.append(len(keys))
             cursor = conn.connection.dbapi_connection.cursor()
