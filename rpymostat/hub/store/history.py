@@ -70,7 +70,7 @@ class HistoryStore:
     def __init__(self, engine: Engine, settle_s: float = SETTLE_S):
         self.engine = engine
         self.settle_ms = int(settle_s * 1000)
-        self._ids: dict[str, int] = {}  # committed series only: a rolled-back one is never cached
+        self._ids: dict[str, int] = {}  # series known to be committed (see remember)
 
     # -- writing ---------------------------------------------------------
 
@@ -78,13 +78,15 @@ class HistoryStore:
         """Store ``(series, unix seconds, value)`` points in one transaction; a point whose
         series and time are stored already is skipped. Returns how many were new."""
         with self.engine.begin() as conn:
-            return len(self.append_on(conn, points)[1])
+            ids, new = self.append_on(conn, points)
+        self.remember(ids)
+        return len(new)
 
     def append_on(self, conn: Connection, points: Sequence[tuple[str, float, float]]
                   ) -> tuple[dict[str, int], set[Key]]:
-        """:meth:`append` inside the caller's transaction; returns the series' ids and the
-        (series id, time in ms) of the new points. Within one call the first point for a
-        time wins."""
+        """:meth:`append` inside the caller's transaction; returns the series' ids (for
+        :meth:`remember` once committed) and the (series id, time in ms) of the new points.
+        Within one call the first point for a time wins."""
         ids = self._series_ids(conn, {point[0] for point in points})
         rows: dict[Key, int] = {}
         for name, time, value in points:
@@ -104,18 +106,23 @@ class HistoryStore:
             cursor.close()
         return ids, new
 
+    def remember(self, ids: dict[str, int]) -> None:
+        """Keep series ids known to be committed, so that appends need not look them up.
+        Only committed ones: a series made by a transaction that rolled back has no row,
+        and its id may go to another series."""
+        self._ids.update(ids)
+
     def _series_ids(self, conn: Connection, names: set[str]) -> dict[str, int]:
-        missing = sorted(names - self._ids.keys())
-        if not missing:
-            return {name: self._ids[name] for name in names}
-        self._ids.update(self._lookup(conn, missing))
-        made = {}
-        created = [name for name in missing if name not in self._ids]
-        if created:
-            conn.execute(text("INSERT INTO history_series (name) VALUES (:name) ON CONFLICT (name) DO NOTHING"),
-                         [{"name": name} for name in created])
-            made = self._lookup(conn, created)
-        return {name: self._ids.get(name) or made[name] for name in names}
+        ids = {name: self._ids[name] for name in names if name in self._ids}
+        missing = sorted(names - ids.keys())
+        if missing:
+            ids.update(self._lookup(conn, missing))
+            created = [name for name in missing if name not in ids]
+            if created:
+                conn.execute(text("INSERT INTO history_series (name) VALUES (:name) ON CONFLICT (name) DO NOTHING"),
+                             [{"name": name} for name in created])
+                ids.update(self._lookup(conn, created))
+        return ids
 
     @staticmethod
     def _lookup(conn: Connection, names: list[str]) -> dict[str, int]:
@@ -289,6 +296,7 @@ class HistoryStore:
         return SeriesData(series, name, float(step_s), tuple(b.as_point() for b in buckets))
 
     def _series_id(self, conn: Connection, series: str) -> Optional[int]:
+        """On a connection that wrote nothing, a series found is a committed one."""
         if series not in self._ids:
             self._ids.update(self._lookup(conn, [series]))
         return self._ids.get(series)

@@ -489,9 +489,11 @@ class Store(RuleStore, ControlStore):
                 seen[node_id] = max(now, seen.get(node_id, now))
             cursor.executemany(sql.node_seen, [(now, node_id) for node_id, now in seen.items()])
             cursor.close()
-            return counts
+            return counts, ids
 
-        return self._tx(work)
+        counts, ids = self._tx(work)
+        self.history.remember(ids)
+        return counts
 
     def readings_for(self, sensor_id: str, start: float, end: float) -> list[dict]:
         return [{"time": time, "value": value}
