@@ -62,6 +62,17 @@ _LOCK_ID = 0x5250_4D48  # PostgreSQL advisory lock taken by compaction and reten
 Key = tuple[int, int]  # (series id, time in ms)
 
 
+@attrs.frozen
+class Appended:
+    """What :meth:`HistoryStore.append_on` did: the series' ids (for
+    :meth:`HistoryStore.remember` once committed), each point's key in the order given, and
+    the keys of the points that were new."""
+
+    ids: dict[str, int]
+    keys: list[Key]
+    new: set[Key]
+
+
 def _ms_range(start: float, end: float) -> tuple[int, int]:
     return to_ms(start), to_ms(end)
 
@@ -78,33 +89,34 @@ class HistoryStore:
         """Store ``(series, unix seconds, value)`` points in one transaction; a point whose
         series and time are stored already is skipped. Returns how many were new."""
         with self.engine.begin() as conn:
-            ids, new = self.append_on(conn, points)
-        self.remember(ids)
-        return len(new)
+            appended = self.append_on(conn, points)
+        self.remember(appended.ids)
+        return len(appended.new)
 
-    def append_on(self, conn: Connection, points: Sequence[tuple[str, float, float]]
-                  ) -> tuple[dict[str, int], set[Key]]:
-        """:meth:`append` inside the caller's transaction; returns the series' ids (for
-        :meth:`remember` once committed) and the (series id, time in ms) of the new points.
-        Within one call the first point for a time wins."""
+    def append_on(self, conn: Connection, points: Sequence[tuple[str, float, float]]) -> "Appended":
+        """:meth:`append` inside the caller's transaction. Within one call the first point
+        for a time wins."""
         ids = self._series_ids(conn, {point[0] for point in points})
+        keys = [(ids[name], to_ms(time)) for name, time, _ in points]
         rows: dict[Key, int] = {}
-        for name, time, value in points:
-            rows.setdefault((ids[name], to_ms(time)), quantize(value))
+        for key, (_, _, value) in zip(keys, points):
+            if key not in rows:
+                rows[key] = quantize(value)
         if not rows:
-            return ids, set()
+            return Appended(ids, keys, set())
         sql = _SQL.for_dialect(conn.dialect.name)
         cursor = conn.connection.dbapi_connection.cursor()
         try:
             new = self._insert_raw(cursor, sql, rows)
             new -= self._already_compacted(cursor, sql, new)
-            params = [(sid, step, start_s, s.low, s.high, s.total, s.count) for (sid, step, start_s), s in
-                      sorted(rollup_rows((sid, time_ms, rows[sid, time_ms]) for sid, time_ms in new).items())]
+            added = ((sid, time_ms, value) for (sid, time_ms), value in rows.items()) if len(new) == len(rows) \
+                else ((sid, time_ms, rows[sid, time_ms]) for sid, time_ms in new)
+            params = [(*key, *totals) for key, totals in sorted(rollup_rows(added).items())]
             if params:
                 cursor.executemany(sql.add_rollup, params)
         finally:
             cursor.close()
-        return ids, new
+        return Appended(ids, keys, new)
 
     def remember(self, ids: dict[str, int]) -> None:
         """Keep series ids known to be committed, so that appends need not look them up.
