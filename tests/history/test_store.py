@@ -1,6 +1,9 @@
 """The history store's interface on a real database: idempotent appends, compaction that
 loses and duplicates nothing, the choice between raw points and rollups, retention."""
 
+import math
+
+import pytest
 from sqlalchemy import func, select
 
 from rpymostat.core.history.codec import quantize
@@ -34,6 +37,16 @@ def test_append_is_idempotent_and_creates_series(history):
     assert history.last_point("sensor/28-a") == (T0 + 99 * 60, kept(points[-1][2]))
     assert history.last_point("sensor/none") is None
     assert [v for _, v in history.raw_points("sensor/28-a", T0, T0 + 120)] == [20.0, 20.06]
+
+
+def test_a_refused_batch_stores_nothing_and_leaves_no_series_behind(history):
+    with pytest.raises(ValueError, match="cannot store the value nan"):
+        history.append([("sensor/a", T0, 20.0), ("sensor/b", T0, math.nan)])
+    assert history.series_names() == []
+    assert history.append([("sensor/c", T0, 2.0)]) == 1
+    assert history.append([("sensor/a", T0, 3.0)]) == 1
+    assert history.raw_points("sensor/a", T0, T0 + 1) == [(T0, 3.0)]
+    assert history.raw_points("sensor/c", T0, T0 + 1) == [(T0, 2.0)]
 
 
 def test_prefixes_are_literal(history):

@@ -8,7 +8,8 @@ in integers (hundredths, see :mod:`codec`) so that adding them up is exact.
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from collections import defaultdict
+from typing import Iterable, Optional, TypeVar
 
 import attrs
 
@@ -122,12 +123,27 @@ def cover(start_ms: int, end_ms: int, steps: tuple[int, ...]) -> list[tuple[Opti
     return cover(start_ms, lo, steps[1:]) + [(steps[0], lo, hi)] + cover(hi, end_ms, steps[1:])
 
 
-def rollup_rows(points: Iterable[tuple[int, int]], steps: tuple[int, ...] = ROLLUP_STEPS
-                ) -> dict[tuple[int, int], Summary]:
-    """New points (ms, hundredths) summarized per (step, bucket start in s), to be added
-    to the rollups."""
-    values: dict[tuple[int, int], list[int]] = {}
-    for time_ms, value in points:
-        for step in steps:
-            values.setdefault((step, floor_to(time_ms, step * 1000) // 1000), []).append(value)
-    return {key: Summary(min(vs), max(vs), sum(vs), len(vs)) for key, vs in values.items()}
+K = TypeVar("K")
+Totals = tuple[int, int, int, int]  # a Summary's fields, as the rollup upsert takes them
+
+
+def rollup_rows(points: Iterable[tuple[K, int, int]], steps: tuple[int, ...] = ROLLUP_STEPS
+                ) -> dict[tuple[K, int, int], Totals]:
+    """New points (series, ms, hundredths) summarized as (low, high, total, count) per
+    (series, step, bucket start in s), to be added to the rollups. Each step divides the
+    next, so the coarser rows are sums of the finest: the points are grouped once. Plain
+    tuples, since this runs for every batch of readings."""
+    finest_ms = steps[0] * 1000
+    groups: defaultdict[tuple[K, int], list[int]] = defaultdict(list)
+    for series, time_ms, value in points:
+        groups[series, time_ms - time_ms % finest_ms].append(value)
+    rows: dict[tuple[K, int, int], Totals] = {}
+    for (series, start_ms), values in groups.items():
+        low, high, total, count = min(values), max(values), sum(values), len(values)
+        rows[series, steps[0], start_ms // 1000] = (low, high, total, count)
+        for step in steps[1:]:
+            key = (series, step, floor_to(start_ms, step * 1000) // 1000)
+            had = rows.get(key)
+            rows[key] = (low, high, total, count) if had is None else (
+                min(had[0], low), max(had[1], high), had[2] + total, had[3] + count)
+    return rows

@@ -20,7 +20,6 @@ value, the two column widths) followed by the time column and the value column.
 
 from __future__ import annotations
 
-import math
 import struct
 import sys
 import zlib
@@ -37,22 +36,20 @@ _HEADER = struct.Struct("<IqqqBB")
 _TYPECODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 
-def _half_away(x: float) -> int:
-    return math.floor(x + 0.5) if x >= 0 else -math.floor(-x + 0.5)
-
-
 def quantize(value: float) -> int:
     """A value in hundredths, halves away from zero (20.125 -> 2013); refuses what a
-    chunk cannot hold rather than storing something else."""
-    if not math.isfinite(value) or abs(value) * VALUE_SCALE >= LIMIT:
+    chunk cannot hold (NaN fails the comparison too) rather than storing something else."""
+    scaled = value * VALUE_SCALE
+    if not abs(scaled) < LIMIT:
         raise ValueError(f"cannot store the value {value!r}")
-    return _half_away(value * VALUE_SCALE)
+    return int(scaled + 0.5) if scaled >= 0 else -int(0.5 - scaled)
 
 
 def to_ms(time: float) -> int:
-    if not math.isfinite(time) or abs(time) * 1000 >= LIMIT:
+    scaled = time * 1000
+    if not abs(scaled) < LIMIT:
         raise ValueError(f"cannot store the time {time!r}")
-    return _half_away(time * 1000)
+    return int(scaled + 0.5) if scaled >= 0 else -int(0.5 - scaled)
 
 
 def chunk_start(time_ms: int) -> int:

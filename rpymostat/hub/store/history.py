@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import functools
 import heapq
-from typing import Iterable, Optional, Sequence
+from typing import Optional, Sequence
 
 import attrs
 from sqlalchemy import delete, func, insert, select, text, update
@@ -62,6 +62,17 @@ _LOCK_ID = 0x5250_4D48  # PostgreSQL advisory lock taken by compaction and reten
 Key = tuple[int, int]  # (series id, time in ms)
 
 
+@attrs.frozen
+class Appended:
+    """What :meth:`HistoryStore.append_on` did: the series' ids (for
+    :meth:`HistoryStore.remember` once committed), each point's key in the order given, and
+    the keys of the points that were new."""
+
+    ids: dict[str, int]
+    keys: list[Key]
+    new: set[Key]
+
+
 def _ms_range(start: float, end: float) -> tuple[int, int]:
     return to_ms(start), to_ms(end)
 
@@ -70,7 +81,7 @@ class HistoryStore:
     def __init__(self, engine: Engine, settle_s: float = SETTLE_S):
         self.engine = engine
         self.settle_ms = int(settle_s * 1000)
-        self._ids: dict[str, int] = {}  # committed series only: a rolled-back one is never cached
+        self._ids: dict[str, int] = {}  # series known to be committed (see remember)
 
     # -- writing ---------------------------------------------------------
 
@@ -78,40 +89,52 @@ class HistoryStore:
         """Store ``(series, unix seconds, value)`` points in one transaction; a point whose
         series and time are stored already is skipped. Returns how many were new."""
         with self.engine.begin() as conn:
-            return len(self.append_on(conn, points))
+            appended = self.append_on(conn, points)
+        self.remember(appended.ids)
+        return len(appended.new)
 
-    def append_on(self, conn: Connection, points: Iterable[tuple[str, float, float]]) -> set[tuple[str, int]]:
-        """:meth:`append` inside the caller's transaction; returns the (series, time in ms)
-        of the new points. Within one call the first point for a time wins."""
-        fresh: dict[tuple[str, int], int] = {}
-        for name, time, value in points:
-            fresh.setdefault((name, to_ms(time)), quantize(value))
-        if not fresh:
-            return set()
-        ids = self._series_ids(conn, {name for name, _ in fresh})
-        rows = {(ids[name], time_ms): value for (name, time_ms), value in fresh.items()}
+    def append_on(self, conn: Connection, points: Sequence[tuple[str, float, float]]) -> "Appended":
+        """:meth:`append` inside the caller's transaction. Within one call the first point
+        for a time wins."""
+        ids = self._series_ids(conn, {point[0] for point in points})
+        keys = [(ids[name], to_ms(time)) for name, time, _ in points]
+        rows: dict[Key, int] = {}
+        for key, (_, _, value) in zip(keys, points):
+            if key not in rows:
+                rows[key] = quantize(value)
+        if not rows:
+            return Appended(ids, keys, set())
         sql = _SQL.for_dialect(conn.dialect.name)
         cursor = conn.connection.dbapi_connection.cursor()
         try:
             new = self._insert_raw(cursor, sql, rows)
             new -= self._already_compacted(cursor, sql, new)
-            self._add_to_rollups(cursor, sql, new, rows)
+            added = ((sid, time_ms, value) for (sid, time_ms), value in rows.items()) if len(new) == len(rows) \
+                else ((sid, time_ms, rows[sid, time_ms]) for sid, time_ms in new)
+            params = [(*key, *totals) for key, totals in sorted(rollup_rows(added).items())]
+            if params:
+                cursor.executemany(sql.add_rollup, params)
         finally:
             cursor.close()
-        names = {sid: name for name, sid in ids.items()}
-        return {(names[sid], time_ms) for sid, time_ms in new}
+        return Appended(ids, keys, new)
+
+    def remember(self, ids: dict[str, int]) -> None:
+        """Keep series ids known to be committed, so that appends need not look them up.
+        Only committed ones: a series made by a transaction that rolled back has no row,
+        and its id may go to another series."""
+        self._ids.update(ids)
 
     def _series_ids(self, conn: Connection, names: set[str]) -> dict[str, int]:
-        missing = sorted(names - self._ids.keys())
+        ids = {name: self._ids[name] for name in names if name in self._ids}
+        missing = sorted(names - ids.keys())
         if missing:
-            self._ids.update(self._lookup(conn, missing))
-        made = {}
-        created = [name for name in missing if name not in self._ids]
-        if created:
-            conn.execute(text("INSERT INTO history_series (name) VALUES (:name) ON CONFLICT (name) DO NOTHING"),
-                         [{"name": name} for name in created])
-            made = self._lookup(conn, created)
-        return {name: self._ids.get(name) or made[name] for name in names}
+            ids.update(self._lookup(conn, missing))
+            created = [name for name in missing if name not in ids]
+            if created:
+                conn.execute(text("INSERT INTO history_series (name) VALUES (:name) ON CONFLICT (name) DO NOTHING"),
+                             [{"name": name} for name in created])
+                ids.update(self._lookup(conn, created))
+        return ids
 
     @staticmethod
     def _lookup(conn: Connection, names: list[str]) -> dict[str, int]:
@@ -123,19 +146,20 @@ class HistoryStore:
 
     @staticmethod
     def _insert_raw(cursor, sql: "_SQL", rows: dict[Key, int]) -> set[Key]:
-        flat = [(sid, time_ms, value) for (sid, time_ms), value in rows.items()]
+        flat = [v for (sid, time_ms), value in rows.items() for v in (sid, time_ms, value)]
         new: set[Key] = set()
-        for part in range(0, len(flat), _INSERT_ROWS):
-            chunk = flat[part:part + _INSERT_ROWS]
-            cursor.execute(sql.insert_raw(len(chunk)), [v for row in chunk for v in row])
-            new.update((sid, time_ms) for sid, time_ms in cursor.fetchall())
+        step = 3 * _INSERT_ROWS
+        for part in range(0, len(flat), step):
+            values = flat[part:part + step]
+            cursor.execute(sql.insert_raw(len(values) // 3), values)
+            new.update(cursor.fetchall())
         return new
 
     @staticmethod
     def _already_compacted(cursor, sql: "_SQL", new: set[Key]) -> set[Key]:
         """Points just inserted as raw rows that a chunk holds already (a re-sent reading
         of a day that was compacted since): their rows are taken out again."""
-        days = {(sid, chunk_start(time_ms)) for sid, time_ms in new}
+        days = {(sid, time_ms - time_ms % CHUNK_MS) for sid, time_ms in new}
         if not days:
             return set()
         sids = sorted({sid for sid, _ in days})
@@ -150,17 +174,6 @@ class HistoryStore:
         if present:
             cursor.executemany(sql.delete_raw, sorted(present))
         return present
-
-    @staticmethod
-    def _add_to_rollups(cursor, sql: "_SQL", new: set[Key], values: dict[Key, int]) -> None:
-        by_series: dict[int, list[tuple[int, int]]] = {}
-        for sid, time_ms in new:
-            by_series.setdefault(sid, []).append((time_ms, values[sid, time_ms]))
-        params = [(sid, step, start_s, s.low, s.high, s.total, s.count)
-                  for sid, points in sorted(by_series.items())
-                  for (step, start_s), s in sorted(rollup_rows(points).items())]
-        if params:
-            cursor.executemany(sql.add_rollup, params)
 
     # -- compaction and retention -----------------------------------------
 
@@ -295,51 +308,46 @@ class HistoryStore:
         return SeriesData(series, name, float(step_s), tuple(b.as_point() for b in buckets))
 
     def _series_id(self, conn: Connection, series: str) -> Optional[int]:
+        """On a connection that wrote nothing, a series found is a committed one."""
         if series not in self._ids:
             self._ids.update(self._lookup(conn, [series]))
         return self._ids.get(series)
 
     @staticmethod
     def _raw_from(conn: Connection) -> int:
-        value = conn.execute(select(meta.c.value).where(meta.c.key == RAW_FROM_KEY)).scalar()
-        return int(value) if value is not None else -(2**62)
+        rows = _fetch(conn, "SELECT value FROM meta WHERE key = ?", RAW_FROM_KEY)
+        return int(rows[0][0]) if rows else -(2**62)
 
     @staticmethod
     def _chunks(conn: Connection, sid: int, lo: int, hi: int) -> list[tuple[list[int], list[int]]]:
         """The chunks that meet [lo, hi), decoded and cut to it."""
-        rows = conn.execute(select(history_chunks.c.data).where(
-            history_chunks.c.series_id == sid, history_chunks.c.start_ms > lo - CHUNK_MS,
-            history_chunks.c.start_ms < hi).order_by(history_chunks.c.start_ms)).scalars()
         cut = []
-        for data in rows:
-            times, values = decode(data)
+        for (data,) in _fetch(conn, _CHUNKS, sid, lo - CHUNK_MS, hi):
+            times, values = _decoded(bytes(data))
             a, b = bisect.bisect_left(times, lo), bisect.bisect_left(times, hi)
             cut.append((times[a:b], values[a:b]))
         return cut
 
     def _points(self, conn: Connection, sid: int, lo: int, hi: int) -> list[tuple[int, int]]:
         compacted = [p for times, values in self._chunks(conn, sid, lo, hi) for p in zip(times, values)]
-        raw = conn.execute(select(history_raw.c.time_ms, history_raw.c.value).where(
-            history_raw.c.series_id == sid, history_raw.c.time_ms >= lo, history_raw.c.time_ms < hi)
-            .order_by(history_raw.c.time_ms)).all()
-        return list(heapq.merge(compacted, ((time_ms, value) for time_ms, value in raw)))
+        raw = _fetch(conn, _RAW, sid, lo, hi)
+        if not compacted or not raw:
+            return compacted or raw
+        return list(heapq.merge(compacted, raw))
 
     def _count(self, conn: Connection, sid: int, lo: int, hi: int, enough: int) -> int:
         """How many points lie in [lo, hi): whole chunks by their count, the chunks at the
         ends decoded, the raw rows counted; stops early once past ``enough``."""
-        whole = conn.execute(select(func.coalesce(func.sum(history_chunks.c.count), 0)).where(
-            history_chunks.c.series_id == sid, history_chunks.c.start_ms >= lo,
-            history_chunks.c.start_ms <= hi - CHUNK_MS)).scalar()
+        ((whole,),) = _fetch(conn, _CHUNK_COUNT, sid, lo, hi - CHUNK_MS)
         if whole > enough:
-            return whole
-        raw = conn.execute(select(func.count()).select_from(history_raw).where(
-            history_raw.c.series_id == sid, history_raw.c.time_ms >= lo, history_raw.c.time_ms < hi)).scalar()
+            return int(whole)
+        ((raw,),) = _fetch(conn, _RAW_COUNT, sid, lo, hi)
         ends = 0
         for start in {chunk_start(lo), chunk_start(hi - 1)}:
             if not (start >= lo and start + CHUNK_MS <= hi):
                 ends += sum(len(times) for times, _ in self._chunks(conn, sid, max(lo, start),
                                                                     min(hi, start + CHUNK_MS)))
-        return whole + raw + ends
+        return int(whole) + raw + ends
 
     def _buckets(self, conn: Connection, sid: int, lo: int, hi: int, step_s: int) -> list[Bucket]:
         """Buckets of ``step_s`` over [lo, hi): whole ones from the rollup rows, the partial
@@ -349,11 +357,8 @@ class HistoryStore:
         inner_lo, inner_hi = ceil_to(lo, step_ms), floor_to(hi, step_ms)
         totals: dict[int, Summary] = {}
         if inner_lo < inner_hi:
-            rows = conn.execute(select(history_rollups.c.start_s, history_rollups.c.low, history_rollups.c.high,
-                                       history_rollups.c.total, history_rollups.c.count).where(
-                history_rollups.c.series_id == sid, history_rollups.c.step_s == source,
-                history_rollups.c.start_s >= inner_lo // 1000, history_rollups.c.start_s < inner_hi // 1000))
-            for start_s, low, high, total, count in rows:
+            for start_s, low, high, total, count in _fetch(conn, _ROLLUPS, sid, source, inner_lo // 1000,
+                                                           inner_hi // 1000):
                 key = floor_to(start_s, step_s)
                 totals[key] = Summary(low, high, total, count).merge(totals.get(key))
             ends = ((lo, inner_lo), (inner_hi, hi))
@@ -386,20 +391,43 @@ class HistoryStore:
 
     @staticmethod
     def _rollup_summary(conn: Connection, sid: int, step: int, lo: int, hi: int) -> Optional[Summary]:
-        low, high, whole, count = conn.execute(select(
-            func.min(history_rollups.c.low), func.max(history_rollups.c.high),
-            func.sum(history_rollups.c.total), func.sum(history_rollups.c.count)).where(
-            history_rollups.c.series_id == sid, history_rollups.c.step_s == step,
-            history_rollups.c.start_s >= lo // 1000, history_rollups.c.start_s < hi // 1000)).one()
+        ((low, high, whole, count),) = _fetch(conn, _ROLLUP_SUM, sid, step, lo // 1000, hi // 1000)
         return Summary(low, high, int(whole), int(count)) if count else None
+
+
+# Reads on the query path, in plain SQL on the driver's cursor (see _SQL): a day of raw
+# points is 1440 rows, which SQLAlchemy's result machinery would take longer to hand over
+# than the database takes to find.
+_RAW = "SELECT time_ms, value FROM history_raw WHERE series_id = ? AND time_ms >= ? AND time_ms < ? ORDER BY time_ms"
+_RAW_COUNT = "SELECT COUNT(*) FROM history_raw WHERE series_id = ? AND time_ms >= ? AND time_ms < ?"
+_CHUNKS = "SELECT data FROM history_chunks WHERE series_id = ? AND start_ms > ? AND start_ms < ? ORDER BY start_ms"
+_CHUNK_COUNT = ("SELECT COALESCE(SUM(count), 0) FROM history_chunks "
+                "WHERE series_id = ? AND start_ms >= ? AND start_ms <= ?")
+_ROLLUPS = ("SELECT start_s, low, high, total, count FROM history_rollups "
+            "WHERE series_id = ? AND step_s = ? AND start_s >= ? AND start_s < ?")
+_ROLLUP_SUM = ("SELECT MIN(low), MAX(high), SUM(total), SUM(count) FROM history_rollups "
+               "WHERE series_id = ? AND step_s = ? AND start_s >= ? AND start_s < ?")
+
+# The chunks a chart reads are mostly the same few (today's, yesterday's): decoding is
+# cheap, and cheaper when the bytes are the same as last time.
+_decoded = functools.lru_cache(maxsize=64)(decode)
+
+
+def _fetch(conn: Connection, sql: str, *params) -> list[tuple]:
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(_SQL.for_dialect(conn.dialect.name).read(sql), params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 @attrs.frozen
 class _SQL:
-    """The append path in plain SQL on the driver's cursor, inside the caller's transaction:
-    it is the hub's hottest write (every reading), where SQLAlchemy's execution machinery
-    costs more than the database work. Both databases take the same statements but for the
-    parameter marker and the two-argument min and max."""
+    """The append path (and the query path's reads) in plain SQL on the driver's cursor,
+    inside the caller's transaction: it is the hub's hottest write (every reading), where
+    SQLAlchemy's execution machinery costs more than the database work. Both databases
+    take the same statements but for the parameter marker and the two-argument min and max."""
 
     marker: str
     least: str
@@ -415,6 +443,10 @@ class _SQL:
         raise RuntimeError(f"unsupported database {dialect!r}")
 
     @functools.cache  # noqa: B019 - two instances at most, one per dialect, kept for good
+    def read(self, sql: str) -> str:
+        return sql.replace("?", self.marker)
+
+    @functools.cache  # noqa: B019 - as above
     def insert_raw(self, count: int) -> str:
         row = f"({self.marker}, {self.marker}, {self.marker})"
         return ("INSERT INTO history_raw (series_id, time_ms, value) VALUES " + ", ".join([row] * count)

@@ -25,7 +25,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from rpymostat.core.errors import Conflict, NotFound  # noqa: F401  (part of the store's interface)
-from rpymostat.core.history.codec import to_ms
 from rpymostat.core.history.names import sensor_series
 from rpymostat.hub.store import migrate
 from rpymostat.hub.store.control_store import ControlStore
@@ -468,11 +467,13 @@ class Store(RuleStore, ControlStore):
         sent twice counts for the first request that carried it)."""
         def work(conn):
             rows = [row for _, request_rows, _ in batches for row in request_rows]
-            new = self.history.append_on(conn, [(sensor_series(row["sensor_id"]), row["time"], row["value"])
-                                                for row in rows])
-            counts = []
+            names = {sensor_id: sensor_series(sensor_id) for sensor_id in {row["sensor_id"] for row in rows}}
+            appended = self.history.append_on(conn, [(names[row["sensor_id"]], row["time"], row["value"])
+                                                     for row in rows])
+            new, start, counts = set(appended.new), 0, []
             for _, request_rows, _ in batches:
-                keys = {(sensor_series(row["sensor_id"]), to_ms(row["time"])) for row in request_rows} & new
+                keys = set(appended.keys[start:start + len(request_rows)]) & new
+                start += len(request_rows)
                 new -= keys
                 counts.append(len(keys))
             cursor = conn.connection.dbapi_connection.cursor()
@@ -489,9 +490,11 @@ class Store(RuleStore, ControlStore):
                 seen[node_id] = max(now, seen.get(node_id, now))
             cursor.executemany(sql.node_seen, [(now, node_id) for node_id, now in seen.items()])
             cursor.close()
-            return counts
+            return counts, appended.ids
 
-        return self._tx(work)
+        counts, ids = self._tx(work)
+        self.history.remember(ids)
+        return counts
 
     def readings_for(self, sensor_id: str, start: float, end: float) -> list[dict]:
         return [{"time": time, "value": value}
