@@ -254,13 +254,11 @@ class ExportingHistory:
     def __getattr__(self, name: str):
         return getattr(self._history, name)
 
-    def append_on(self, conn, points: Iterable[Point]):
-        from rpymostat.core.history.codec import to_ms
-
-        points = list(points)
-        new = self._history.append_on(conn, points)
-        self.sink.offer(point for point in points if (point[0], to_ms(point[1])) in new)
-        return new
+    def append_on(self, conn, points: Sequence[Point]):
+        appended = self._history.append_on(conn, points)
+        new = appended.new
+        self.sink.offer(point for point, key in zip(points, appended.keys) if key in new)
+        return appended
 
 
 def attach_influx(config, store) -> InfluxExport | None:

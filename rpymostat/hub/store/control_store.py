@@ -146,7 +146,7 @@ class ControlStore:
             while True:
                 used: list[set[int]] = []
                 try:
-                    gone, points = self._tx(lambda conn, used=used: self._write_and_record(
+                    gone, points, ids = self._tx(lambda conn, used=used: self._write_and_record(
                         conn, named, decision_rows, switch_rows, used, outdoor))
                     break
                 except IntegrityError:
@@ -155,15 +155,15 @@ class ControlStore:
         except (OperationalError, InterfaceError) as exc:
             raise Unavailable(f"the control history could not be written: {exc.orig or exc}") from exc
         self._thinning.written(points)
+        self.history.remember(ids)
         return gone
 
     def _write_and_record(self, conn, named: set[int], decision_rows: list[dict], switch_rows: list[dict],
-                          used: list[set[int]], outdoor: float | None) -> tuple[list[int], list[Point]]:
+                          used: list[set[int]], outdoor: float | None
+                          ) -> tuple[list[int], list[Point], dict[str, int]]:
         gone, points = _write(conn, named, decision_rows, switch_rows, used, outdoor)
         kept = self._thinning.keep(points)
-        if kept:
-            self.history.append_on(conn, kept)
-        return gone, kept
+        return gone, kept, (self.history.append_on(conn, kept).ids if kept else {})
 
     def outdoor(self, at: float) -> float | None:
         """The outdoor temperature at ``at``, when a source gave one within ``FRESH_S``."""
