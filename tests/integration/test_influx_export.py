@@ -4,12 +4,14 @@ through the sink and influxdb-client, and is read back with the server's own exp
 
 import json
 import shutil
+import time
 import urllib.request
 
 import pytest
 
+from rpymostat.core.timeutil import format_time
 from rpymostat.hub.influx import InfluxSink, influx_writer
-from tests.integration.procs import Proc, free_port, wait_until
+from tests.integration.procs import ENROLLMENT_KEY, Proc, free_port, http, start_hub, wait_until
 
 VICTORIA = shutil.which("victoria-metrics") or shutil.which("victoria-metrics-prod")
 pytestmark = pytest.mark.skipif(VICTORIA is None, reason="victoria-metrics is not installed "
@@ -99,3 +101,30 @@ def test_points_offered_while_the_server_is_away_arrive_once_it_is_back(tmp_path
             proc.stop()
     finally:
         sink.stop()
+
+
+def test_a_hub_configured_for_influxdb_exports_the_readings_it_takes(victoria, tmp_path):
+    token_file = tmp_path / "influx-token"
+    token_file.write_text("any-token\n")
+    proc, url, _ = start_hub(tmp_path / "home", "--no-zeroconf", "--enrollment-key", ENROLLMENT_KEY,
+                             env={"RPYMOSTAT_INFLUXDB_URL": victoria, "RPYMOSTAT_INFLUXDB_TOKEN_FILE": str(token_file),
+                                  "RPYMOSTAT_SYSTEM": "attic"})
+    try:
+        status, answer = http("POST", f"{url}/v1/enroll", {"node_id": "n1"}, ENROLLMENT_KEY)
+        device = answer["token"]
+        assert http("POST", f"{url}/v1/nodes", {"node_id": "n1", "kind": "sensor",
+                                                "sensors": [{"sensor_id": "s1"}]}, device)[0] == 200
+        now = time.time()
+        readings = [{"sensor_id": "s1", "time": format_time(now - 60 * i), "value": 20.0 + i} for i in range(5)]
+        assert http("POST", f"{url}/v1/readings", {"node_id": "n1", "readings": readings}, device)[0] == 202
+        def exported():
+            found = export(victoria, '{__name__="temperature_value",system="attic"}')
+            return found if sum(len(item["values"]) for item in found.values()) == 5 else None
+
+        found = wait_until(exported, 30)
+        assert found, "\n".join(proc.lines[-20:])
+        (series,) = found.values()
+        assert sorted(series["values"]) == [20.0 + i for i in range(5)]
+    finally:
+        assert proc.stop() == 0
+    assert any("exporting the history to InfluxDB" in line for line in proc.lines)
