@@ -113,16 +113,20 @@ class InfluxSink:
 
     def offer(self, points: Iterable[Point]) -> int:
         """Queue points for export; returns how many were taken (the rest are dropped)."""
-        taken = 0
+        taken = dropped = 0
         with self._lock:
             for point in points:
                 if len(self._buffer) >= self.capacity:
-                    self.dropped += 1
+                    dropped += 1
                     continue
                 self._buffer.append(point)
                 taken += 1
             if taken:
                 self._lock.notify_all()
+            if dropped and not self.dropped:
+                log.warn("the InfluxDB export's buffer is full ({capacity} points): new points are "
+                         "dropped until the server takes them again", capacity=self.capacity)
+            self.dropped += dropped
         return taken
 
     def start(self) -> None:
@@ -193,7 +197,8 @@ class InfluxSink:
                 continue
             self.written += len(lines)
             if attempt:
-                log.info("InfluxDB export works again after {attempts} retries", attempts=attempt)
+                log.info("InfluxDB export works again after {attempts} retries; {dropped} points dropped "
+                         "so far", attempts=attempt, dropped=self.dropped)
             return True
 
 

@@ -18,7 +18,7 @@ from rpymostat.core.timeutil import format_time, parse_time
 from rpymostat.hub.api.routes import op
 from rpymostat.hub.api.schedule import _TIME_QUERY
 from rpymostat.hub.api.schemas import ZONE_ID_MAX, add_schemas, nullable, obj, ref
-from rpymostat.web.http import not_found, unprocessable
+from rpymostat.web.http import not_found
 from rpymostat.web.routing import Param, Raw
 
 HISTORY_DEFAULT = timedelta(days=1)
@@ -43,7 +43,7 @@ _Temperatures = {"type": "object", "additionalProperties": _Number,
 
 _EXAMPLE_START = "2026-12-01T00:00:00Z"
 HISTORY_EXAMPLE = {
-    "from": _EXAMPLE_START, "to": "2026-12-02T00:00:00Z", "max_points": 2,
+    "from": _EXAMPLE_START, "to": "2026-12-02T00:00:00Z", "max_points": 2, "truncated": False,
     "series": [{"name": "sensor/28-0316a2795aff", "resolution": "1h", "step_s": 43200.0,
                 "points": [{"time": _EXAMPLE_START, "min": 18.5, "mean": 19.4, "max": 20.1, "count": 720},
                            {"time": "2026-12-01T12:00:00Z", "min": 19.8, "mean": 20.6, "max": 21.0,
@@ -81,8 +81,11 @@ add_schemas({
     "History": obj(
         {"from": _Time, "to": _Time,
          "max_points": {"type": "integer", "minimum": 1, "maximum": MAX_POINTS_MAX},
-         "series": {"type": "array", "items": ref("HistorySeries")}},
-        required=["from", "to", "max_points", "series"],
+         "series": {"type": "array", "items": ref("HistorySeries")},
+         "truncated": {"type": "boolean", "description": f"The range asked for was longer than "
+                                                         f"{HISTORY_MAX_WINDOW.days} days: `from` is "
+                                                         f"its last {HISTORY_MAX_WINDOW.days} days' start."}},
+        required=["from", "to", "max_points", "series", "truncated"],
     ),
     "SeriesNames": obj({"series": {"type": "array", "items": SERIES_NAME}}, required=["series"]),
     "RunSample": obj(
@@ -112,7 +115,8 @@ add_schemas({
 
 
 def window_problem(start: datetime, end: datetime) -> str | None:
-    """Why [start, end) is not a range the history answers for; None when it is."""
+    """Why a person's [start, end) is likely a mistake (the API cuts or empties such a
+    range instead); None when it is not."""
     if end <= start:
         return "`to` must be after `from`"
     if end - start > HISTORY_MAX_WINDOW:
@@ -159,14 +163,18 @@ def _run_json(run: dict) -> dict:
             "samples": samples}
 
 
+def _empty(name: str) -> dict:
+    return {"name": name, "resolution": "raw", "step_s": None, "points": []}
+
+
 class HistoryAPI:
-    def _history_window(self, query: dict) -> tuple[datetime, datetime]:
+    def _history_window(self, query: dict) -> tuple[datetime, datetime, bool]:
+        """[from, to) and whether it was cut: as every listing of this API, a range longer
+        than the most is cut (to its end), and one backwards is empty, never refused."""
         end = parse_time(query["to"]) if "to" in query else self._now_dt()
         start = parse_time(query["from"]) if "from" in query else end - HISTORY_DEFAULT
-        problem = window_problem(start, end)
-        if problem:
-            raise unprocessable(problem)
-        return start, end
+        cut = end - start > HISTORY_MAX_WINDOW
+        return (end - HISTORY_MAX_WINDOW if cut else start), end, cut
 
     @op("GET", "/v1/history", summary="Time series over [from, to), downsampled on the server to at "
         "most max_points buckets per series with min/mean/max (raw points when they are few "
@@ -177,15 +185,17 @@ class HistoryAPI:
                                 "uniqueItems": True}, required=True,
                      description=f"A series name; repeat for more (at most {SERIES_MAX})."),
                Param("from", _TIME_QUERY, description="Default: `to` − 1 day."),
-               Param("to", _TIME_QUERY, description=f"Default: now. After `from`, at most "
-                                                    f"{HISTORY_MAX_WINDOW.days} days (ten years) later."),
+               Param("to", _TIME_QUERY, description=f"Default: now. A range longer than "
+                                                    f"{HISTORY_MAX_WINDOW.days} days (ten years) keeps its last "
+                                                    f"{HISTORY_MAX_WINDOW.days} (`truncated`); `to` not after "
+                                                    f"`from`: no points."),
                Param("max_points", {"type": "integer", "minimum": 1, "maximum": MAX_POINTS_MAX},
                      description=f"Most points per series; default {MAX_POINTS_DEFAULT}."),
                Param("format", {"type": "string", "enum": ["json", "csv"]},
                      description="Overrides the Accept header.")))
     @inlineCallbacks
     def get_history(self, call):
-        start, end = self._history_window(call.query)
+        start, end, cut = self._history_window(call.query)
         max_points = call.query.get("max_points", MAX_POINTS_DEFAULT)
         names = call.query["series"]
         unknown = unknown_series(names, set((yield self.store.history.series_names())))
@@ -193,11 +203,15 @@ class HistoryAPI:
             raise not_found(f"{unknown}; GET /v1/history/series lists them")
         series = []
         for name in names:
+            if end <= start:
+                series.append(_empty(name))
+                continue
             data = yield self.store.history.query(name, start.timestamp(), end.timestamp(), max_points)
             series.append(series_json(data))
         if _wants_csv(call):
             return Raw(history_csv(series), "text/csv; charset=utf-8")
-        return {"from": format_time(start), "to": format_time(end), "max_points": max_points, "series": series}
+        return {"from": format_time(start), "to": format_time(end), "max_points": max_points, "series": series,
+                "truncated": cut}
 
     @op("GET", "/v1/history/series", summary="The names of the stored series.", tag="history",
         response="SeriesNames", example={"series": ["output/gpio17/state", "sensor/28-0316a2795aff",
