@@ -186,7 +186,8 @@ class InfluxSink:
                 return False
             except Exception as exc:  # noqa: BLE001 - any failure to reach the server is retried
                 if self._stopping.is_set():
-                    self.dropped += len(lines)
+                    with self._lock:
+                        self.dropped += len(lines)
                     return False
                 delay = self.backoff.delay(attempt)
                 if attempt == 0:
