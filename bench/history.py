@@ -31,7 +31,7 @@ START = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 DAY = 86400
 SENSORS = [f"28-{i:012x}" for i in range(1, 11)]
 RUNS = 9
-TARGETS = {"bytes/point": 8.0, "1-year chart": 50.0, "1-day raw": 20.0, "ingest": 100_000}
+TARGETS = {"bytes/point": "<= 8", "1-year chart": "<= 50", "1-day raw": "<= 20", "ingest": ">= 100,000"}
 
 
 def day_of_readings(day: int, rng: random.Random, drift: dict[str, float]) -> list[list[tuple[str, float, float]]]:
@@ -51,19 +51,23 @@ def day_of_readings(day: int, rng: random.Random, drift: dict[str, float]) -> li
 
 
 def fill(days: int, store_history, baseline: sqlite3.Connection) -> dict[str, float]:
+    """Seconds spent by each, on the wall clock and in CPU time (the process's: what a
+    machine shared with other work still tells about the code)."""
     rng, drift = random.Random(2026), {s: 0.0 for s in SENSORS}
-    spent = {"store": 0.0, "compaction": 0.0, "baseline": 0.0}
+    spent = {key: 0.0 for key in ("store", "store cpu", "compaction", "baseline", "baseline cpu")}
     insert = ("INSERT INTO readings (sensor_id, time, value, received_at) VALUES (?, ?, ?, ?) "
               "ON CONFLICT (sensor_id, time) DO NOTHING")
     for day in range(days):
         for batch in day_of_readings(day, rng, drift):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             store_history.append(batch)
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             with baseline:
                 baseline.executemany(insert, [(name[7:], t, v, t) for name, t, v in batch])
             spent["store"] += t1 - t0
+            spent["store cpu"] += c1 - c0
             spent["baseline"] += time.perf_counter() - t1
+            spent["baseline cpu"] += time.process_time() - c1
         t0 = time.perf_counter()
         while store_history.compact_step(START + (day + 1) * DAY, 100_000):
             pass
@@ -122,16 +126,16 @@ def queries(history, baseline: sqlite3.Connection, end: float, old: float) -> li
     old_day = history.query(series, old, old + DAY, 2000)
     assert len(baseline_buckets(baseline, sensor, START, end, int(year.step_s))) == len(year.points)
     return [
-        (f"whole range, <= 1000 points ({year.resolution}: {len(year.points)})",
+        (f"whole range, <= 1000 points ({year.resolution}: {len(year.points)}), ms",
          median_ms(lambda: history.query(series, START, end, 1000)),
          median_ms(lambda: baseline_buckets(baseline, sensor, START, end, int(year.step_s))), "1-year chart"),
-        (f"1 day raw, today's raw rows ({len(day.points)} points)",
+        (f"1 day raw, today's raw rows ({len(day.points)} points), ms",
          median_ms(lambda: history.query(series, end - DAY, end, 2000)),
          median_ms(lambda: baseline_raw(baseline, sensor, end - DAY, end)), "1-day raw"),
-        (f"1 day raw, a compacted day ({len(old_day.points)} points)",
+        (f"1 day raw, a compacted day ({len(old_day.points)} points), ms",
          median_ms(lambda: history.query(series, old, old + DAY, 2000)),
          median_ms(lambda: baseline_raw(baseline, sensor, old, old + DAY)), "1-day raw"),
-        (f"1 week, <= 1000 points ({week.resolution}: {len(week.points)})",
+        (f"1 week, <= 1000 points ({week.resolution}: {len(week.points)}), ms",
          median_ms(lambda: history.query(series, end - 7 * DAY, end, 1000)),
          median_ms(lambda: baseline_buckets(baseline, sensor, end - 7 * DAY, end, int(week.step_s))), ""),
     ]
@@ -158,18 +162,16 @@ def main() -> None:
         baseline.execute("VACUUM")
         baseline.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         baseline_bytes = file_size(baseline_path)
-        rows = [("ingest (points/s)", points / spent["store"], points / spent["baseline"], "ingest"),
-                ("compaction (points/s, in the background)", points / spent["compaction"], float("nan"), ""),
-                ("bytes per point on disk, after VACUUM", store_bytes / points, baseline_bytes / points,
+        rows = [("ingest, points/s", points / spent["store"], points / spent["baseline"], "ingest"),
+                ("ingest, points per CPU second", points / spent["store cpu"], points / spent["baseline cpu"],
+                 "ingest"),
+                ("compaction in the background, points/s", points / spent["compaction"], float("nan"), ""),
+                ("bytes per point on disk (rollups and indexes too)", store_bytes / points, baseline_bytes / points,
                  "bytes/point")]
         rows += queries(store.history, baseline, end, START + days // 2 * DAY)
         print(f"{'':58} {'store':>12} {'baseline':>12}  target")
         for label, ours, theirs, target in rows:
-            goal = TARGETS.get(target)
-            unit = "ms" if "points/s" not in label and "bytes" not in label else ""
-            mark = "" if goal is None else (f"{'>=' if target == 'ingest' else '<='} {goal:,.0f}"
-                                            f"{' ' + unit if unit else ''}")
-            print(f"{label + (' (ms)' if unit else ''):58} {fmt(ours):>12} {fmt(theirs):>12}  {mark}")
+            print(f"{label:58} {fmt(ours):>12} {fmt(theirs):>12}  {TARGETS.get(target, '')}")
         baseline.close()
         store.close()
 

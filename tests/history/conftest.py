@@ -15,13 +15,17 @@ def _backends():
 
 
 @pytest.fixture(params=list(_backends()))
-def store(request, tmp_path):
+def database_url(request, tmp_path):
+    """An empty database: a SQLite file, or the test PostgreSQL database emptied."""
     if request.param == "postgres":
         reset_postgres(POSTGRES_URL)
-        url = POSTGRES_URL
-    else:
-        url = f"sqlite:///{tmp_path / 'hub.db'}"
-    s = Store(url)
+        return POSTGRES_URL
+    return f"sqlite:///{tmp_path / 'hub.db'}"
+
+
+@pytest.fixture
+def store(database_url):
+    s = Store(database_url)
     s.open(T0)
     yield s
     s.close()

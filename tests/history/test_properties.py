@@ -10,7 +10,7 @@
 
 import math
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rpymostat.core.history.buckets import ROLLUP_STEPS, buckets_spanned
@@ -79,7 +79,8 @@ def buckets(points, step_s):
 
 
 @given(arrivals(), st.integers(-3600_000, SPAN_MS), st.integers(1, SPAN_MS + 3600_000), st.integers(1, 400))
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example([([(0, 1.0), (3600_000, 1.5), (6 * 3600_000, 2.0)], False)], 0, 6 * 3600_000 + 1, 2)  # two part days
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_queries_equal_a_brute_force_pass_over_the_points(batches, start_offset, length, max_points):
     store = Store("sqlite://")
     store.open(0.0)

@@ -44,6 +44,7 @@ from rpymostat.core.history.codec import (
     quantize,
     to_ms,
 )
+from rpymostat.hub.store.rawsql import Dialect, driver_cursor
 from rpymostat.hub.store.schema import (
     history_chunks,
     history_raw,
@@ -104,16 +105,16 @@ class HistoryStore:
                 rows[key] = quantize(value)
         if not rows:
             return Appended(ids, keys, set())
-        sql = _SQL.for_dialect(conn.dialect.name)
-        cursor = conn.connection.dbapi_connection.cursor()
+        dialect = Dialect.of(conn)
+        cursor = driver_cursor(conn)
         try:
-            new = self._insert_raw(cursor, sql, rows)
-            new -= self._already_compacted(cursor, sql, new)
+            new = self._insert_raw(cursor, dialect, rows)
+            new -= self._already_compacted(cursor, dialect, new)
             added = ((sid, time_ms, value) for (sid, time_ms), value in rows.items()) if len(new) == len(rows) \
                 else ((sid, time_ms, rows[sid, time_ms]) for sid, time_ms in new)
             params = [(*key, *totals) for key, totals in sorted(rollup_rows(added).items())]
             if params:
-                cursor.executemany(sql.add_rollup, params)
+                cursor.executemany(_add_rollup_sql(dialect), params)
         finally:
             cursor.close()
         return Appended(ids, keys, new)
@@ -145,18 +146,18 @@ class HistoryStore:
         return found
 
     @staticmethod
-    def _insert_raw(cursor, sql: "_SQL", rows: dict[Key, int]) -> set[Key]:
+    def _insert_raw(cursor, dialect: Dialect, rows: dict[Key, int]) -> set[Key]:
         flat = [v for (sid, time_ms), value in rows.items() for v in (sid, time_ms, value)]
         new: set[Key] = set()
         step = 3 * _INSERT_ROWS
         for part in range(0, len(flat), step):
             values = flat[part:part + step]
-            cursor.execute(sql.insert_raw(len(values) // 3), values)
+            cursor.execute(dialect.sql(_insert_raw_sql(len(values) // 3)), values)
             new.update(cursor.fetchall())
         return new
 
     @staticmethod
-    def _already_compacted(cursor, sql: "_SQL", new: set[Key]) -> set[Key]:
+    def _already_compacted(cursor, dialect: Dialect, new: set[Key]) -> set[Key]:
         """Points just inserted as raw rows that a chunk holds already (a re-sent reading
         of a day that was compacted since): their rows are taken out again."""
         days = {(sid, time_ms - time_ms % CHUNK_MS) for sid, time_ms in new}
@@ -164,15 +165,15 @@ class HistoryStore:
             return set()
         sids = sorted({sid for sid, _ in days})
         starts = [day for _, day in days]
-        cursor.execute(sql.chunks_in(len(sids)), [*sids, min(starts), max(starts)])
+        cursor.execute(dialect.sql(_chunks_in_sql(len(sids))), [*sids, min(starts), max(starts)])
         hit = {(sid, day) for sid, day in cursor.fetchall()} & days
         present: set[Key] = set()
         for sid, day in sorted(hit):
-            cursor.execute(sql.chunk_data, (sid, day))
+            cursor.execute(dialect.sql(_CHUNK_DATA), (sid, day))
             times = set(decode(cursor.fetchone()[0])[0])
             present.update((s, t) for s, t in new if s == sid and t in times)
         if present:
-            cursor.executemany(sql.delete_raw, sorted(present))
+            cursor.executemany(dialect.sql(_DELETE_RAW), sorted(present))
         return present
 
     # -- compaction and retention -----------------------------------------
@@ -356,14 +357,12 @@ class HistoryStore:
         step_ms, source = step_s * 1000, source_step(step_s)
         inner_lo, inner_hi = ceil_to(lo, step_ms), floor_to(hi, step_ms)
         totals: dict[int, Summary] = {}
-        if inner_lo < inner_hi:
-            for start_s, low, high, total, count in _fetch(conn, _ROLLUPS, sid, source, inner_lo // 1000,
-                                                           inner_hi // 1000):
-                key = floor_to(start_s, step_s)
-                totals[key] = Summary(low, high, total, count).merge(totals.get(key))
-            ends = ((lo, inner_lo), (inner_hi, hi))
-        else:
-            ends = ((lo, hi),)
+        for start_s, low, high, total, count in _fetch(conn, _ROLLUPS, sid, source, inner_lo // 1000,
+                                                       inner_hi // 1000):
+            key = floor_to(start_s, step_s)
+            totals[key] = Summary(low, high, total, count).merge(totals.get(key))
+        # Both ends in one bucket, or a partial bucket at each end (with whole ones between, or none).
+        ends = ((lo, hi),) if inner_lo > inner_hi else ((lo, inner_lo), (inner_hi, hi))
         finer = tuple(step for step in reversed(ROLLUP_STEPS) if step < step_s)
         for a, b in ends:
             summary = self._summary(conn, sid, a, b, finer)
@@ -395,9 +394,9 @@ class HistoryStore:
         return Summary(low, high, int(whole), int(count)) if count else None
 
 
-# Reads on the query path, in plain SQL on the driver's cursor (see _SQL): a day of raw
-# points is 1440 rows, which SQLAlchemy's result machinery would take longer to hand over
-# than the database takes to find.
+# The append path and the query path's reads in plain SQL (see rawsql.py): every reading
+# is appended, and a day of raw points is 1440 rows, which SQLAlchemy's result machinery
+# would take longer to hand over than the database takes to find.
 _RAW = "SELECT time_ms, value FROM history_raw WHERE series_id = ? AND time_ms >= ? AND time_ms < ? ORDER BY time_ms"
 _RAW_COUNT = "SELECT COUNT(*) FROM history_raw WHERE series_id = ? AND time_ms >= ? AND time_ms < ?"
 _CHUNKS = "SELECT data FROM history_chunks WHERE series_id = ? AND start_ms > ? AND start_ms < ? ORDER BY start_ms"
@@ -408,69 +407,41 @@ _ROLLUPS = ("SELECT start_s, low, high, total, count FROM history_rollups "
 _ROLLUP_SUM = ("SELECT MIN(low), MAX(high), SUM(total), SUM(count) FROM history_rollups "
                "WHERE series_id = ? AND step_s = ? AND start_s >= ? AND start_s < ?")
 
+_CHUNK_DATA = "SELECT data FROM history_chunks WHERE series_id = ? AND start_ms = ?"
+_DELETE_RAW = "DELETE FROM history_raw WHERE series_id = ? AND time_ms = ?"
+
+
+@functools.cache
+def _insert_raw_sql(count: int) -> str:
+    return ("INSERT INTO history_raw (series_id, time_ms, value) VALUES " + ", ".join(["(?, ?, ?)"] * count)
+            + " ON CONFLICT (series_id, time_ms) DO NOTHING RETURNING series_id, time_ms")
+
+
+@functools.cache
+def _chunks_in_sql(series: int) -> str:
+    return (f"SELECT series_id, start_ms FROM history_chunks WHERE series_id IN ({', '.join(['?'] * series)}) "
+            f"AND start_ms >= ? AND start_ms <= ?")
+
+
+@functools.cache
+def _add_rollup_sql(dialect: Dialect) -> str:
+    r, least, greatest = "history_rollups", dialect.least, dialect.greatest
+    return dialect.sql(
+        f"INSERT INTO {r} (series_id, step_s, start_s, low, high, total, count) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        f"ON CONFLICT (series_id, step_s, start_s) DO UPDATE SET "
+        f"low = {least}({r}.low, excluded.low), high = {greatest}({r}.high, excluded.high), "
+        f"total = {r}.total + excluded.total, count = {r}.count + excluded.count")
+
+
 # The chunks a chart reads are mostly the same few (today's, yesterday's): decoding is
 # cheap, and cheaper when the bytes are the same as last time.
 _decoded = functools.lru_cache(maxsize=64)(decode)
 
 
 def _fetch(conn: Connection, sql: str, *params) -> list[tuple]:
-    cursor = conn.connection.dbapi_connection.cursor()
+    cursor = driver_cursor(conn)
     try:
-        cursor.execute(_SQL.for_dialect(conn.dialect.name).read(sql), params)
+        cursor.execute(Dialect.of(conn).sql(sql), params)
         return cursor.fetchall()
     finally:
         cursor.close()
-
-
-@attrs.frozen
-class _SQL:
-    """The append path (and the query path's reads) in plain SQL on the driver's cursor,
-    inside the caller's transaction: it is the hub's hottest write (every reading), where
-    SQLAlchemy's execution machinery costs more than the database work. Both databases
-    take the same statements but for the parameter marker and the two-argument min and max."""
-
-    marker: str
-    least: str
-    greatest: str
-
-    @classmethod
-    @functools.cache
-    def for_dialect(cls, dialect: str) -> "_SQL":
-        if dialect == "sqlite":
-            return cls("?", "min", "max")
-        if dialect == "postgresql":
-            return cls("%s", "LEAST", "GREATEST")
-        raise RuntimeError(f"unsupported database {dialect!r}")
-
-    @functools.cache  # noqa: B019 - two instances at most, one per dialect, kept for good
-    def read(self, sql: str) -> str:
-        return sql.replace("?", self.marker)
-
-    @functools.cache  # noqa: B019 - as above
-    def insert_raw(self, count: int) -> str:
-        row = f"({self.marker}, {self.marker}, {self.marker})"
-        return ("INSERT INTO history_raw (series_id, time_ms, value) VALUES " + ", ".join([row] * count)
-                + " ON CONFLICT (series_id, time_ms) DO NOTHING RETURNING series_id, time_ms")
-
-    @functools.cache  # noqa: B019 - as above
-    def chunks_in(self, series: int) -> str:
-        m = self.marker
-        return (f"SELECT series_id, start_ms FROM history_chunks WHERE series_id IN ({', '.join([m] * series)}) "
-                f"AND start_ms >= {m} AND start_ms <= {m}")
-
-    @property
-    def chunk_data(self) -> str:
-        return f"SELECT data FROM history_chunks WHERE series_id = {self.marker} AND start_ms = {self.marker}"
-
-    @property
-    def delete_raw(self) -> str:
-        return f"DELETE FROM history_raw WHERE series_id = {self.marker} AND time_ms = {self.marker}"
-
-    @property
-    def add_rollup(self) -> str:
-        values = ", ".join([self.marker] * 7)
-        r = "history_rollups"
-        return (f"INSERT INTO {r} (series_id, step_s, start_s, low, high, total, count) VALUES ({values}) "
-                f"ON CONFLICT (series_id, step_s, start_s) DO UPDATE SET "
-                f"low = {self.least}({r}.low, excluded.low), high = {self.greatest}({r}.high, excluded.high), "
-                f"total = {r}.total + excluded.total, count = {r}.count + excluded.count")

@@ -7,12 +7,10 @@ Methods take ``now`` explicitly so that the hub's injected clock is the only clo
 
 from __future__ import annotations
 
-import functools
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-import attrs
 from sqlalchemy import (
     create_engine,
     delete,
@@ -29,6 +27,7 @@ from rpymostat.core.history.names import sensor_series
 from rpymostat.hub.store import migrate
 from rpymostat.hub.store.control_store import ControlStore
 from rpymostat.hub.store.history import HistoryStore
+from rpymostat.hub.store.rawsql import Dialect, driver_cursor
 from rpymostat.hub.store.rules_store import RuleStore
 from rpymostat.hub.store.schema import (
     meta,
@@ -476,19 +475,18 @@ class Store(RuleStore, ControlStore):
                 start += len(request_rows)
                 new -= keys
                 counts.append(len(keys))
-            cursor = conn.connection.dbapi_connection.cursor()
-            sql = _ReadingSQL.for_dialect(conn.dialect.name)
+            cursor, dialect = driver_cursor(conn), Dialect.of(conn)
             latest: dict[str, dict] = {}
             for row in rows:
                 if row["sensor_id"] not in latest or row["time"] > latest[row["sensor_id"]]["time"]:
                     latest[row["sensor_id"]] = row
             if latest:
-                cursor.executemany(sql.move_latest, [(row["value"], row["time"], sensor_id, row["time"])
+                cursor.executemany(dialect.sql(_MOVE_LATEST), [(row["value"], row["time"], sensor_id, row["time"])
                                                      for sensor_id, row in latest.items()])
             seen: dict[str, float] = {}
             for node_id, _, now in batches:
                 seen[node_id] = max(now, seen.get(node_id, now))
-            cursor.executemany(sql.node_seen, [(now, node_id) for node_id, now in seen.items()])
+            cursor.executemany(dialect.sql(_NODE_SEEN), [(now, node_id) for node_id, now in seen.items()])
             cursor.close()
             return counts, appended.ids
 
@@ -501,31 +499,6 @@ class Store(RuleStore, ControlStore):
                 for time, value in self.history.raw_points(sensor_series(sensor_id), start, end)]
 
 
-@attrs.frozen
-class _ReadingSQL:
-    """What the readings path changes besides the history (:mod:`history`), in plain SQL on
-    the driver's cursor inside the store's transaction.
-
-    Readings are the hub's hottest write; SQLAlchemy's execution machinery cost more than
-    the database work itself and held the GIL the reactor thread needed. Both databases take
-    the same statements; only the parameter marker differs.
-    """
-
-    marker: str
-
-    @classmethod
-    @functools.cache
-    def for_dialect(cls, dialect: str) -> "_ReadingSQL":
-        if dialect not in ("sqlite", "postgresql"):
-            raise RuntimeError(f"unsupported database {dialect!r}")
-        return cls("?" if dialect == "sqlite" else "%s")
-
-    @property
-    def move_latest(self) -> str:
-        m = self.marker
-        return (f"UPDATE sensors SET last_value = {m}, last_time = {m} "
-                f"WHERE id = {m} AND (last_time IS NULL OR last_time < {m})")
-
-    @property
-    def node_seen(self) -> str:
-        return f"UPDATE nodes SET last_seen = {self.marker} WHERE id = {self.marker}"
+# What the readings path changes besides the history, in plain SQL (see rawsql.py).
+_MOVE_LATEST = "UPDATE sensors SET last_value = ?, last_time = ? WHERE id = ? AND (last_time IS NULL OR last_time < ?)"
+_NODE_SEEN = "UPDATE nodes SET last_seen = ? WHERE id = ?"

@@ -6,21 +6,13 @@ from sqlalchemy import inspect, text
 
 from rpymostat.hub.store import migrate
 from rpymostat.hub.store.store import Store, make_engine
-from tests.hubkit import POSTGRES_URL, reset_postgres
-
-T0 = 1_790_035_200.0
+from tests.history.conftest import T0
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
-    not POSTGRES_URL, reason="RPYMOSTAT_TEST_POSTGRES_URL is not set"))])
-def old_database(request, tmp_path):
+@pytest.fixture
+def old_database(database_url):
     """A database at revision 0007 holding two sensors' readings (two days and a bit)."""
-    if request.param == "postgres":
-        reset_postgres(POSTGRES_URL)
-        url = POSTGRES_URL
-    else:
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = make_engine(url)
+    engine = make_engine(database_url)
     with engine.begin() as conn:
         command.upgrade(migrate._config(conn), "0007")
     with engine.begin() as conn:
@@ -32,7 +24,7 @@ def old_database(request, tmp_path):
                      [{"s": sensor, "t": T0 + 60 * i, "v": 18 + i % 100 / 16}
                       for sensor in ("28-a", "28-b") for i in range(3000)])
     engine.dispose()
-    return url
+    return database_url
 
 
 def test_readings_move_into_the_history_store_and_the_readings_table_goes(old_database):
