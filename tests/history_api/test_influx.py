@@ -1,11 +1,22 @@
 """The InfluxDB sink without a server: line protocol, the bounded buffer and its drop
-counter, retries with backoff, and a refused batch."""
+counter, retries with backoff, a refused batch; and when the hub attaches it."""
 
 import threading
 
 import pytest
+from twisted.logger import globalLogPublisher
 
-from rpymostat.hub.influx import Backoff, InfluxSink, Refused, layout, line
+from rpymostat.hub.config import load_hub_config
+from rpymostat.hub.influx import (
+    Backoff,
+    ExportingHistory,
+    InfluxExport,
+    InfluxSink,
+    Refused,
+    attach_influx,
+    layout,
+    line,
+)
 
 
 @pytest.mark.parametrize("series, expected", [
@@ -118,3 +129,40 @@ def test_stopping_gives_up_a_batch_the_server_keeps_failing():
     sink.offer(points(5))
     sink.stop(timeout_s=10)
     assert sink.written == 0 and sink.dropped == 5
+
+
+def config(tmp_path, **env):
+    return load_hub_config(tmp_path, environ={f"RPYMOSTAT_{k.upper()}": v for k, v in env.items()})
+
+
+class History:
+    """Stands in for the store's history: what the export wraps."""
+
+
+class Store:
+    history = History()
+
+
+def test_the_export_is_attached_only_when_configured(tmp_path):
+    store = Store()
+    assert attach_influx(config(tmp_path), store) is None and isinstance(store.history, History)
+    token = tmp_path / "token"
+    token.write_text("s3cret\n")
+    export = attach_influx(config(tmp_path, influxdb_url="http://127.0.0.1:9", influxdb_token_file=str(token),
+                                  system="attic"), store)
+    assert isinstance(export, InfluxExport) and isinstance(store.history, ExportingHistory)
+    assert export.sink.tags == {"system": "attic"}
+
+
+def test_an_unreadable_token_file_leaves_the_export_off_and_says_so(tmp_path):
+    said = []
+    globalLogPublisher.addObserver(said.append)
+    try:
+        store = Store()
+        assert attach_influx(config(tmp_path, influxdb_url="http://127.0.0.1:9",
+                                    influxdb_token_file=str(tmp_path / "missing")), store) is None
+    finally:
+        globalLogPublisher.removeObserver(said.append)
+    assert isinstance(store.history, History)
+    (error,) = [e for e in said if e["log_level"].name == "error"]
+    assert "influxdb_token_file" in error["log_format"] and "missing" in str(error["why"])
