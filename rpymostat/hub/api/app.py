@@ -11,6 +11,7 @@ from rpymostat import __version__
 from rpymostat.core.settings import effective
 from rpymostat.hub.api.control import ControlAPI
 from rpymostat.hub.api.formats import FORMATS
+from rpymostat.hub.api.history import HistoryAPI
 from rpymostat.hub.api.metrics import MetricsAPI
 from rpymostat.hub.api.nodes import NodesAPI
 from rpymostat.hub.api.outputs import OutputsAPI
@@ -34,7 +35,7 @@ from rpymostat.web.routing import Validators
 
 
 class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI, SettingsAPI, TokensAPI,
-             ControlAPI, ScheduleAPI, MetricsAPI):
+             ControlAPI, ScheduleAPI, MetricsAPI, HistoryAPI):
     """The hub's API resource. Collaborators are injected so that tests run it in memory
     (StubTreq, a Clock, the store called inline) and the hub runs it for real."""
 
