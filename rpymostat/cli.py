@@ -6,6 +6,8 @@
     rpymostat [--home DIR] token list
     rpymostat [--home DIR] node re-enroll ID
     rpymostat [--home DIR] login-link [--url BASE] [--minutes N]
+    rpymostat [--home DIR] history export --series NAME [--series NAME ...] --from T --to T [--max-points N]
+    rpymostat [--home DIR] history series [--prefix TEXT]
     rpymostat [--home DIR] demo [--port N] [--speed N] [--weather NAME]
     rpymostat install-units [--venv PATH] [--dir DIR] [--only hub|sensor|relay] [--check]
 """
@@ -64,6 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_flags(link, HubConfig, ["db", "port", "listen", "tls"])
 
     add_install_units(commands)
+    history = commands.add_parser("history", help="read the hub's history (its database, beside the hub)")
+    history_commands = history.add_subparsers(dest="history_command", required=True, metavar="ACTION")
+    export = history_commands.add_parser("export", help="series over a range as CSV on stdout")
+    export.add_argument("--series", action="append", required=True, metavar="NAME",
+                        help="a series (repeat for more; `history series` lists them)")
+    export.add_argument("--from", dest="start", required=True, metavar="TIME",
+                        help="ISO 8601 with an offset, e.g. 2026-12-01T00:00:00Z")
+    export.add_argument("--to", dest="end", required=True, metavar="TIME", help="ISO 8601 with an offset")
+    export.add_argument("--max-points", type=int, default=10_000, metavar="N",
+                        help="most points per series, as in GET /v1/history (default 10000)")
+    add_flags(export, HubConfig, ["db"])
+    names = history_commands.add_parser("series", help="list the stored series")
+    names.add_argument("--prefix", default="", help="only names that start so, e.g. zone/1/")
+    add_flags(names, HubConfig, ["db"])
     return parser
 
 
@@ -102,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         from rpymostat.hub.cli import node_command
 
         return node_command(args, config)
+    if args.command == "history":
+        from rpymostat.hub.cli import history_command
+
+        return history_command(args, config)
     return 2
 
 

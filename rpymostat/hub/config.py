@@ -14,6 +14,7 @@ from rpymostat.runtime.config import LOG_LEVELS, ClockSettings, Section, Setting
 from rpymostat.web.config import ServerSettings
 
 DEFAULT_PORT = 8573
+INFLUXDB = "InfluxDB export (docs/history.md)"
 MQTT = "MQTT bridge (Home Assistant, MQTT sensors)"
 
 
@@ -85,6 +86,12 @@ class HubConfig(ServerSettings, ClockSettings):
                                  shown_default="none",
                                  help="sensors read from MQTT topics: a table of sensor id to "
                                       "{topic, path, unit, name} (docs/integrations.md)")
+    influxdb_url: str | None = setting(None, group=INFLUXDB, help="an InfluxDB v2 write API to copy every "
+                                       "series to, e.g. http://127.0.0.1:8086; none: no export")
+    influxdb_org: str = setting("rpymostat", group=INFLUXDB, help="the InfluxDB organization")
+    influxdb_bucket: str = setting("rpymostat", group=INFLUXDB, help="the InfluxDB bucket")
+    influxdb_token_file: Path | None = setting(None, group=INFLUXDB,
+                                               help="a file holding the InfluxDB API token")
 
     @property
     def db_url(self) -> str:

@@ -15,9 +15,12 @@ from rpymostat.hub.api.app import HubAPI
 from rpymostat.hub.auth import TokenBook, TokenReloads
 from rpymostat.hub.config import HubConfig
 from rpymostat.hub.control import ControlService, attach_control
+from rpymostat.hub.history_jobs import Compaction
+from rpymostat.hub.influx import attach_influx
 from rpymostat.hub.live import Live
 from rpymostat.hub.login import new_login_code, sign_in_url
 from rpymostat.hub.metrics import CountingStore, HubMetrics, MeteredHttp
+from rpymostat.hub.recorder import Recorder, control_temperatures
 from rpymostat.hub.store.aio import AsyncStore, ReadingWriter, thread_runner
 from rpymostat.hub.store.store import Store, sqlite_file
 from rpymostat.hub.tokens import hash_token, new_enrollment_key
@@ -153,6 +156,12 @@ class HubService(MultiService):
             from rpymostat.hub.mqtt.bridge import MqttBridge
 
             MqttBridge.from_config(config, self.api, self.reactor).setServiceParent(self)
+        Compaction(self.store.history, self.clock).setServiceParent(self)
+        Recorder(self.store, self.clock, lambda: self.api.settings,
+                 lambda: control_temperatures(self.control)).setServiceParent(self)
+        export = attach_influx(config, self.store.store)
+        if export is not None:
+            export.setServiceParent(self)
         root, with_ui = site_resource(self.api)
         site = QuietSite(root, fit_descriptors(connection_limits(config)), reactor=self.reactor)
         listener = Listener(server_endpoint(self.reactor, config.port, config.listen, LISTEN_BACKLOG, certificate),

@@ -46,7 +46,12 @@ class Operation:
     query: tuple[Param, ...]
     max_body: int
     tag: str
-    media: str = "application/json"
+    # An example of the success response's JSON, and its media types other than JSON (each
+    # with its schema and example), for the document; ``json=False``: those only.
+    example: Any = attrs.field(default=None, eq=False)
+    media: dict = attrs.field(factory=dict, eq=False)
+    json: bool = True
+    # (status, description) pairs a route answers beyond those its role, body and query imply.
     errors: tuple[tuple[str, str], ...] = ()
 
 
@@ -70,11 +75,12 @@ class Reply:
 
 
 @attrs.frozen
-class Text:
-    """A handler's answer that is not JSON (the Prometheus exposition format)."""
+class Raw:
+    """A handler's answer that is not JSON (one of the operation's other media types)."""
 
     body: bytes
-    media: str
+    content_type: str
+    status: int = 200
 
 
 class Routes:
@@ -100,15 +106,13 @@ class Routes:
 
     def op(self, method: str, path: str, *, summary: str, tag: str, role: str | None = "admin",
            body: str | None = None, response: str | None = None, status: int = 200,
-           query: tuple[Param, ...] = (), max_body: int = MAX_BODY, media: str = "application/json",
-           errors: tuple[tuple[str, str], ...] = ()) -> Callable:
-        """``media``: the success response's media type; ``errors``: (status, description)
-        pairs a route answers beyond those its role, body and query imply."""
+           query: tuple[Param, ...] = (), max_body: int = MAX_BODY, example: Any = None,
+           media: dict | None = None, json: bool = True, errors: tuple[tuple[str, str], ...] = ()) -> Callable:
         def decorate(handler: Callable) -> Callable:
             operation = Operation(method=method, path=path, name=handler.__name__, summary=summary,
                                   role=role, body=body, response=response, status=status,
-                                  query=tuple(query), max_body=max_body, tag=tag, media=media,
-                                  errors=tuple(errors))
+                                  query=tuple(query), max_body=max_body, tag=tag, example=example,
+                                  media=dict(media or {}), json=json, errors=tuple(errors))
 
             def endpoint(instance, request, **params):
                 return _serve(instance, operation, handler, request, params)
@@ -191,7 +195,11 @@ def _responses(op: Operation) -> dict:
         responses["204"] = {"description": "Done; no body."}
     else:
         content = {"schema": {"$ref": f"#/components/schemas/{op.response}"}} if op.response else {"schema": {}}
-        responses[str(op.status)] = {"description": "Success.", "content": {op.media: content}}
+        if op.example is not None:
+            content["example"] = op.example
+        responses[str(op.status)] = {"description": "Success.",
+                                     "content": {**({"application/json": content} if op.json else {}),
+                                                 **op.media}}
     codes = {"400": "The Host header is not a host name.", "403": "The Origin may not use this API.",
              "404": "No such resource.", "405": "Method not allowed.",
              "421": "The Host is not one of this API's names."}
@@ -392,10 +400,10 @@ _NUMERALS = {"integer": (re.compile(r"-?[0-9]+"), int),
              "number": (re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?"), float)}
 
 
-def _query_value(param: Param, raw: str) -> Any:
+def _query_value(param: Param, raw: str, schema: dict | None = None) -> Any:
     """A query value as its schema's type. Numbers are decimal numerals only (no ``_``,
     spaces, other scripts' digits, ``nan`` or ``inf``, which Python would take)."""
-    kind = param.schema.get("type")
+    kind = (schema or param.schema).get("type")
     if kind not in _NUMERALS:
         return raw
     pattern, convert = _NUMERALS[kind]
@@ -463,7 +471,10 @@ def _handle(principal, instance, op: Operation, handler: Callable, request, para
             if param.required:
                 raise ApiError(422, "invalid", f"query parameter {param.name} is required")
             continue
-        value = _query_value(param, values[-1])
+        if param.schema.get("type") == "array":  # repeated: ?series=a&series=b
+            value = [_query_value(param, item, param.schema.get("items", {})) for item in values]
+        else:
+            value = _query_value(param, values[-1])
         instance.validators.check(param.schema, value, f"query parameter {param.name}")
         query[param.name] = value
     result = handler(instance, Call(request=request, principal=principal, params=params, body=body,
@@ -474,9 +485,9 @@ def _handle(principal, instance, op: Operation, handler: Callable, request, para
 
 
 def _respond(result, request, op: Operation) -> bytes:
-    if isinstance(result, Text):
-        request.setResponseCode(op.status)
-        request.setHeader(b"content-type", result.media.encode())
+    if isinstance(result, Raw):
+        request.setResponseCode(result.status)
+        request.setHeader(b"content-type", result.content_type.encode("ascii"))
         request.setHeader(b"cache-control", b"no-store")
         return result.body
     if isinstance(result, Reply):

@@ -13,6 +13,7 @@ from rpymostat.hub.api.control import ControlAPI
 from rpymostat.hub.api.events import EventsAPI
 from rpymostat.hub.api.formats import FORMATS
 from rpymostat.hub.api.login import LoginAPI
+from rpymostat.hub.api.history import HistoryAPI
 from rpymostat.hub.api.metrics import MetricsAPI
 from rpymostat.hub.api.nodes import NodesAPI
 from rpymostat.hub.api.outputs import OutputsAPI
@@ -37,7 +38,7 @@ from rpymostat.web.routing import Validators
 
 
 class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI, SettingsAPI, TokensAPI,
-             ControlAPI, ScheduleAPI, MetricsAPI, LoginAPI, EventsAPI):
+             ControlAPI, ScheduleAPI, MetricsAPI, HistoryAPI, LoginAPI, EventsAPI):
     """The hub's API resource. Collaborators are injected so that tests run it in memory
     (StubTreq, a Clock, the store called inline) and the hub runs it for real."""
 

@@ -19,7 +19,8 @@ DESCRIPTION = ("Events: `reading` {sensor_id, value, time}, `decision` {zone_id,
 
 class EventsAPI:
     @op("GET", "/v1/events", summary="Live updates as Server-Sent Events; resumes after the "
-        "Last-Event-ID header. " + DESCRIPTION, tag="hub", media="text/event-stream")
+        "Last-Event-ID header. " + DESCRIPTION, tag="hub",
+        media={"text/event-stream": {"schema": {"type": "string"}}}, json=False)
     def events(self, call):
         header = call.request.getHeader(b"last-event-id")
         last_id = header.decode("ascii", "replace")[:64] if header else None

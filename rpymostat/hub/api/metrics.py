@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rpymostat.hub.api.routes import op
 from rpymostat.hub.metrics import CONTENT_TYPE
-from rpymostat.web.routing import Text
+from rpymostat.web.routing import Raw
 
 
 class MetricsAPI:
@@ -13,6 +13,7 @@ class MetricsAPI:
 
     @op("GET", "/metrics", summary="Prometheus metrics in the text exposition format: zones, sensors, "
         "readings, relay commands, requests. Needs a metrics (or admin) token unless the hub is "
-        "set to serve them openly (metrics_open).", tag="hub", role="metrics", media=CONTENT_TYPE)
+        "set to serve them openly (metrics_open).", tag="hub", role="metrics",
+        media={CONTENT_TYPE: {"schema": {"type": "string"}}}, json=False)
     def metrics_text(self, call):
-        return Text(self.metrics.exposition(), CONTENT_TYPE)
+        return Raw(self.metrics.exposition(), CONTENT_TYPE)
