@@ -12,8 +12,8 @@ from rpymostat.core.settings import effective
 from rpymostat.hub.api.control import ControlAPI
 from rpymostat.hub.api.events import EventsAPI
 from rpymostat.hub.api.formats import FORMATS
-from rpymostat.hub.api.login import LoginAPI
 from rpymostat.hub.api.history import HistoryAPI
+from rpymostat.hub.api.login import LoginAPI
 from rpymostat.hub.api.metrics import MetricsAPI
 from rpymostat.hub.api.nodes import NodesAPI
 from rpymostat.hub.api.outputs import OutputsAPI
