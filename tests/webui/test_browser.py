@@ -290,7 +290,7 @@ def test_the_history_chart_has_data(hub, browser, signed_in, size):
         return page.locator(".u-legend").inner_text()
 
     legend = browser.run(scenario, size, storage=signed_in)
-    assert "Temperature" in legend and "Heat to" in legend
+    assert "Temperature" in legend and "Target" in legend and "Living room" in legend, legend
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -346,8 +346,8 @@ def history_answer(route, request):
 
     url = urlsplit(request.url)
     if url.path == "/v1/history/series":
-        body = {"series": ["zone/1/temperature", "zone/1/target_low", "zone/1/action", "sensor/s-living",
-                           "sensor/s-bedroom", "outdoor/temperature"]}
+        body = {"series": ["zone/1/temperature", "zone/1/target_low", "zone/1/target_high", "zone/1/action",
+                           "sensor/s-living", "sensor/s-bedroom", "outdoor/temperature"]}
     elif url.path == "/v1/runs":
         body = {"zone_id": 1, "from": "2026-12-01T00:00:00Z", "to": "2026-12-02T00:00:00Z", "truncated": False,
                 "runs": [{"id": 7, "zone_id": 1, "kind": "heat", "start": "2026-12-01T06:00:00Z",
@@ -359,7 +359,8 @@ def history_answer(route, request):
         query = parse_qs(url.query)
         start = datetime.fromisoformat(query["from"][0].replace("Z", "+00:00"))
         step = (datetime.fromisoformat(query["to"][0].replace("Z", "+00:00")) - start) / 24
-        values = {"zone/1/temperature": 19.0, "zone/1/target_low": 20.0, "zone/1/action": 1.0,
+        values = {"zone/1/temperature": 19.0, "zone/1/target_low": 20.0, "zone/1/target_high": 24.0,
+                  "zone/1/action": 1.0,
                   "sensor/s-living": 19.5, "sensor/s-bedroom": 18.5, "outdoor/temperature": 3.0}
         body = {"from": query["from"][0], "to": query["to"][0], "max_points": int(query["max_points"][0]),
                 "truncated": False, "series": [
@@ -376,13 +377,13 @@ def test_the_history_screen_reads_the_documented_history_shape(hub, browser, sig
         page.route(re.compile(r".*/v1/(history|runs)(/series)?\?.*|.*/v1/history/series$"), history_answer)
         page.goto(hub.url + "/#/history/1")
         page.wait_for_selector(".chart canvas")
-        assert page.locator(".summary").inner_text().startswith("144 points (1h)")
+        assert page.locator(".summary").inner_text().startswith("168 points (1h)")
         page.get_by_role("button", name="year").click()
         page.wait_for_selector(".runs li")
         return page.locator(".u-legend").inner_text(), page.locator(".runs").inner_text()
 
     legend, runs = browser.run(scenario, "desktop", storage=signed_in)
-    for name in ("Temperature", "Heat to", "Living room", "s-bedroom", "Outdoor"):
+    for name in ("Temperature", "Heat to", "Cool to", "Living room", "s-bedroom", "Outdoor"):
         assert name in legend, legend
     assert "heat" in runs and "13 min" in runs and "18.7 °C" in runs and "19.6 °C" in runs
 

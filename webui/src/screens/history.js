@@ -67,17 +67,18 @@ function align(series, stepped) {
 }
 
 async function fromHistory(zone, names, days, width, sensors) {
-  const wanted = ["temperature", "target_low", "target_high", "action"].map((f) => `zone/${zone.id}/${f}`)
+  const wanted = ["temperature", "target", "target_low", "target_high", "action"].map((f) => `zone/${zone.id}/${f}`)
     .concat(zone.sensors.map((id) => `sensor/${id}`), ["outdoor/temperature"]).filter((n) => names.includes(n)).slice(0, 16);
   if (!wanted.length) return null;
   const query = wanted.map((n) => `series=${encodeURIComponent(n)}`).join("&");
   const answer = await get(`/v1/history?${query}&${range(window_(days))}&max_points=${Math.min(1000, Math.round(width))}`);
   const found = answer.series.filter((s) => s.points.length);
   if (!found.length) return null;
-  const stepped = (name) => /\/(target_low|target_high|action)$/.test(name);
+  const stepped = (name) => /\/(target|target_low|target_high|action)$/.test(name);
   const [xs, columns] = align(found, stepped);
   const label = (name) => {
     if (name.endsWith("/temperature") && name.startsWith("zone/")) return ["Temperature", "#d04a02", 2];
+    if (name.endsWith("/target")) return ["Target", "#b3261e", 1];
     if (name.endsWith("/target_low")) return ["Heat to", "#b3261e", 1];
     if (name.endsWith("/target_high")) return ["Cool to", "#1f5fbf", 1];
     if (name === "outdoor/temperature") return ["Outdoor", "#5f6368", 1];
