@@ -70,6 +70,7 @@ async function loadContext() {
 
 async function route() {
   const mine = ++navigation;
+  delete main.dataset.ready;
   if (ctx.screen && ctx.screen.dispose) ctx.screen.dispose();
   ctx.screen = null;
   const hash = location.hash || "#/zones";
@@ -99,7 +100,6 @@ async function route() {
   // finishes into a detached node, never over the screen that replaced it.
   const view = h("div", { class: "view" });
   replace(main, view);
-  delete main.dataset.ready;
   const shown = (await screen(view, match.slice(1), ctx)) || null;
   if (mine !== navigation) { if (shown && shown.dispose) shown.dispose(); return; }
   ctx.screen = shown;
