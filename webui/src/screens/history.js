@@ -51,16 +51,18 @@ function bandsPlugin(actions) {
   } } };
 }
 
-// One x axis for all: the union of the series' times; a stepped series (a target, the
-// action: stored when they change) carries its value forward, a measured one leaves gaps.
-function align(series, stepped) {
-  const times = [...new Set(series.flatMap((s) => s.points.map((p) => Date.parse(p.time) / 1000)))].sort((a, b) => a - b);
+// One x axis for all: the union of the series' times and the window's end. A zone's series
+// (kept where their value changes) carry their value forward to the end; a sensor's (every
+// reading) leave gaps between theirs.
+function align(series, carried, end) {
+  const times = [...new Set(series.flatMap((s) => s.points.map((p) => Date.parse(p.time) / 1000)).concat([end]))]
+    .sort((a, b) => a - b);
   const columns = series.map((s) => {
     const at = new Map(s.points.map((p) => [Date.parse(p.time) / 1000, p.mean]));
     let last = null;
     return times.map((t) => {
       if (at.has(t)) { last = at.get(t); return last; }
-      return stepped(s.name) ? last : null;
+      return carried(s.name) ? last : null;
     });
   });
   return [times, columns];
@@ -75,7 +77,7 @@ async function fromHistory(zone, names, days, width, sensors) {
   const found = answer.series.filter((s) => s.points.length);
   if (!found.length) return null;
   const stepped = (name) => /\/(target|target_low|target_high|action)$/.test(name);
-  const [xs, columns] = align(found, stepped);
+  const [xs, columns] = align(found, (name) => name.startsWith("zone/"), Date.parse(answer.to) / 1000);
   const label = (name) => {
     if (name.endsWith("/temperature") && name.startsWith("zone/")) return ["Temperature", "#d04a02", 2];
     if (name.endsWith("/target")) return ["Target", "#b3261e", 1];
@@ -145,11 +147,12 @@ export async function historyScreen(main, [zoneParam], ctx) {
     replace(chart);
     if (!data) { replace(chart, h("p", {}, "Nothing recorded in this span yet.")); replace(summary); return; }
     const path = uPlot.paths.stepped({ align: 1 });
+    const ink = getComputedStyle(chart).color;  // a canvas knows no currentColor: the theme's text colour
     plot = new uPlot({
       width, height: 300, plugins: [bandsPlugin(data.actions)],
       scales: { x: { time: true, range: [Date.parse(data.from) / 1000, Date.parse(data.to) / 1000] } },
-      axes: [{ stroke: "currentColor", grid: { stroke: "rgba(128,128,128,0.2)" } },
-        { stroke: "currentColor", label: `°${units()}`, grid: { stroke: "rgba(128,128,128,0.2)" } }],
+      axes: [{ stroke: ink, grid: { stroke: "rgba(128,128,128,0.2)" } },
+        { stroke: ink, label: `°${units()}`, grid: { stroke: "rgba(128,128,128,0.2)" } }],
       series: [{}, ...data.lines.map((l) => ({ label: l.label, stroke: l.stroke, width: l.width, spanGaps: true,
         dash: l.dash || undefined, paths: l.stepped ? path : undefined }))],
     }, [data.xs, ...data.lines.map((l) => l.values)], chart);
