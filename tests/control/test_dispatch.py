@@ -20,8 +20,8 @@ from twisted.logger import LogLevel, globalLogPublisher
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from rpymostat.core.machine import Machine
 from rpymostat.hub.dispatch import OUTPUT_STATES, Dispatcher, Event, Phase, wish
+from tests.machines import walked
 
 URL = "http://relay-1.lan:8574"
 OUT = "gpio17"
@@ -524,19 +524,11 @@ def test_scenario(scenario):
     scenario(Bench())
 
 
-def test_every_transition_is_walked(monkeypatch):
-    walked = set()
-    fire = Machine.fire
-
-    def recording(machine, event):
-        if machine.table is OUTPUT_STATES:
-            walked.add((machine.state, event))
-        fire(machine, event)
-
-    monkeypatch.setattr(Machine, "fire", recording)
-    for scenario in SCENARIOS:
-        scenario(Bench())
-    assert set(OUTPUT_STATES) - walked == set()
+def test_every_transition_is_walked():
+    with walked(OUTPUT_STATES) as seen:
+        for scenario in SCENARIOS:
+            scenario(Bench())
+    assert set(OUTPUT_STATES) - seen == set()
 
 
 def test_wish_asks_only_for_events_the_table_has():
