@@ -48,6 +48,7 @@ therefore logged with its reason, and a zone writes at most 144 quiet rows a day
 
 from __future__ import annotations
 
+import enum
 from typing import Callable
 
 import attrs
@@ -71,6 +72,7 @@ from rpymostat.core.control.decide import (
 )
 from rpymostat.core.control.guard import FUNCTIONS, HOUR
 from rpymostat.core.errors import Unavailable
+from rpymostat.core.machine import Machine
 from rpymostat.core.readings import Reading
 from rpymostat.core.schedule.timeline import current_state
 from rpymostat.core.settings import for_zone
@@ -160,20 +162,44 @@ class _MissingPlugin:
         raise LookupError(f"no decision plugin {self.name!r} is installed")
 
 
-def attach_control(api, *, clock, http, **options) -> ControlService:
-    """A control service for a running API, with the API wired to it: every change the
-    API reports ticks the loop, and the status and zone state routes show its view."""
-    service = ControlService(api=api, clock=clock, http=http, **options)
-    reported = api.on_change
+class Loop(enum.Enum):
+    STOPPED = "stopped"
+    STARTING = "starting"  # rebuilding the guard's history from the switch events
+    WAITING = "waiting"  # the next tick is set on the clock
+    TICKING = "ticking"
+    TICKING_AGAIN = "ticking again"  # something changed during the tick: one more after it
+    HELD = "held"  # the last tick failed: no lease is renewed until one succeeds
 
-    def on_change(kind: str) -> None:
-        reported(kind)
-        service.changed(kind)
 
-    api.on_change = on_change
-    api.zone_status = service.zone_status
-    api.control = service
-    return service
+class LoopEvent(enum.Enum):
+    START = "start"
+    STARTED = "started"
+    RUN = "run"  # a change the API reported, a guard timer, a schedule change, the interval
+    TICKED = "ticked"
+    FAILED = "failed"
+    STOP = "stop"
+
+
+LOOP_STATES = {
+    (Loop.STOPPED, LoopEvent.START): (Loop.STARTING, "load_history"),
+    (Loop.STARTING, LoopEvent.STARTED): (Loop.TICKING, "tick"),
+    (Loop.STARTING, LoopEvent.FAILED): (Loop.STARTING, "retry_history"),
+    (Loop.WAITING, LoopEvent.RUN): (Loop.TICKING, "tick"),
+    (Loop.HELD, LoopEvent.RUN): (Loop.TICKING, "tick"),
+    (Loop.TICKING, LoopEvent.RUN): (Loop.TICKING_AGAIN, None),
+    (Loop.TICKING, LoopEvent.TICKED): (Loop.WAITING, "plan_wakeup"),
+    (Loop.TICKING, LoopEvent.FAILED): (Loop.HELD, "plan_wakeup"),
+    (Loop.TICKING_AGAIN, LoopEvent.RUN): (Loop.TICKING_AGAIN, None),
+    (Loop.TICKING_AGAIN, LoopEvent.TICKED): (Loop.TICKING, "tick"),
+    (Loop.TICKING_AGAIN, LoopEvent.FAILED): (Loop.TICKING, "tick"),
+    # Changes before the first tick are in it; a tick in flight at a stop ends unheard.
+    (Loop.STOPPED, LoopEvent.RUN): (Loop.STOPPED, None),
+    (Loop.STARTING, LoopEvent.RUN): (Loop.STARTING, None),
+    (Loop.STOPPED, LoopEvent.STARTED): (Loop.STOPPED, None),
+    (Loop.STOPPED, LoopEvent.TICKED): (Loop.STOPPED, None),
+    (Loop.STOPPED, LoopEvent.FAILED): (Loop.STOPPED, None),
+    **{(state, LoopEvent.STOP): (Loop.STOPPED, "halt") for state in Loop},
+}
 
 
 def equipment_from_history(rows: list[dict], zone_ids, now: float,
@@ -213,16 +239,18 @@ def _function_state(row: dict, by_wall: Callable[[float | None], float | None], 
 
 
 class ControlService(Service):
-    """``api`` is the running :class:`rpymostat.hub.api.app.HubAPI`: its store (unless
-    ``store`` is given), live data, settings and schedule loading are the service's
-    inputs. ``clock`` is the wall clock, ``timer`` the monotonic one (``clock`` when
-    None: one clock for both, as in most tests), and ``boot_id`` the boot of the machine
-    that ``timer`` counts in (``rpymostat.runtime.monotonic.boot_id``; None for unknown: the
-    history of earlier runs then maps by wall time)."""
+    """``api`` is the :class:`rpymostat.hub.api.app.HubAPI` that makes the service (it is
+    given ``functools.partial(ControlService, ...)`` and calls it with itself): its store
+    (unless ``store`` is given), live data, settings and schedule loading are the service's
+    inputs, and it reports each change to ``changed``. ``clock`` is the wall clock,
+    ``timer`` the monotonic one (``clock`` when None: one clock for both, as in most
+    tests), and ``boot_id`` the boot of the machine that ``timer`` counts in
+    (``rpymostat.runtime.monotonic.boot_id``; None for unknown: the history of earlier runs
+    then maps by wall time)."""
 
     name = "control"
 
-    def __init__(self, *, api, clock, http, timer=None, boot_id: str | None = None, store=None, pins=None,
+    def __init__(self, api, *, clock, http, timer=None, boot_id: str | None = None, store=None, pins=None,
                  decision_plugins: dict | None = None, aggregators: dict | None = None):
         self.api = api
         self.clock = clock
@@ -252,28 +280,53 @@ class ControlService(Service):
         self._plans_dirty = True
         self._soon = None
         self._wakeup = None
-        self._running = False
-        self._again = False
+        self.loop = Machine("control loop", LOOP_STATES, Loop.STOPPED, {
+            "load_history": self._load_history, "retry_history": self._retry_history, "tick": self._tick,
+            "plan_wakeup": self._plan_wakeup, "halt": self._halt})
 
     # -- life cycle ------------------------------------------------------------
 
     def startService(self):
         super().startService()
-        self.started = self.start()
+        self.loop.fire(LoopEvent.START)
+
+    def stopService(self):
+        super().stopService()
+        self.loop.fire(LoopEvent.STOP)
+
+    @property
+    def phase(self) -> Loop:
+        return self.loop.state
+
+    def _load_history(self) -> None:
+        d = self._rebuild()
+        d.addCallbacks(lambda _: self.loop.fire(LoopEvent.STARTED), self._history_failed)
+
+    def _history_failed(self, failure: Failure) -> None:
+        """A database that cannot be read at start-up is read again an interval later;
+        nothing is decided (and no output switched on) until it is. Any other failure is
+        not caught here."""
+        failure.trap(Unavailable)
+        self._fault = Alarm("control_failed", f"the control loop cannot start ({failure.getErrorMessage()}); "
+                                              f"nothing is switched on until it does")
+        log.warn("the control loop cannot read the switch history: {why}; trying again in {delay:g} s",
+                 why=failure.getErrorMessage(), delay=self.api.settings["control_interval_s"])
+        self.loop.fire(LoopEvent.FAILED)
+
+    def _retry_history(self) -> None:
+        self._wakeup = self.timer.callLater(self.api.settings["control_interval_s"], self._load_history)
 
     @inlineCallbacks
-    def start(self):
-        """Rebuild the guard's history, then tick at once."""
+    def _rebuild(self):
+        """The guard's history from the switch events, so that the minimum off time also
+        counts from start-up."""
         now, timer_now = self.clock.seconds(), self.timer.seconds()
         self.started_at = timer_now
         zones = yield self.store.list_zones()
         history = yield self.store.switch_history(now - HOUR, self.boot_id, timer_now - HOUR)
         self.equipment = equipment_from_history(history, [z["id"] for z in zones], now, timer_now)
-        if self.running:
-            self._run()
 
-    def stopService(self):
-        super().stopService()
+    def _halt(self) -> None:
         for call in (self._soon, self._wakeup):
             if call is not None and call.active():
                 call.cancel()
@@ -291,8 +344,9 @@ class ControlService(Service):
         self.poke()
 
     def poke(self) -> None:
-        if self.running and self.started_at is not None and (self._soon is None or not self._soon.active()):
-            self._soon = self.timer.callLater(0, self._run)
+        """Tick soon: at the next turn of the reactor, once for all the pokes until then."""
+        if self._soon is None or not self._soon.active():
+            self._soon = self.timer.callLater(0, self.loop.fire, LoopEvent.RUN)
 
     def relay_lost(self, output_id: str, when: float, why: str) -> None:
         """The dispatcher's ``on_lost``: the output's function is (or may be) off from
@@ -322,33 +376,29 @@ class ControlService(Service):
                                "time": wall, "reason": reason, "boot_id": self.boot_id,
                                "monotonic": None if self.boot_id is None else when})
 
-    def _run(self) -> None:
-        if self._running:
-            self._again = True
-            return
-        self._running = True
-        d = self.tick()
-        d.addErrback(self._tick_failed)
-        d.addBoth(self._ticked)
+    def _tick(self) -> None:
+        self.tick().addCallbacks(self._ticked, self._tick_failed)
+
+    def _ticked(self, _) -> None:
+        self.loop.fire(LoopEvent.TICKED)
 
     def _tick_failed(self, failure: Failure) -> None:
-        """A failure the tick does not handle itself. The outputs must not run on without
-        decisions, so the dispatcher stops renewing leases (they run out on the relays)
-        until a tick succeeds; everything is reloaded at the next one."""
+        """The outputs must not run on without decisions, so the dispatcher stops renewing
+        leases (they run out on the relays) until a tick succeeds; everything is reloaded
+        at the next one. A database that cannot be read is expected now and then; anything
+        else is a bug, and logged as one."""
         self._config_dirty = self._plans_dirty = True
         self.dispatcher.hold()
         self._fault = Alarm("control_failed", f"the control loop failed ({failure.getErrorMessage()}); "
                                               f"relay leases are not renewed until it runs again")
-        log.failure("control tick failed; relay leases are no longer renewed, so the outputs go off as "
-                    "they run out, until a tick succeeds", failure)
-
-    def _ticked(self, _):
-        self._running = False
-        if self._again:
-            self._again = False
-            self._run()
-        elif self.running:
-            self._plan_wakeup()
+        next_steps = ("relay leases are no longer renewed, so the outputs go off as they run out, until a "
+                      "tick succeeds")
+        if failure.check(Unavailable):
+            log.warn("control tick failed: {why}; {next_steps}", why=failure.getErrorMessage(),
+                     next_steps=next_steps)
+        else:
+            log.failure("control tick failed; {next_steps}", failure, next_steps=next_steps)
+        self.loop.fire(LoopEvent.FAILED)
 
     def _plan_wakeup(self) -> None:
         """The next tick: at the interval, a guard timer (monotonic) or a schedule change
@@ -360,7 +410,7 @@ class ControlService(Service):
         delays += [s.until - now for s in self._schedules.values() if s.until is not None and s.until > now]
         if self._wakeup is not None and self._wakeup.active():
             self._wakeup.cancel()
-        self._wakeup = self.timer.callLater(min(delays), self._run)
+        self._wakeup = self.timer.callLater(min(delays), self.loop.fire, LoopEvent.RUN)
 
     # -- one tick ----------------------------------------------------------------
 
@@ -421,7 +471,8 @@ class ControlService(Service):
         if count == 1:
             log.warn("{why}; kept to be written at the next tick", why=why)
         elif count == UNWRITTEN_ALARM_AFTER:
-            log.error("{why}; {count} writes in a row failed (alarm history_unwritten)", why=why, count=count)
+            log.warn("{why}; {count} writes in a row failed (alarm history_unwritten); still kept and tried "
+                     "at every tick", why=why, count=count)
 
     def service_alarms(self) -> tuple[Alarm, ...]:
         """The control loop's own troubles, shown with every zone's alarms."""
@@ -481,38 +532,64 @@ class ControlService(Service):
         return schedule
 
     def _decide(self, zone: dict, schedule: _Schedule, now: float, timer_now: float) -> None:
+        """One zone's turn in a tick: its temperature, the decision, the commands to its
+        relays, then what the API shows and the decision log keeps."""
         zone_id = zone["id"]
         values = for_zone(self.api.settings, zone["settings"])
         settings = Settings.from_mapping(values)
-        target = schedule.target
+        aggregate, notes = self._aggregate(zone, schedule.target, settings, now)
+        lost = self._lost.pop(zone_id, [])  # before dispatching: what happens during it goes with the next decision
+        plugin, plugin_settings = self._plugin(schedule.target, values)
+        rule = None if schedule.rule_id is None else str(schedule.rule_name)
+        decision = decide(Inputs(aggregate.temperature, aggregate.time, schedule.target, self.equipment[zone_id],
+                                 now, settings, rule=rule, plugin_settings=plugin_settings, guard_now=timer_now),
+                          plugin)
+        self._apply(zone_id, decision, now, timer_now)
+        notes += self._command(zone, decision)
+        alarms = decision.alarms + notes + self._relay_alarms(zone)
+        next_check = min([t for t in (decision.data["recheck_at"], schedule.until) if t is not None and t > now],
+                         default=None)
+        self.views[zone_id] = ZoneView(zone_id, decision, aggregate, schedule.target, alarms,
+                                       now, next_check, decision.recheck_at)
+        self._log(zone, decision, aggregate, schedule, alarms, lost, now, timer_now)
+
+    def _aggregate(self, zone: dict, target: Target, settings: Settings,
+                   now: float) -> tuple[Aggregate, tuple[Alarm, ...]]:
+        """The zone's temperature from the newest readings of the sensors that count."""
         latest = self.api.live.latest
-        sensor_ids = set(zone["sensors"]).union(target.sensor_ids())
         readings = {}
-        for sensor_id in sensor_ids:
+        for sensor_id in set(zone["sensors"]).union(target.sensor_ids()):
             found = latest.get(sensor_id)
             readings[sensor_id] = None if found is None else Reading(found.value, found.time)
         aggregator = self.aggregators.get(target.aggregation)
-        notes = []
+        notes: tuple[Alarm, ...] = ()
         if aggregator is None:
             aggregator = self.aggregators.get("mean") or Mean()
-            notes.append(Alarm("aggregation_missing", f"aggregation plugin {target.aggregation!r} is "
-                                                      f"not installed; using mean"))
+            notes = (Alarm("aggregation_missing", f"aggregation plugin {target.aggregation!r} is "
+                                                  f"not installed; using mean"),)
         aggregate = aggregator.aggregate(readings, target.sensors, now=now,
                                          report_interval_s=settings.report_interval_s,
                                          stale_after_intervals=settings.stale_after_intervals)
-        plugin_name = target.decision or values["decision_plugin"]
-        plugin = self.decision_plugins.get(plugin_name) or _MissingPlugin(plugin_name)
+        return aggregate, notes
+
+    def _plugin(self, target: Target, values: dict) -> tuple[object, dict]:
+        """The decision plugin the target names (else the zone's), and the settings it reads."""
+        name = target.decision or values["decision_plugin"]
+        plugin = self.decision_plugins.get(name) or _MissingPlugin(name)
         schema = getattr(plugin, "settings_schema", {}) or {}
-        plugin_settings = {k: v for k, v in values.items() if k in schema.get("properties", {})}
-        lost = self._lost.pop(zone_id, [])  # before dispatching: what happens during it goes with the next decision
+        return plugin, {k: v for k, v in values.items() if k in schema.get("properties", {})}
+
+    def _apply(self, zone_id: int, decision: Decision, now: float, timer_now: float) -> None:
+        """The equipment history moves on with the decision; each switch is queued as an event."""
         equipment = self.equipment[zone_id]
-        rule = None if schedule.rule_id is None else str(schedule.rule_name)
-        decision = decide(Inputs(aggregate.temperature, aggregate.time, target, equipment, now, settings,
-                                 rule=rule, plugin_settings=plugin_settings, guard_now=timer_now), plugin)
         self.equipment[zone_id] = after = apply(equipment, decision.commands, timer_now)
         for function in FUNCTIONS:
             if after.function(function).on != equipment.function(function).on:
                 self._switched(zone_id, function, after.function(function).on, now, timer_now, "decision")
+
+    def _command(self, zone: dict, decision: Decision) -> tuple[Alarm, ...]:
+        """Each function's command to its output; an alarm for a function wanted with no output."""
+        notes = []
         for function in FUNCTIONS:
             wanted = getattr(decision.commands, function)
             output_id = zone["outputs"].get(function)
@@ -524,16 +601,12 @@ class ControlService(Service):
             row = self.outputs.get(output_id, {})
             node = self.nodes.get(row.get("node_id"))
             self.dispatcher.set(output_id, row.get("node_id"), node and node.get("url"), wanted)
+        return tuple(notes)
+
+    def _relay_alarms(self, zone: dict) -> tuple[Alarm, ...]:
         problems = self.dispatcher.problems()
-        for output_id in zone["outputs"].values():
-            if output_id in problems:
-                notes.append(Alarm(problems[output_id].code, problems[output_id].message))
-        alarms = decision.alarms + tuple(notes)
-        next_check = min([t for t in (decision.data["recheck_at"], schedule.until) if t is not None and t > now],
-                         default=None)
-        self.views[zone_id] = ZoneView(zone_id, decision, aggregate, target, alarms,
-                                       now, next_check, decision.recheck_at)
-        self._log(zone, decision, aggregate, schedule, alarms, lost, now, timer_now)
+        return tuple(Alarm(problems[output_id].code, problems[output_id].message)
+                     for output_id in zone["outputs"].values() if output_id in problems)
 
     def _last_logged(self, zone_id: int) -> tuple[tuple, float] | None:
         """The zone's newest logged decision (signature, monotonic time), counting those

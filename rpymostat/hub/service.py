@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
 from twisted.application.service import MultiService, Service
@@ -14,7 +15,7 @@ from rpymostat.hub.advertise import Advertiser, hub_txt
 from rpymostat.hub.api.app import HubAPI
 from rpymostat.hub.auth import TokenBook, TokenReloads
 from rpymostat.hub.config import HubConfig
-from rpymostat.hub.control import ControlService, attach_control
+from rpymostat.hub.control import ControlService
 from rpymostat.hub.live import Live
 from rpymostat.hub.store.aio import AsyncStore, ReadingWriter, thread_runner
 from rpymostat.hub.store.store import Store, sqlite_file
@@ -122,14 +123,15 @@ class HubService(MultiService):
         tokens.load((yield self.store.active_tokens()))
         TokenReloads(tokens).setServiceParent(self)
         live = Live().load((yield self.store.list_nodes()), (yield self.store.list_sensors()))
-        self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
-                          clock=self.clock, hub_id=hub_id, system=config.system, settings=settings,
-                          started_at=now, gate=hub_gate(config, self.reactor))
-        certificate = self._certificate()
         # Relays are commanded over HTTPS pinned to the certificate each registered.
         http, pins = http_client(self.reactor, config.tls)
-        self.control = attach_control(self.api, clock=self.clock, timer=self.timer, boot_id=self.boot_id,
-                                      http=http, pins=pins)
+        control = partial(ControlService, clock=self.clock, timer=self.timer, boot_id=self.boot_id,
+                          http=http, pins=pins)
+        self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
+                          clock=self.clock, hub_id=hub_id, system=config.system, settings=settings,
+                          started_at=now, gate=hub_gate(config, self.reactor), control=control)
+        certificate = self._certificate()
+        self.control = self.api.control
         self.control.setServiceParent(self)
         site = QuietSite(self.api.resource(), fit_descriptors(connection_limits(config)), reactor=self.reactor)
         listener = Listener(server_endpoint(self.reactor, config.port, config.listen, LISTEN_BACKLOG, certificate),
