@@ -565,7 +565,7 @@ def test_a_problem_keeps_its_first_time_until_a_command_succeeds():
     assert b.dispatcher.problems() == {}
 
 
-@pytest.mark.logs_errors("a bug in the HTTP client")
+@pytest.mark.logs_errors("Unhandled error in Deferred", "a bug in the HTTP client")
 def test_an_unexpected_error_is_not_taken_for_a_relay_that_did_not_answer():
     """Only the failures of a relay that does not answer are its problem; a bug surfaces
     (Twisted logs the Deferred's unhandled failure as critical)."""
