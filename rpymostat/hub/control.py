@@ -34,10 +34,14 @@ and the start-up minimum off time (at least 60 s) outlasts the freshness of most
 What a tick writes (decisions, switch events) stays queued until its transaction
 commits, and is marked logged only then: a write that fails is tried again at the next
 tick (``history_unwritten`` once it keeps failing), and a zone deleted meanwhile costs
-only its own rows (``record_control``). A tick that fails in any other way (a bug, a
-plugin that raises, a database it cannot read) is logged as an error, raises
+only its own rows (``record_control``). A tick that fails in any other way raises
 ``control_failed``, and the dispatcher stops renewing leases, so that the outputs go off
-rather than run on without a decision, until a tick succeeds.
+rather than run on without a decision, until a tick succeeds: a database it cannot read
+(``Unavailable``) is a warning, anything else (a bug, a plugin that raises) an error.
+
+When the loop ticks is one state machine (:data:`LOOP_STATES`): STOPPED, STARTING (the
+switch history is read), WAITING (the next tick is set), TICKING, TICKING_AGAIN (a change
+came during the tick: one more follows) and HELD (the last tick failed).
 
 The decision log keeps a decision when it differs from the zone's last logged one in
 action, commands, alarms, what the guard changed, the target or its rule, or the relays'
