@@ -153,6 +153,17 @@ class _Schedule:
     until: float | None
 
 
+@attrs.define
+class _Zone:
+    """What the control service keeps of one zone from one tick to the next."""
+
+    equipment: Equipment  # the guard's history, on the timer
+    schedule: _Schedule | None = None  # the target in force until the schedule's next change; None: load it
+    view: ZoneView | None = None  # the last decision, for the API; None: none yet
+    logged: tuple[tuple, float] | None = None  # the last committed log entry's signature and (monotonic) time
+    lost: list[Lost] = attrs.field(factory=list)  # relay events, for the next decision's log entry
+
+
 class _MissingPlugin:
     """Stands in for a decision plugin that is not installed: ``decide`` turns its
     failure into "all off" with a ``plugin_error`` alarm."""
@@ -268,14 +279,10 @@ class ControlService(Service):
         self.decision_plugins = decision_plugins if decision_plugins is not None else load_all(GROUPS["decision"])
         self.aggregators = aggregators if aggregators is not None else load_all(GROUPS["aggregation"])
         self.started_at: float | None = None
-        self.equipment: dict[int, Equipment] = {}
-        self.views: dict[int, ZoneView] = {}
+        self._zones: dict[int, _Zone] = {}
         self.zones: list[dict] = []
         self.outputs: dict[str, dict] = {}
         self.nodes: dict[str, dict] = {}
-        self._schedules: dict[int, _Schedule] = {}
-        self._logged: dict[int, tuple[tuple, float]] = {}
-        self._lost: dict[int, list[Lost]] = {}
         self._switches: list[dict] = []
         self._pending: list[_Unlogged] = []
         self._unwritten: list[str] = []  # why each write failed, since the last one that did not
@@ -301,6 +308,16 @@ class ControlService(Service):
     @property
     def phase(self) -> Loop:
         return self.loop.state
+
+    @property
+    def equipment(self) -> dict[int, Equipment]:
+        """Each zone's equipment history (on the timer)."""
+        return {zone_id: zone.equipment for zone_id, zone in self._zones.items()}
+
+    @property
+    def views(self) -> dict[int, ZoneView]:
+        """Each decided zone's last decision."""
+        return {zone_id: zone.view for zone_id, zone in self._zones.items() if zone.view is not None}
 
     def _load_history(self) -> None:
         d = self._rebuild()
@@ -328,7 +345,9 @@ class ControlService(Service):
         self.started_at = timer_now
         zones = yield self.store.list_zones()
         history = yield self.store.switch_history(now - HOUR, self.boot_id, timer_now - HOUR)
-        self.equipment = equipment_from_history(history, [z["id"] for z in zones], now, timer_now)
+        self._zones = {zone_id: _Zone(equipment) for zone_id, equipment in
+                       equipment_from_history(history, [z["id"] for z in zones], now, timer_now).items()}
+        self._config_dirty = True  # every zone the configuration has gets its record at the first tick
 
     def _halt(self) -> None:
         for call in (self._soon, self._wakeup):
@@ -361,16 +380,16 @@ class ControlService(Service):
         self.poke()
 
     def _switch_off(self, zone_id: int, function: str, output_id: str, when: float, why: str) -> None:
-        equipment = self.equipment.get(zone_id)
-        if equipment is None:
+        zone = self._zones.get(zone_id)
+        if zone is None:
             return
-        changed = switched_off(equipment, function, when)
-        if changed == equipment:
+        changed = switched_off(zone.equipment, function, when)
+        if changed == zone.equipment:
             return
-        self.equipment[zone_id] = changed
+        zone.equipment = changed
         wall = wall_time(self.clock, self.timer, when)
         self._switched(zone_id, function, False, wall, when, f"relay_{why}"[:32])
-        self._lost.setdefault(zone_id, []).append(Lost(function, output_id, wall, why))
+        zone.lost.append(Lost(function, output_id, wall, why))
 
     def _switched(self, zone_id: int, function: str, on: bool, wall: float, when: float, reason: str) -> None:
         """A switch event for the queue, at ``wall`` and at ``when`` on the timer. The
@@ -409,9 +428,10 @@ class ControlService(Service):
         (wall clock; a step of the wall clock moves it by up to one interval)."""
         now, timer_now = self.clock.seconds(), self.timer.seconds()
         delays = [self.api.settings["control_interval_s"]]
-        delays += [v.recheck_at - timer_now for v in self.views.values()
-                   if v.recheck_at is not None and v.recheck_at > timer_now]
-        delays += [s.until - now for s in self._schedules.values() if s.until is not None and s.until > now]
+        views = [z.view for z in self._zones.values() if z.view is not None]
+        schedules = [z.schedule for z in self._zones.values() if z.schedule is not None]
+        delays += [v.recheck_at - timer_now for v in views if v.recheck_at is not None and v.recheck_at > timer_now]
+        delays += [s.until - now for s in schedules if s.until is not None and s.until > now]
         if self._wakeup is not None and self._wakeup.active():
             self._wakeup.cancel()
         self._wakeup = self.timer.callLater(min(delays), self.loop.fire, LoopEvent.RUN)
@@ -429,10 +449,11 @@ class ControlService(Service):
             self._configure(zones, outputs, nodes)
         if self._plans_dirty:
             self._plans_dirty = False
-            self._schedules = {}
+            for kept in self._zones.values():
+                kept.schedule = None
         now, timer_now = self.clock.seconds(), self.timer.seconds()
         for zone in self.zones:
-            schedule = self._schedules.get(zone["id"])
+            schedule = self._zones[zone["id"]].schedule
             if schedule is None or (schedule.until is not None and now >= schedule.until):
                 schedule = yield self._load_schedule(zone["id"], now)
                 if schedule is None:
@@ -460,10 +481,9 @@ class ControlService(Service):
                      count=len(self._unwritten))
             self._unwritten = []
         for entry in entries:
-            if entry.zone_id not in gone:
-                self._logged[entry.zone_id] = (entry.signature, entry.at)
+            if entry.zone_id not in gone and entry.zone_id in self._zones:
+                self._zones[entry.zone_id].logged = (entry.signature, entry.at)
         for zone_id in gone:
-            self._logged.pop(zone_id, None)
             log.info("zone {zone_id} was deleted before its control history was written: its "
                      "{decisions} decisions and {switches} switch events went with it",
                      zone_id=zone_id, decisions=sum(e.zone_id == zone_id for e in entries),
@@ -494,11 +514,10 @@ class ControlService(Service):
         self.nodes = {n["id"]: n for n in nodes}
         self.dispatcher.trust({n["url"]: n["tls_fingerprint"] for n in nodes if n["url"]})
         ids = {z["id"] for z in zones}
-        for gone in set(self.equipment) - ids:
-            del self.equipment[gone]
-            self.views.pop(gone, None)
+        for gone in set(self._zones) - ids:
+            del self._zones[gone]
         for zone in zones:
-            equipment = self.equipment.setdefault(zone["id"], Equipment(hub_start=self.started_at))
+            equipment = self._zones.setdefault(zone["id"], _Zone(Equipment(hub_start=self.started_at))).equipment
             for function, output_id in zone["outputs"].items():
                 row = self.outputs.get(output_id)
                 if row is None:
@@ -532,7 +551,7 @@ class ControlService(Service):
         schedule = _Schedule(segment.target, segment.rule_id, names.get(segment.rule_id, segment.rule_id),
                              segment.why,
                              None if state.next_change is None else to_timestamp(state.next_change))
-        self._schedules[zone_id] = schedule
+        self._zones[zone_id].schedule = schedule
         return schedule
 
     def _decide(self, zone: dict, schedule: _Schedule, now: float, timer_now: float) -> None:
@@ -542,10 +561,11 @@ class ControlService(Service):
         values = for_zone(self.api.settings, zone["settings"])
         settings = Settings.from_mapping(values)
         aggregate, notes = self._aggregate(zone, schedule.target, settings, now)
-        lost = self._lost.pop(zone_id, [])  # before dispatching: what happens during it goes with the next decision
+        kept = self._zones[zone_id]
+        lost, kept.lost = kept.lost, []  # before dispatching: what happens during it goes with the next decision
         plugin, plugin_settings = self._plugin(schedule.target, values)
         rule = None if schedule.rule_id is None else str(schedule.rule_name)
-        decision = decide(Inputs(aggregate.temperature, aggregate.time, schedule.target, self.equipment[zone_id],
+        decision = decide(Inputs(aggregate.temperature, aggregate.time, schedule.target, kept.equipment,
                                  now, settings, rule=rule, plugin_settings=plugin_settings, guard_now=timer_now),
                           plugin)
         self._apply(zone_id, decision, now, timer_now)
@@ -553,8 +573,8 @@ class ControlService(Service):
         alarms = decision.alarms + notes + self._relay_alarms(zone)
         next_check = min([t for t in (decision.data["recheck_at"], schedule.until) if t is not None and t > now],
                          default=None)
-        self.views[zone_id] = ZoneView(zone_id, decision, aggregate, schedule.target, alarms,
-                                       now, next_check, decision.recheck_at)
+        kept.view = ZoneView(zone_id, decision, aggregate, schedule.target, alarms, now, next_check,
+                             decision.recheck_at)
         self._log(zone, decision, aggregate, schedule, alarms, lost, now, timer_now)
 
     def _aggregate(self, zone: dict, target: Target, settings: Settings,
@@ -585,8 +605,9 @@ class ControlService(Service):
 
     def _apply(self, zone_id: int, decision: Decision, now: float, timer_now: float) -> None:
         """The equipment history moves on with the decision; each switch is queued as an event."""
-        equipment = self.equipment[zone_id]
-        self.equipment[zone_id] = after = apply(equipment, decision.commands, timer_now)
+        zone = self._zones[zone_id]
+        equipment = zone.equipment
+        zone.equipment = after = apply(equipment, decision.commands, timer_now)
         for function in FUNCTIONS:
             if after.function(function).on != equipment.function(function).on:
                 self._switched(zone_id, function, after.function(function).on, now, timer_now, "decision")
@@ -618,7 +639,8 @@ class ControlService(Service):
         for entry in reversed(self._pending):
             if entry.zone_id == zone_id:
                 return entry.signature, entry.at
-        return self._logged.get(zone_id)
+        zone = self._zones.get(zone_id)
+        return None if zone is None else zone.logged
 
     def _log(self, zone, decision: Decision, aggregate: Aggregate, schedule: _Schedule,
              alarms: tuple[Alarm, ...], lost: list[Lost], now: float, timer_now: float) -> None:
@@ -651,7 +673,8 @@ class ControlService(Service):
     # -- views for the API -------------------------------------------------------
 
     def zone_runtime(self, zone_id: int) -> dict | None:
-        view = self.views.get(zone_id)
+        kept = self._zones.get(zone_id)
+        view = None if kept is None else kept.view
         if view is None:
             return None
         decision, aggregate = view.decision, view.aggregate
@@ -682,7 +705,8 @@ class ControlService(Service):
     def zone_status(self, zone: dict, sensors: list[dict], settings: dict, now: float) -> dict:
         """One zone of ``GET /v1/status``; before the zone's first decision, the API's
         plain summary."""
-        view = self.views.get(zone["id"])
+        kept = self._zones.get(zone["id"])
+        view = None if kept is None else kept.view
         if view is None:
             return basic_zone_status(zone, sensors, settings, now)
         return {"id": zone["id"], "name": zone["name"], "temperature": view.aggregate.temperature,
