@@ -12,6 +12,8 @@ import gc
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from treq.testing import StubTreq
 from twisted.internet.defer import fail
 from twisted.internet.error import ConnectionRefusedError
@@ -41,6 +43,7 @@ class Relay(Resource):
 
     def render_PUT(self, request):
         self.waiting.append(request)
+        request.notifyFinish().addErrback(lambda _: self.waiting.remove(request))  # the hub gave up
         return NOT_DONE_YET
 
 
@@ -75,9 +78,13 @@ class Bench:
         self.tokens = {"relay-1": "command-token"}
         self.url: str | None = URL
         self.lost: list[tuple[str, float, str]] = []
+        self.sent_before_lost: list[int] = []  # how many commands had been sent when each was said
         self.dispatcher = Dispatcher(clock=self.clock, http=self.http, command_token=self.tokens.get,
-                                     lease_s=lambda: LEASE, timeout_s=TIMEOUT,
-                                     on_lost=lambda *lost: self.lost.append(lost))
+                                     lease_s=lambda: LEASE, timeout_s=TIMEOUT, on_lost=self._lost)
+
+    def _lost(self, *lost) -> None:
+        self.lost.append(lost)
+        self.sent_before_lost.append(len(self.http.sent))
 
     @property
     def phase(self) -> Phase:
@@ -587,3 +594,45 @@ def test_an_unexpected_error_is_not_taken_for_a_relay_that_did_not_answer():
     finally:
         globalLogPublisher.removeObserver(observer)
     assert any("a bug in the HTTP client" in text for text in seen)
+
+
+OPERATIONS = {
+    "want on": lambda b: b.want(True),
+    "want off": lambda b: b.want(False),
+    "release": lambda b: (b.dispatcher.release(keep=set()), b.flush()),
+    "hold": lambda b: b.dispatcher.hold(),
+    "answer 200": lambda b: b.relay.waiting and b.answer(),
+    "answer 409": lambda b: b.relay.waiting and b.answer(409, MIN_OFF),
+    "answer 500": lambda b: b.relay.waiting and b.answer(500, b"boom"),
+    "advance 1": lambda b: b.advance(1),
+    "advance a third": lambda b: b.advance(LEASE / 3),
+    "advance a lease": lambda b: b.advance(LEASE),
+    "report on": lambda b: b.report("on"),
+    "report off": lambda b: b.report("off"),
+    "network down": lambda b: setattr(b.http, "down", True),
+    "network up": lambda b: setattr(b.http, "down", False),
+    "token gone": lambda b: b.tokens.pop("relay-1", None),
+    "token back": lambda b: b.tokens.update({"relay-1": "command-token"}),
+}
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(sorted(OPERATIONS)), max_size=40))
+def test_any_sequence_keeps_the_phase_and_its_timer_and_request_in_step(operations):
+    """No sequence reaches an event its phase has no transition for, a phase with a timer
+    always has one set (and no other phase does), a command is in flight exactly in the
+    sending phases, and what ``on_lost`` says is never earlier than a lease sent."""
+    b = Bench()
+    for operation in operations:
+        OPERATIONS[operation](b)
+        if OUT not in b.dispatcher.outputs:
+            continue
+        out = b.dispatcher.outputs[OUT]
+        timed = out.timer is not None and out.timer.active()
+        assert timed == (out.phase in (Phase.LEASED, Phase.RUNNING_OUT, Phase.STOP_AGAIN)), (operation, out.phase)
+        assert bool(b.relay.waiting) == (out.phase in (Phase.STARTING, Phase.RENEWING, Phase.STOPPING))
+        assert len(b.relay.waiting) <= 1, "one command at a time per output"
+    for (_, when, why), sent in zip(b.lost, b.sent_before_lost):
+        if why in ("start_failed", "lease_lost", "stop_unconfirmed"):
+            last_on = max(t for t, _, body, _ in b.http.sent[:sent] if body["state"] == "on")
+            assert when >= last_on + LEASE, (why, when, b.http.sent[:sent])
