@@ -64,6 +64,7 @@ from urllib.parse import quote
 import attrs
 from twisted.internet.defer import CancelledError, inlineCallbacks
 from twisted.internet.error import ConnectError, ConnectingCancelledError, ConnectionClosed
+from twisted.internet.error import TimeoutError as TimedOut
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.client import RequestNotSent, RequestTransmissionFailed, ResponseFailed, ResponseNeverReceived
@@ -78,7 +79,7 @@ TIMEOUT_S = 5.0
 # What a command that got no answer can fail with: the relay is down, unreachable, slow
 # (the request time-out cancels it), or refused the TLS handshake. Anything else is a bug
 # and is not caught here.
-NO_ANSWER = (ConnectError, ConnectingCancelledError, ConnectionClosed, CancelledError, OSError,
+NO_ANSWER = (ConnectError, ConnectingCancelledError, ConnectionClosed, CancelledError, TimedOut, OSError,
              ResponseFailed, ResponseNeverReceived, RequestNotSent, RequestTransmissionFailed)
 
 

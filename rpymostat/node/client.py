@@ -18,12 +18,13 @@ from urllib.parse import quote
 
 from twisted.internet.defer import CancelledError, inlineCallbacks
 from twisted.internet.error import ConnectError, ConnectingCancelledError, ConnectionClosed
+from twisted.internet.error import TimeoutError as TimedOut
 from twisted.web.client import RequestNotSent, RequestTransmissionFailed, ResponseFailed, ResponseNeverReceived
 
 DEFAULT_TIMEOUT_S = 10.0
 # How a call fails on the way: refused, reset, cut, unresolved, timed out (the timeout
 # cancels it), a TLS handshake refused. Anything else is a bug and is not taken for these.
-NETWORK_FAILURES = (ConnectError, ConnectingCancelledError, ConnectionClosed, CancelledError, OSError,
+NETWORK_FAILURES = (ConnectError, ConnectingCancelledError, ConnectionClosed, CancelledError, TimedOut, OSError,
                     ResponseFailed, ResponseNeverReceived, RequestNotSent, RequestTransmissionFailed)
 
 
