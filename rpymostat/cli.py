@@ -6,6 +6,7 @@
     rpymostat [--home DIR] token list
     rpymostat [--home DIR] node re-enroll ID
     rpymostat [--home DIR] demo [--port N] [--speed N] [--weather NAME]
+    rpymostat install-units [--venv PATH] [--dir DIR] [--only hub|sensor|relay] [--check]
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from rpymostat import __version__
 from rpymostat.hub.config import HubConfig, load_hub_config
 from rpymostat.runtime.config import ConfigError, add_flags, flag_values, home_dir
+from rpymostat.runtime.install_units import add_parser as add_install_units
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="manage API tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     create = token_commands.add_parser("create", help="create a token and print it alone on stdout")
-    create.add_argument("--role", choices=["admin", "device"], required=True)
+    create.add_argument("--role", choices=["admin", "device", "metrics"], required=True)
     create.add_argument("--name", help="a name to recognise the token by")
     create.add_argument("--node", "--node-id", dest="node_id", metavar="ID",
                         help="the node a device token speaks for (required for --role device)")
@@ -54,11 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
         "re-enroll", help="allow a known node to enroll once more (within 24 h); revokes its tokens now")
     reenroll.add_argument("node_id", metavar="ID", help="the node's id")
     add_flags(reenroll, HubConfig, ["db"])
+
+    add_install_units(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "install-units":
+        from rpymostat.runtime.install_units import install_units_command
+
+        return install_units_command(args)
     home = home_dir(args.home)
     try:
         config = load_hub_config(home, args.config, os.environ, flag_values(args, HubConfig))

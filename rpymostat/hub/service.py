@@ -17,6 +17,7 @@ from rpymostat.hub.auth import TokenBook, TokenReloads
 from rpymostat.hub.config import HubConfig
 from rpymostat.hub.control import ControlService
 from rpymostat.hub.live import Live
+from rpymostat.hub.metrics import CountingStore, HubMetrics, MeteredHttp
 from rpymostat.hub.store.aio import AsyncStore, ReadingWriter, thread_runner
 from rpymostat.hub.store.store import Store, sqlite_file
 from rpymostat.hub.tokens import hash_token, new_enrollment_key
@@ -123,16 +124,23 @@ class HubService(MultiService):
         tokens.load((yield self.store.active_tokens()))
         TokenReloads(tokens).setServiceParent(self)
         live = Live().load((yield self.store.list_nodes()), (yield self.store.list_sensors()))
+        metrics = HubMetrics()
         # Relays are commanded over HTTPS pinned to the certificate each registered.
         http, pins = http_client(self.reactor, config.tls)
         control = partial(ControlService, clock=self.clock, timer=self.timer, boot_id=self.boot_id,
-                          http=http, pins=pins)
+                          http=MeteredHttp(http, metrics), store=CountingStore(self.store, metrics), pins=pins)
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
                           clock=self.clock, hub_id=hub_id, system=config.system, settings=settings,
-                          started_at=now, gate=hub_gate(config, self.reactor), control=control)
+                          started_at=now, gate=hub_gate(config, self.reactor), control=control, metrics=metrics,
+                          metrics_open=config.metrics_open)
         certificate = self._certificate()
         self.control = self.api.control
         self.control.setServiceParent(self)
+        metrics.watch_control(self.control)
+        if config.mqtt_url:
+            from rpymostat.hub.mqtt.bridge import MqttBridge
+
+            MqttBridge.from_config(config, self.api, self.reactor).setServiceParent(self)
         site = QuietSite(self.api.resource(), fit_descriptors(connection_limits(config)), reactor=self.reactor)
         listener = Listener(server_endpoint(self.reactor, config.port, config.listen, LISTEN_BACKLOG, certificate),
                             site)

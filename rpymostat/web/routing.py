@@ -46,6 +46,7 @@ class Operation:
     query: tuple[Param, ...]
     max_body: int
     tag: str
+    media: str = "application/json"
 
 
 @attrs.frozen
@@ -65,6 +66,14 @@ class Reply:
 
     status: int
     payload: Any
+
+
+@attrs.frozen
+class Text:
+    """A handler's answer that is not JSON (the Prometheus exposition format)."""
+
+    body: bytes
+    media: str
 
 
 class Routes:
@@ -90,11 +99,11 @@ class Routes:
 
     def op(self, method: str, path: str, *, summary: str, tag: str, role: str | None = "admin",
            body: str | None = None, response: str | None = None, status: int = 200,
-           query: tuple[Param, ...] = (), max_body: int = MAX_BODY) -> Callable:
+           query: tuple[Param, ...] = (), max_body: int = MAX_BODY, media: str = "application/json") -> Callable:
         def decorate(handler: Callable) -> Callable:
             operation = Operation(method=method, path=path, name=handler.__name__, summary=summary,
                                   role=role, body=body, response=response, status=status,
-                                  query=tuple(query), max_body=max_body, tag=tag)
+                                  query=tuple(query), max_body=max_body, tag=tag, media=media)
 
             def endpoint(instance, request, **params):
                 return _serve(instance, operation, handler, request, params)
@@ -146,7 +155,8 @@ class Routes:
                 }
             entry["security"] = [] if op.role is None else [{"bearer": []}]
             if op.role:
-                entry["description"] = f"Role: {op.role}" + (" (or admin)." if op.role == "device" else ".")
+                also = " (or admin)." if op.role in ("device", "metrics") else "."
+                entry["description"] = f"Role: {op.role}" + also
             paths.setdefault(op.path, {})[op.method.lower()] = entry
         formats = {name: form.description for name, form in (formats or {}).items()}
         if formats:
@@ -176,7 +186,7 @@ def _responses(op: Operation) -> dict:
         responses["204"] = {"description": "Done; no body."}
     else:
         content = {"schema": {"$ref": f"#/components/schemas/{op.response}"}} if op.response else {"schema": {}}
-        responses[str(op.status)] = {"description": "Success.", "content": {"application/json": content}}
+        responses[str(op.status)] = {"description": "Success.", "content": {op.media: content}}
     codes = {"400": "The Host header is not a host name.", "403": "The Origin may not use this API.",
              "404": "No such resource.", "405": "Method not allowed.",
              "421": "The Host is not one of this API's names."}
@@ -398,7 +408,11 @@ def _query_args(request) -> dict[str, list[str]]:
 def _serve(instance, op: Operation, handler: Callable, request, params: dict):
     """Pass the gate, authorize, validate, call the handler, encode its answer. Plain
     callbacks rather than a generator: this runs for every request, and the common path
-    never waits."""
+    never waits. An API that keeps request metrics (``observe_request``) sees every
+    request first, refused ones included."""
+    observe = getattr(instance, "observe_request", None)
+    if observe is not None:
+        observe(op, request)
     instance.gate.admit(request, credentials=op.role is not None)
     try:
         principal = instance.authorize(request, op.role)
@@ -454,6 +468,11 @@ def _handle(principal, instance, op: Operation, handler: Callable, request, para
 
 
 def _respond(result, request, op: Operation) -> bytes:
+    if isinstance(result, Text):
+        request.setResponseCode(op.status)
+        request.setHeader(b"content-type", result.media.encode())
+        request.setHeader(b"cache-control", b"no-store")
+        return result.body
     if isinstance(result, Reply):
         return json_response(request, result.payload, result.status)
     return json_response(request, result, op.status)

@@ -11,6 +11,7 @@ from rpymostat import __version__
 from rpymostat.core.settings import effective
 from rpymostat.hub.api.control import ControlAPI
 from rpymostat.hub.api.formats import FORMATS
+from rpymostat.hub.api.metrics import MetricsAPI
 from rpymostat.hub.api.nodes import NodesAPI
 from rpymostat.hub.api.outputs import OutputsAPI
 from rpymostat.hub.api.readings import ReadingsAPI
@@ -22,8 +23,9 @@ from rpymostat.hub.api.settings import SettingsAPI
 from rpymostat.hub.api.status import StatusAPI
 from rpymostat.hub.api.tokens import TokensAPI
 from rpymostat.hub.api.zones import ZonesAPI
-from rpymostat.hub.auth import ENROLLMENT, Principal, TokenBook
+from rpymostat.hub.auth import CALLERS, ENROLLMENT, Principal, TokenBook
 from rpymostat.hub.live import Live
+from rpymostat.hub.metrics import HubMetrics
 from rpymostat.hub.status import basic_zone_status
 from rpymostat.web.auth import WrongCredential, bearer, unauthorized
 from rpymostat.web.gate import Gate
@@ -51,7 +53,7 @@ def _changes_to(*listeners: Callable[[str], None] | None) -> Callable[[str], Non
 
 
 class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI, SettingsAPI, TokensAPI,
-             ControlAPI, ScheduleAPI):
+             ControlAPI, ScheduleAPI, MetricsAPI):
     """The hub's API resource. Collaborators are injected so that tests run it in memory
     (StubTreq, a Clock, the store called inline) and the hub runs it for real."""
 
@@ -61,7 +63,8 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
     def __init__(self, *, store, writer, tokens: TokenBook, live: Live, clock, hub_id: str,
                  system: str, settings: dict, started_at: float,
                  control: Callable[[HubAPI], ControlLoop] | None = None,
-                 on_change: Callable[[str], None] | None = None, gate: Gate | None = None):
+                 on_change: Callable[[str], None] | None = None, gate: Gate | None = None,
+                 metrics: HubMetrics | None = None, metrics_open: bool = False):
         """``control`` makes the hub's control loop from this API (its inputs); the loop
         hears every change the API reports, and its view fills the status and zone state
         routes. ``on_change`` hears the changes as well (tests)."""
@@ -74,10 +77,13 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
         self.system = system
         self.settings = effective(settings)
         self.started_at = started_at
+        self.gate = gate or Gate(clock)
+        self.metrics = metrics if metrics is not None else HubMetrics()
+        self.metrics.watch(self)
+        self.metrics_open = metrics_open
         self.control = None if control is None else control(self)
         self.zone_status = basic_zone_status if self.control is None else self.control.zone_status
         self.on_change = _changes_to(on_change, None if self.control is None else self.control.changed)
-        self.gate = gate or Gate(clock)
         self.document = self.build_openapi()
         self.validators = Validators(self.document, FORMATS)
 
@@ -105,7 +111,7 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
     def authorize(self, request, role: str | None):
         """The caller's Principal (None on public and enrollment routes), or a Deferred of
         it when the token is not known in memory; raises ApiError."""
-        if role is None:
+        if role is None or (role == "metrics" and self.metrics_open):
             return None
         token = bearer(request)
         if token is None:
@@ -123,8 +129,8 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
     def _allowed(principal: Principal | None, role: str) -> Principal:
         if principal is None:
             raise WrongCredential("the token is not valid or was revoked")
-        if role == "admin" and principal.role != "admin":
-            raise ApiError(403, "forbidden", "this route needs an admin token")
+        if principal.role not in CALLERS[role]:
+            raise ApiError(403, "forbidden", f"this route needs an {' or '.join(sorted(CALLERS[role]))} token")
         return principal
 
     # -- health, status, openapi ------------------------------------------
