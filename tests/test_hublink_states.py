@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.task import Clock
@@ -309,3 +311,40 @@ def test_every_transition_is_walked(tmp_path):
         for i, scenario in enumerate(SCENARIOS):
             scenario(Bench(tmp_path / str(i)))
     assert set(LINK_STATES) - seen == set()
+
+
+LINK_OPERATIONS = {
+    "start": lambda b: b.link.phase is Link.STOPPED and b.link.start(),
+    "stop": lambda b: b.link.stop(),
+    "hub down": lambda b: b.hub.script.update({key: [DOWN] for key in list(b.hub.script)}),
+    "hub hangs": lambda b: b.hub.script.update({key: [HANG] for key in list(b.hub.script)}),
+    "hub up": lambda b: b.hub.script.update({("POST", "/v1/nodes"): [REGISTERED], ("POST", "/v1/enroll"): [ENROLLED],
+                                             ("GET", "/v1/health"): [(200, {"status": "ok", "hub_id": HUB})]}),
+    "token revoked": lambda b: b.hub.script.update(
+        {("POST", "/v1/nodes"): [(401, {"error": {"code": "unauthorized", "message": "revoked"}}), REGISTERED]}),
+    "enrollment refused": lambda b: b.hub.script.update(
+        {("POST", "/v1/enroll"): [(409, {"error": {"code": "conflict", "message": "known"}})]}),
+    "advance 1": lambda b: b.clock.advance(1),
+    "advance 30": lambda b: b.clock.advance(30),
+    "found": lambda b: b.browser.pending is not None and b.browser.found(candidate()),
+    "found none": lambda b: b.browser.pending is not None and b.browser.found(),
+    "announced": lambda b: b.browser.announce(candidate()),
+    "announced elsewhere": lambda b: b.browser.announce(candidate(url="http://hub.lan:8573/moved")),
+    "a call": lambda b: b.link.call("post_readings", "pi-1", []).addErrback(lambda _: None),
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(browse=st.booleans(), operations=st.lists(st.sampled_from(sorted(LINK_OPERATIONS)), max_size=30))
+def test_any_sequence_keeps_the_link_in_a_named_state(tmp_path_factory, browse, operations):
+    """No sequence reaches an event its state has no transition for; a client exactly when
+    connected; a wake-up set exactly while waiting."""
+    b = Bench(tmp_path_factory.mktemp("node"), browse=browse)
+    for operation in operations:
+        if operation.startswith(("found", "announced")) and not browse:
+            continue
+        LINK_OPERATIONS[operation](b)
+        assert (b.link.client is not None) == (b.phase is Link.CONNECTED), operation
+        waking = b.link._wake_call is not None and b.link._wake_call.active()
+        assert waking == (b.phase is Link.WAITING), operation
+        assert b.phase is not Link.FAILED
