@@ -191,7 +191,7 @@ class _Output:
     lease_until: float | None = None  # end of the last confirmed lease
     possibly_on_until: float | None = None  # latest end of any lease sent
     stop_unconfirmed_until: float | None = None  # the lease end last reported lost
-    sent: tuple[bool, float, float] | None = None  # the command in flight: (on, lease, sent at)
+    sent: tuple[bool, float, float] | None = None  # the last command sent: (on, lease, sent at)
     timer: object = None
     problem: Problem | None = None
 
