@@ -508,7 +508,8 @@ class ControlService(Service):
         return alarms
 
     def _configure(self, zones: list[dict], outputs: list[dict], nodes: list[dict]) -> None:
-        timer_now = self.timer.seconds()
+        """The configuration read again: a record for each zone (none for a zone deleted),
+        the relays' certificates, and what the relays reported of each zone's outputs."""
         self.zones = zones
         self.outputs = {o["id"]: o for o in outputs}
         self.nodes = {n["id"]: n for n in nodes}
@@ -517,27 +518,29 @@ class ControlService(Service):
         for gone in set(self._zones) - ids:
             del self._zones[gone]
         for zone in zones:
-            equipment = self._zones.setdefault(zone["id"], _Zone(Equipment(hub_start=self.started_at))).equipment
+            self._zones.setdefault(zone["id"], _Zone(Equipment(hub_start=self.started_at)))
             for function, output_id in zone["outputs"].items():
-                row = self.outputs.get(output_id)
-                if row is None:
-                    continue
-                reported = None if row["state_time"] is None else timer_time(self.clock, self.timer,
-                                                                             row["state_time"])
-                self.dispatcher.reported(output_id, row["state"], reported)
-                state = equipment.function(function)
-                if state.on and output_id not in self.dispatcher.outputs:
-                    # Running by the history, and not commanded by this hub yet: a hub before
-                    # a restart may have renewed its lease up to the moment it stopped.
-                    self.dispatcher.may_be_on_until(
-                        output_id, self.started_at + self.api.settings["lease_s"] + self.dispatcher.timeout_s)
-                began = state.on_since if state.on_since is not None else equipment.hub_start
-                # Report times are to the millisecond: an off stamped within one of the run's
-                # start may be the newer news (a relay rebooting as it was switched on). A
-                # relay's clock may also run ahead: an off is never later than when it is heard.
-                if (state.on and row["state"] == "off" and reported is not None
-                        and reported > began - REPORT_RESOLUTION_S):
-                    self._switch_off(zone["id"], function, output_id, min(reported, timer_now), "reported_off")
+                if output_id in self.outputs:
+                    self._reconcile(zone["id"], function, self.outputs[output_id])
+
+    def _reconcile(self, zone_id: int, function: str, row: dict) -> None:
+        """What the outputs table says of a function's output, against the equipment history."""
+        output_id, timer_now = row["id"], self.timer.seconds()
+        reported = None if row["state_time"] is None else timer_time(self.clock, self.timer, row["state_time"])
+        self.dispatcher.reported(output_id, row["state"], reported)
+        equipment = self._zones[zone_id].equipment
+        state = equipment.function(function)
+        if state.on and output_id not in self.dispatcher.outputs:
+            # Running by the history, and not commanded by this hub yet: a hub before
+            # a restart may have renewed its lease up to the moment it stopped.
+            self.dispatcher.may_be_on_until(
+                output_id, self.started_at + self.api.settings["lease_s"] + self.dispatcher.timeout_s)
+        began = state.on_since if state.on_since is not None else equipment.hub_start
+        # Report times are to the millisecond: an off stamped within one of the run's
+        # start may be the newer news (a relay rebooting as it was switched on). A
+        # relay's clock may also run ahead: an off is never later than when it is heard.
+        if state.on and row["state"] == "off" and reported is not None and reported > began - REPORT_RESOLUTION_S:
+            self._switch_off(zone_id, function, output_id, min(reported, timer_now), "reported_off")
 
     @inlineCallbacks
     def _load_schedule(self, zone_id: int, now: float):
