@@ -3,8 +3,8 @@ paths: readings and the history store.
 
 There SQLAlchemy's execution machinery cost more than the database work itself and held
 the GIL the reactor thread needed. Statements are written once, with ``?`` for each
-parameter; SQLite and PostgreSQL take the same ones but for that marker and the names of
-the two-argument min and max.
+parameter and PostgreSQL's ``LEAST``/``GREATEST`` for the smaller and larger of two values;
+:meth:`Dialect.sql` gives the statement a database takes (SQLite says ``min``/``max``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from sqlalchemy.engine import Connection
 @attrs.frozen
 class Dialect:
     marker: str
-    least: str
-    greatest: str
+    renames: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, conn: Connection) -> "Dialect":
@@ -29,13 +28,15 @@ class Dialect:
     @functools.cache
     def _named(cls, name: str) -> "Dialect":
         if name == "sqlite":
-            return cls("?", "min", "max")
+            return cls("?", (("LEAST(", "min("), ("GREATEST(", "max(")))
         if name == "postgresql":
-            return cls("%s", "LEAST", "GREATEST")
+            return cls("%s")
         raise RuntimeError(f"unsupported database {name!r}")
 
     @functools.cache  # noqa: B019 - two instances at most, one per database, kept for good
     def sql(self, statement: str) -> str:
+        for theirs, ours in self.renames:
+            statement = statement.replace(theirs, ours)
         return statement.replace("?", self.marker)
 
 
