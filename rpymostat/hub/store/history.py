@@ -190,32 +190,31 @@ class HistoryStore:
         for index, sid in enumerate(series_ids):
             while True:
                 if moved >= budget:
-                    return any(self._settled_day(other, cutoff) is not None for other in series_ids[index:])
+                    with self.engine.connect() as conn:
+                        return any(self._settled_day(conn, other, cutoff) is not None
+                                   for other in series_ids[index:])
                 with self.engine.begin() as conn:
-                    count = self._compact_oldest_day(conn, sid, cutoff)
-                if count is None:
-                    break
-                moved += count
+                    self._lock(conn)
+                    day = self._settled_day(conn, sid, cutoff)
+                    if day is None:
+                        break
+                    moved += self._compact_day(conn, sid, day)
         return False
 
-    def _settled_day(self, sid: int, cutoff: int) -> Optional[int]:
-        with self.engine.connect() as conn:
-            oldest = conn.execute(select(func.min(history_raw.c.time_ms))
-                                  .where(history_raw.c.series_id == sid)).scalar()
-        if oldest is None or chunk_start(oldest) >= cutoff:
-            return None
-        return chunk_start(oldest)
-
-    def _compact_oldest_day(self, conn: Connection, sid: int, cutoff: int) -> Optional[int]:
-        """Move the oldest raw day of a series before ``cutoff`` into its chunk; None when
-        there is none. The raw rows are deleted and returned by one statement, so a point
-        appended meanwhile is either moved or stays raw."""
-        self._lock(conn)
+    @staticmethod
+    def _settled_day(conn: Connection, sid: int, cutoff: int) -> Optional[int]:
+        """The oldest day of a series with raw points, if it ended before ``cutoff``."""
         oldest = conn.execute(select(func.min(history_raw.c.time_ms))
                               .where(history_raw.c.series_id == sid)).scalar()
         if oldest is None or chunk_start(oldest) >= cutoff:
             return None
-        day = chunk_start(oldest)
+        return chunk_start(oldest)
+
+    @staticmethod
+    def _compact_day(conn: Connection, sid: int, day: int) -> int:
+        """Move a day's raw points into its chunk; returns how many moved. The raw rows are
+        deleted and returned by one statement, so a point appended meanwhile is either
+        moved or stays raw."""
         moved = conn.execute(text("DELETE FROM history_raw WHERE series_id = :sid AND time_ms >= :lo "
                                   "AND time_ms < :hi RETURNING time_ms, value"),
                              {"sid": sid, "lo": day, "hi": day + CHUNK_MS}).all()
@@ -241,8 +240,8 @@ class HistoryStore:
                 removed += conn.execute(delete(history_chunks).where(history_chunks.c.start_ms < cut)).rowcount
                 removed += conn.execute(delete(history_raw).where(history_raw.c.time_ms < cut)).rowcount
                 if cut > self._raw_from(conn):
-                    moved = update(meta).where(meta.c.key == RAW_FROM_KEY).values(value=str(cut))
-                    if conn.execute(moved).rowcount == 0:
+                    mark = update(meta).where(meta.c.key == RAW_FROM_KEY).values(value=str(cut))
+                    if conn.execute(mark).rowcount == 0:
                         conn.execute(insert(meta).values(key=RAW_FROM_KEY, value=str(cut)))
             if rollup_keep_s is not None:
                 cut_s = int(now - rollup_keep_s)
