@@ -135,3 +135,16 @@ def test_retention_removes_old_raw_days_and_old_rollups(history):
     removed = history.apply_retention(T0 + 5 * DAY, raw_keep_s=None, rollup_keep_s=2 * DAY)
     assert removed == 3 * (96 + 24 + 1) and rows(history, history_rollups) == 96 + 24 + 1
     assert history.apply_retention(T0 + 5 * DAY, raw_keep_s=3 * DAY, rollup_keep_s=2 * DAY) == 0
+
+
+def test_readings_resent_after_their_day_was_compacted_count_as_duplicates(store):
+    readings = [{"sensor_id": "28-a", "time": T0 + 60 * i, "value": 20 + i / 100, "received_at": T0}
+                for i in range(100)]
+    assert store.add_reading_batches([("node-1", readings[:60], T0), ("node-1", readings[40:], T0)]) == [60, 40]
+    store.history.compact_step(T0 + 2 * DAY, 10_000)
+    assert rows(store.history, history_raw) == 0
+    late = {"sensor_id": "28-a", "time": T0 + 30, "value": 7.0, "received_at": T0 + 2 * DAY}
+    assert store.add_reading_batches([("node-1", readings[90:] + [late], T0 + 2 * DAY),
+                                      ("node-1", [late], T0 + 2 * DAY)]) == [1, 0]
+    times = [r["time"] for r in store.readings_for("28-a", T0, T0 + DAY)]
+    assert times == sorted([T0 + 60 * i for i in range(100)] + [T0 + 30])
