@@ -16,9 +16,8 @@ from __future__ import annotations
 import bisect
 import functools
 import heapq
-from typing import Optional, Sequence
+from typing import NamedTuple, Optional, Sequence
 
-import attrs
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
@@ -63,8 +62,7 @@ _LOCK_ID = 0x5250_4D48  # PostgreSQL advisory lock taken by compaction and reten
 Key = tuple[int, int]  # (series id, time in ms)
 
 
-@attrs.frozen
-class Appended:
+class Appended(NamedTuple):
     """What :meth:`HistoryStore.append_on` did: the series' ids (for
     :meth:`HistoryStore.remember` once committed), each point's key in the order given, and
     the keys of the points that were new."""
@@ -165,10 +163,12 @@ class HistoryStore:
         days = {(sid, time_ms - time_ms % CHUNK_MS) for sid, time_ms in new}
         if not days:
             return set()
-        sids = sorted({sid for sid, _ in days})
+        sids = {sid for sid, _ in days}
         starts = [day for _, day in days]
         cursor.execute(dialect.sql(_chunks_in_sql(len(sids))), [*sids, min(starts), max(starts)])
-        hit = {(sid, day) for sid, day in cursor.fetchall()} & days
+        hit = days.intersection(map(tuple, cursor.fetchall()))
+        if not hit:
+            return set()
         present: set[Key] = set()
         for sid, day in sorted(hit):
             cursor.execute(dialect.sql(_CHUNK_DATA), (sid, day))
