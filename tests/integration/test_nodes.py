@@ -9,8 +9,6 @@ import json
 import signal
 import time
 
-import pytest
-
 from rpymostat.runtime.monotonic import boot_id
 from rpymostat_relay.outputs import JOURNAL_FILE
 from tests.integration.procs import (
@@ -25,15 +23,6 @@ from tests.integration.procs import (
 )
 
 INTERVAL = 5  # the hub's smallest report interval
-
-
-@pytest.fixture
-def procs():
-    started = []
-    yield started
-    for proc in reversed(started):
-        if proc.popen.poll() is None:
-            proc.stop(signal.SIGKILL)
 
 
 def hub_up(procs, home, *extra):

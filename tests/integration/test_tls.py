@@ -11,10 +11,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import signal
 import time
-
-import pytest
 
 from tests.integration.procs import (
     ENROLLMENT_KEY,
@@ -30,15 +27,6 @@ from tests.integration.procs import (
 )
 
 SPEED = 30  # the guard's start-up minimum off time (60 s) passes in 2 s
-
-
-@pytest.fixture
-def procs():
-    started = []
-    yield started
-    for proc in reversed(started):
-        if proc.popen.poll() is None:
-            proc.stop(signal.SIGKILL)
 
 
 def pinned(data_dir) -> str:

@@ -242,3 +242,37 @@ decisions = Table(
     Column("data", JSON, nullable=False),
     Index("ix_decisions_zone_time", "zone_id", "time"),
 )
+
+# -- runs ----------------------------------------------------------------------
+# Each heating or cooling run of a zone (rpymostat/hub/store/runs_store.py): opened by the
+# switch event that starts its function, closed by the one that stops it; the zone's,
+# each of its sensors' and the outdoor temperature at the start, and samples every
+# ``run_sample_minutes`` while it runs. At most one open run per zone and kind.
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("zone_id", Integer, ForeignKey("zones.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("ended_at", Float, nullable=True),
+    Column("start_temperature", Float, nullable=True),
+    Column("start_outdoor", Float, nullable=True),
+    Column("start_sensors", JSON, nullable=False),
+    Index("ix_runs_zone_started", "zone_id", "started_at"),
+    Index("uq_runs_one_open", "zone_id", "kind", unique=True,
+          sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
+)
+
+run_samples = Table(
+    "run_samples",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("run_id", BigId, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("time", Float, nullable=False),
+    Column("temperature", Float, nullable=True),
+    Column("outdoor", Float, nullable=True),
+    Column("sensors", JSON, nullable=False),
+    Index("ix_run_samples_run_time", "run_id", "time"),
+)
