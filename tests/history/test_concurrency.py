@@ -25,7 +25,7 @@ def test_appends_and_compaction_at_once_store_every_point_once(history):
         try:
             for k in range(hours):
                 history.append(batch(k))
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+        except Exception as exc:  # reported by the assertion below
             errors.append(exc)
         finally:
             done.set()
@@ -36,7 +36,7 @@ def test_appends_and_compaction_at_once_store_every_point_once(history):
             while not done.is_set() or k < 3:
                 history.compact_step(T0 + hours * 3600 + DAY, 500)
                 k += 1
-        except Exception as exc:  # noqa: BLE001 - as above
+        except Exception as exc:  # as above
             errors.append(exc)
 
     threads = [threading.Thread(target=append), threading.Thread(target=compact)]
