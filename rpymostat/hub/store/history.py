@@ -92,7 +92,7 @@ class HistoryStore:
         self.remember(appended.ids)
         return len(appended.new)
 
-    def append_on(self, conn: Connection, points: Sequence[tuple[str, float, float]]) -> "Appended":
+    def append_on(self, conn: Connection, points: Sequence[tuple[str, float, float]]) -> Appended:
         """:meth:`append` inside the caller's transaction. Within one call the first point
         for a time wins."""
         ids = self._series_ids(conn, {point[0] for point in points})
@@ -108,13 +108,10 @@ class HistoryStore:
         try:
             new = self._insert_raw(cursor, dialect, rows)
             new -= self._already_compacted(cursor, dialect, new)
-            added = ((sid, time_ms, value) for (sid, time_ms), value in rows.items()) if len(new) == len(rows) \
-                else ((sid, time_ms, rows[sid, time_ms]) for sid, time_ms in new)
-            totals = sorted(rollup_rows(added).items())
-            for part in range(0, len(totals), _INSERT_ROWS):
-                rollups = totals[part:part + _INSERT_ROWS]
-                cursor.execute(dialect.sql(_add_rollups_sql(len(rollups))),
-                               [v for key, summary in rollups for v in (*key, *summary)])
+            if len(new) == len(rows):  # the usual case: every point is new
+                self._add_to_rollups(cursor, dialect, [(sid, t, value) for (sid, t), value in rows.items()])
+            else:
+                self._add_to_rollups(cursor, dialect, [(sid, t, rows[sid, t]) for sid, t in new])
         finally:
             cursor.close()
         return Appended(ids, keys, new)
@@ -177,6 +174,16 @@ class HistoryStore:
         if present:
             cursor.executemany(dialect.sql(_DELETE_RAW), sorted(present))
         return present
+
+    @staticmethod
+    def _add_to_rollups(cursor, dialect: Dialect, points: list[tuple[int, int, int]]) -> None:
+        """In key order, so that two transactions adding to the same buckets on PostgreSQL
+        lock them in the same order."""
+        totals = sorted(rollup_rows(points).items())
+        for part in range(0, len(totals), _INSERT_ROWS):
+            rollups = totals[part:part + _INSERT_ROWS]
+            cursor.execute(dialect.sql(_add_rollups_sql(len(rollups))),
+                           [v for key, summary in rollups for v in (*key, *summary)])
 
     # -- compaction and retention -----------------------------------------
 
