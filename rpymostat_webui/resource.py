@@ -116,8 +116,15 @@ class UIResource(Resource):
         return b"" if request.method == b"HEAD" else body
 
 
+def is_ui_path(request) -> bool:
+    """The page (``/``, ``/index.html``) and its files (``/assets/...``); every other path is
+    the API's (``/v1/...``, ``/metrics``, and the API's own 404 for what no one serves)."""
+    path = request.postpath
+    return path in ([], [b""], [INDEX.encode()]) or path[:1] == [b"assets"]
+
+
 class WithUI(Resource):
-    """``/v1/...`` to the API, anything else to the UI: a leaf at the root, so that the API
+    """The UI's paths to the UI, the rest to the API: a leaf at the root, so that the API
     resource sees the whole path as it does when it is the root itself."""
 
     isLeaf = True
@@ -128,9 +135,7 @@ class WithUI(Resource):
         self.ui = ui
 
     def render(self, request):
-        if request.postpath[:1] == [b"v1"]:
-            return self.api.render(request)
-        return self.ui.render(request)
+        return (self.ui if is_ui_path(request) else self.api).render(request)
 
 
 def mount(api_resource, gate, assets: dict[str, Asset] | None = None):

@@ -1,10 +1,16 @@
 """Sign-in links: a one-time code becomes a named, revocable admin token of one browser;
 a used, expired or wrong code gets nothing and counts as a failed authentication."""
 
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
-from rpymostat.cli import main as cli_main
 from rpymostat.hub.login import LOGIN_CODE_TTL_S, new_login_code, redeem_login_code
+from rpymostat.hub.store.store import Store
+
+BIN = Path(sys.executable).parent
 
 
 def code_of(hub, ttl_s=LOGIN_CODE_TTL_S):
@@ -63,8 +69,6 @@ def test_expired_codes_are_cleared_when_new_ones_are_made(hub):
 
 
 def test_racing_exchanges_of_one_code_make_one_token(tmp_path):
-    from rpymostat.hub.store.store import Store
-
     store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
     store.open(1_790_000_000.0)
     code = new_login_code(store, 1_790_000_000.0)
@@ -79,25 +83,29 @@ def test_racing_exchanges_of_one_code_make_one_token(tmp_path):
     assert sum(result is not None for result in results) == 1
 
 
-def test_login_link_prints_a_link_the_hub_accepts(hub, tmp_path, capsys):
-    home = tmp_path
-    assert cli_main(["--home", str(home), "login-link", "--url", "http://thermostat.local:8573/"]) == 0
-    link = capsys.readouterr().out.strip()
-    assert link.startswith("http://thermostat.local:8573/#/signin/")
-    from rpymostat.hub.store.store import Store
+def login_link(*args: str) -> subprocess.CompletedProcess:
+    """The command as a person runs it: a process of its own (it starts the logging of one)."""
+    return subprocess.run([str(BIN / "rpymostat"), *args], capture_output=True, text=True, timeout=60)
 
-    store = Store(f"sqlite:///{home / 'rpymostat.db'}")
+
+def test_login_link_prints_a_link_the_hub_accepts(tmp_path):
+    made = login_link("--home", str(tmp_path), "login-link", "--url", "http://thermostat.local:8573/")
+    assert made.returncode == 0, made.stderr
+    link = made.stdout.strip()
+    assert link.startswith("http://thermostat.local:8573/#/signin/")
+    store = Store(f"sqlite:///{tmp_path / 'rpymostat.db'}")
     try:
-        made = redeem_login_code(store, link.rsplit("/", 1)[1], "cli", __import__("time").time())
+        redeemed = redeem_login_code(store, link.rsplit("/", 1)[1], "cli", time.time())
     finally:
         store.close()
-    assert made is not None and made[0]["role"] == "admin"
+    assert redeemed is not None and redeemed[0]["role"] == "admin"
 
 
-def test_login_link_without_url_names_the_configured_hub(tmp_path, capsys):
-    assert cli_main(["--home", str(tmp_path), "login-link", "--port", "9000", "--no-tls"]) == 0
-    assert capsys.readouterr().out.startswith("http://127.0.0.1:9000/#/signin/")
-    assert cli_main(["--home", str(tmp_path), "login-link", "--minutes", "0"]) == 2
+def test_login_link_without_url_names_the_configured_hub(tmp_path):
+    made = login_link("--home", str(tmp_path), "login-link", "--port", "9000", "--no-tls")
+    assert made.returncode == 0 and made.stdout.startswith("http://127.0.0.1:9000/#/signin/"), made.stderr
+    refused = login_link("--home", str(tmp_path), "login-link", "--minutes", "0")
+    assert refused.returncode == 2 and "--minutes" in refused.stderr
 
 
 def test_codes_expire_in_real_time_whatever_the_hubs_clock(tmp_path):

@@ -100,10 +100,14 @@ def test_a_host_the_hub_does_not_answer_to_gets_nothing(clock, assets):
 def test_the_api_answers_beside_the_ui(clock, assets):
     root = mount(FakeAPI(), kit_gate(clock), assets)
     assert isinstance(root, WithUI)
-    _, body = fetch(root, "/v1/status")
-    assert json.loads(body)["path"] == "/v1/status"
-    _, body = fetch(root, "/")
-    assert body == INDEX
+    for path in ("/v1/status", "/metrics", "/nope.js", "/assets2/x"):  # the API's, or its 404
+        _, body = fetch(root, path)
+        assert json.loads(body)["path"] == path
+    for path in ("/", "/index.html"):
+        _, body = fetch(root, path)
+        assert body == INDEX
+    _, body = fetch(root, "/assets/app-X.css")
+    assert body == b"body{color:red}"
 
 
 def test_without_built_files_the_hub_serves_its_api_alone(clock, tmp_path):
