@@ -25,13 +25,21 @@ def install_reactor(tls: bool = True):
     return reactor
 
 
+def event_text(event: dict) -> str:
+    """A log event's text, followed by its failure's traceback if it carries one."""
+    from twisted.logger import formatEvent
+
+    text = formatEvent(event)
+    if event.get("log_failure") is not None:
+        text += "\n" + event["log_failure"].getTraceback()
+    return text
+
+
 def start_logging(level: str = "info", stream=sys.stdout) -> None:
-    from twisted.logger import FilteringLogObserver, LogLevel, LogLevelFilterPredicate, formatEvent, globalLogBeginner
+    from twisted.logger import FilteringLogObserver, LogLevel, LogLevelFilterPredicate, globalLogBeginner
 
     def observer(event):
-        text = formatEvent(event)
-        if event.get("log_failure") is not None:
-            text += "\n" + event["log_failure"].getTraceback()
+        text = event_text(event)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(event.get("log_time", time.time())))
         namespace = event.get("log_namespace", "-").split(".")[-1]
         stream.write(f"{stamp} {event['log_level'].name:5} [{namespace}] {text}\n")

@@ -37,6 +37,7 @@ def codes(rig):
     return [a["code"] for a in rig.state()["alarms"]]
 
 
+@pytest.mark.logs_errors("the control history could not be written: disk I/O error")
 def test_a_refused_write_is_kept_and_written_later_with_an_alarm_while_it_lasts(rig):
     t0 = rig.starts[0]
     before = rig.decisions()  # the first tick's, with no reading yet
@@ -65,6 +66,7 @@ class Broken:
         raise RuntimeError("a bug")
 
 
+@pytest.mark.logs_errors("control tick failed; relay leases are no longer renewed")
 def test_any_other_failure_is_logged_shown_and_lets_the_leases_run_out_until_a_tick_works(rig):
     t0 = rig.starts[0]
     rig.feed(18.0, until=t0 + 70)

@@ -12,13 +12,6 @@ from tests.hubkit import Hub
 from tests.sensor.sensorkit import Node, stored
 
 
-@pytest.fixture
-def hub(tmp_path):
-    hub = Hub(f"sqlite:///{tmp_path / 'hub.db'}")
-    yield hub
-    hub.close()
-
-
 def test_enrolls_registers_and_reports_at_once_then_every_interval(hub, tmp_path):
     node = Node(hub, tmp_path / "node")
     start = hub.clock.seconds()
@@ -158,6 +151,7 @@ def test_a_hub_with_another_hub_id_is_not_used(hub, tmp_path):
     other.stop()
 
 
+@pytest.mark.logs_errors("this node has no device token and no enrollment key")
 def test_without_token_or_enrollment_key_the_node_only_queues(hub, tmp_path):
     node = Node(hub, tmp_path / "node", enrollment_key=None)
     node.start()

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 import pytest
 from twisted.internet.defer import fail, succeed
 from twisted.internet.error import ConnectionLost
-from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 
 from rpymostat.node.credentials import load_credentials
 from rpymostat.node.discovery import HubCandidate
@@ -57,23 +56,9 @@ class Browser:
 
 
 @pytest.fixture
-def hub(tmp_path):
-    hub = Hub(f"sqlite:///{tmp_path / 'hub.db'}")
-    yield hub
-    hub.close()
-
-
-@pytest.fixture
-def errors():
-    seen: list[str] = []
-
-    def observe(event):
-        if event["log_level"] >= LogLevel.error:
-            seen.append(formatEvent(event))
-
-    globalLogPublisher.addObserver(observe)
-    yield seen
-    globalLogPublisher.removeObserver(observe)
+def errors(fail_on_logged_errors):
+    """The errors logged so far (tests/logcheck.py)."""
+    return fail_on_logged_errors.seen
 
 
 def node_on(hub: Hub, data_dir, presented=A, pins: Pins | None = None, **link_args) -> Node:
@@ -92,6 +77,7 @@ def test_trust_on_first_use_pins_the_certificate_presented_at_enrollment(hub, tm
     node.stop()
 
 
+@pytest.mark.logs_errors("presented TLS certificate sha256 bbbb")
 def test_a_replaced_certificate_is_refused_once_in_the_log_and_nothing_reaches_the_hub(hub, tmp_path, errors):
     node = node_on(hub, tmp_path / "node")
     before, delivered = len(stored(hub)), node.http.delivered
@@ -112,6 +98,7 @@ def test_a_replaced_certificate_is_refused_once_in_the_log_and_nothing_reaches_t
     again.stop()
 
 
+@pytest.mark.logs_errors("presented TLS certificate sha256 bbbb")
 def test_the_advertised_fingerprint_is_pinned_before_enrolling(hub, tmp_path):
     advertised = HubCandidate(url=URL, hub_id=hub.hub_id, system="test", fingerprint=A)
     impostor = node_on(hub, tmp_path / "impostor", presented=B, hub_url=None, browser=Browser(advertised))
@@ -135,6 +122,7 @@ def test_the_hub_fingerprint_setting_trusts_a_replaced_certificate(hub, tmp_path
     node.stop()
 
 
+@pytest.mark.logs_errors("speaks plain HTTP but this node pinned its TLS certificate")
 def test_a_pinned_node_does_not_fall_back_to_plain_http(hub, tmp_path, errors):
     node_on(hub, tmp_path / "node").stop()
     before = len(stored(hub))
@@ -145,6 +133,7 @@ def test_a_pinned_node_does_not_fall_back_to_plain_http(hub, tmp_path, errors):
     plain.stop()
 
 
+@pytest.mark.logs_errors("speaks plain HTTP but this node pinned its TLS certificate")
 def test_a_node_given_the_fingerprint_does_not_take_a_hub_advertised_on_plain_http(hub, tmp_path):
     plain = HubCandidate(url="http://hub.local:8573", hub_id=hub.hub_id, system="test")
     node = node_on(hub, tmp_path / "node", hub_url=None, browser=Browser(plain), hub_fingerprint=A)
@@ -153,6 +142,7 @@ def test_a_node_given_the_fingerprint_does_not_take_a_hub_advertised_on_plain_ht
     node.stop()
 
 
+@pytest.mark.logs_errors("speaks HTTPS but this node runs with tls = false")
 def test_a_node_without_tls_does_not_call_an_https_hub(hub, tmp_path, errors):
     node = Node(hub, tmp_path / "node", http=FlakyHttp(hub.client), hub_url=URL, pins=None)
     node.start()
