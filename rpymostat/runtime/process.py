@@ -60,8 +60,9 @@ def thread_runner(reactor, pool) -> Callable:
     return lambda f, *args: deferToThreadPool(reactor, pool, f, *args)
 
 
-def run_service(reactor, service, what: str) -> int:
-    """Run ``service`` until a signal; 0 on a clean stop.
+def run_service(reactor, service, what: str, namespace: str | None = None) -> int:
+    """Run ``service`` until a signal; 0 on a clean stop. ``what`` names the process in its
+    log lines, which are logged in ``namespace`` (``what`` itself by default).
 
     ``service.ready`` fires once it runs. A service may also have ``crashed``, a Deferred
     that fails when it can no longer do its work: the process then ends with status 1, so
@@ -73,7 +74,7 @@ def run_service(reactor, service, what: str) -> int:
     from rpymostat.runtime.private import NotPrivate
     from rpymostat.runtime.tls import CertificateError
 
-    log = Logger(namespace=what)
+    log = Logger(namespace=namespace or what)
     outcome = {"code": 0}
 
     def started(_):

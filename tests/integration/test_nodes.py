@@ -9,16 +9,13 @@ import json
 import signal
 import time
 
-import pytest
-
 from rpymostat.runtime.monotonic import boot_id
 from rpymostat_relay.outputs import JOURNAL_FILE
 from tests.integration.procs import (
-    ENROLLMENT_KEY,
     command_token,
     http,
     relay_api_url,
-    start_hub,
+    start_advertised_hub,
     start_node,
     stored_readings,
     wait_until,
@@ -27,19 +24,9 @@ from tests.integration.procs import (
 INTERVAL = 5  # the hub's smallest report interval
 
 
-@pytest.fixture
-def procs():
-    started = []
-    yield started
-    for proc in reversed(started):
-        if proc.popen.poll() is None:
-            proc.stop(signal.SIGKILL)
-
-
-def hub_up(procs, home, *extra):
-    proc, url, token = start_hub(home, "--enrollment-key", ENROLLMENT_KEY, *extra)
+def hub_up(procs, home):
+    proc, url, token = start_advertised_hub(home)
     procs.append(proc)
-    proc.wait_for(r"advertised .* port \d+")
     return proc, url, token
 
 

@@ -17,15 +17,6 @@ INTERVAL = 5  # the hub's smallest report interval
 FREEZE_S = 4 * INTERVAL + 2
 
 
-@pytest.fixture
-def procs():
-    started = []
-    yield started
-    for proc in reversed(started):
-        if proc.popen.poll() is None:
-            proc.stop(signal.SIGKILL)
-
-
 def queued_times(data_dir) -> list[float]:
     """The times of the readings waiting in a sensor node's queue, oldest first."""
     db = sqlite3.connect(str(data_dir / "queue.sqlite3"))
