@@ -70,6 +70,7 @@ def run_service(reactor, service, what: str, namespace: str | None = None) -> in
     """
     from twisted.logger import Logger
 
+    from rpymostat.runtime.commands import missing_extra
     from rpymostat.runtime.config import ConfigError
     from rpymostat.runtime.private import NotPrivate
     from rpymostat.runtime.tls import CertificateError
@@ -82,8 +83,9 @@ def run_service(reactor, service, what: str, namespace: str | None = None) -> in
         return _
 
     def failed(failure):
-        if failure.check(NotPrivate, CertificateError, ConfigError):
-            log.critical("{what} cannot start: {why}", what=what, why=failure.value)
+        missing = missing_extra(failure.value, "")  # a driver's or a database's library
+        if failure.check(NotPrivate, CertificateError, ConfigError) or missing:
+            log.critical("{what} cannot start: {why}", what=what, why=missing or failure.value)
         else:
             log.failure(f"{what} could not start", failure)
         outcome["code"] = 1
