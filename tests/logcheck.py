@@ -9,7 +9,8 @@ errors it logs, and errors matching none of them still fail it.
 
 After each test the young generations are collected (a full collection takes a fifth of a
 second with the suite's heap); what only a full one finds is collected at the end of the
-session, where an error logged fails the run.
+session, where an error logged fails the run. A Deferred that Python collects on its own
+during a later test fails that test: the event shows where the failure came from.
 """
 
 from __future__ import annotations

@@ -60,6 +60,7 @@ class Link:
         self.flush()
 
 
+@pytest.mark.logs_errors("will not enroll node pi-1 again")
 def test_a_refused_enrollment_says_what_to_run_on_the_hub_and_is_tried_again(hub, tmp_path, logged):
     assert hub.call("POST", "/v1/enroll", {"node_id": NODE}, token=ENROLLMENT_KEY).status == 201
     node = Link(hub, tmp_path / "reinstalled")  # same node id, its data dir is gone
@@ -96,6 +97,7 @@ def test_a_revoked_token_is_dropped_and_the_node_enrolls_again_with_the_same_hub
     node.link.stop()
 
 
+@pytest.mark.logs_errors("the hub revoked this node's token and no enrollment key")
 def test_without_an_enrollment_key_a_revoked_token_gives_one_clear_line(hub, tmp_path, logged):
     node = Link(hub, tmp_path / "node", enrollment_key=None, token=hub.node_token(NODE))
     node.start()

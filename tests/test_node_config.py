@@ -179,6 +179,7 @@ def test_every_key_is_read_from_the_variable_its_section_names(home, config_clas
 
 # -- messages name the variable the daemon reads ------------------------------------------
 
+@pytest.mark.logs_errors("this node has no device token and no enrollment key")
 @pytest.mark.parametrize("config_class, variable", [
     (SensorConfig, "RPYMOSTAT_SENSOR_ENROLLMENT_KEY"), (RelayConfig, "RPYMOSTAT_RELAY_ENROLLMENT_KEY")])
 def test_a_node_without_a_key_is_told_the_variable_it_reads(tmp_path, config_class, variable):
