@@ -20,6 +20,7 @@ hub: $(STAMP)
 
 # pytest exits 5 when it collected no tests: that is a failure here, said in words.
 test: $(STAMP)
+	tools/test-deps
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; fi; exit $$rc
 

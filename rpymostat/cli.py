@@ -5,7 +5,10 @@
     rpymostat [--home DIR] token create --role device --node ID [--name NAME]
     rpymostat [--home DIR] token list
     rpymostat [--home DIR] node re-enroll ID
+    rpymostat [--home DIR] history export --series NAME [--series NAME ...] --from T --to T [--max-points N]
+    rpymostat [--home DIR] history series [--prefix TEXT]
     rpymostat [--home DIR] demo [--port N] [--speed N] [--weather NAME]
+    rpymostat install-units [--venv PATH] [--dir DIR] [--only hub|sensor|relay] [--check]
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 from rpymostat import __version__
 from rpymostat.hub.config import HubConfig, load_hub_config
 from rpymostat.runtime.config import ConfigError, add_flags, flag_values, home_dir
+from rpymostat.runtime.install_units import add_parser as add_install_units
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="manage API tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     create = token_commands.add_parser("create", help="create a token and print it alone on stdout")
-    create.add_argument("--role", choices=["admin", "device"], required=True)
+    create.add_argument("--role", choices=["admin", "device", "metrics"], required=True)
     create.add_argument("--name", help="a name to recognise the token by")
     create.add_argument("--node", "--node-id", dest="node_id", metavar="ID",
                         help="the node a device token speaks for (required for --role device)")
@@ -54,11 +58,31 @@ def build_parser() -> argparse.ArgumentParser:
         "re-enroll", help="allow a known node to enroll once more (within 24 h); revokes its tokens now")
     reenroll.add_argument("node_id", metavar="ID", help="the node's id")
     add_flags(reenroll, HubConfig, ["db"])
+
+    add_install_units(commands)
+    history = commands.add_parser("history", help="read the hub's history (its database, beside the hub)")
+    history_commands = history.add_subparsers(dest="history_command", required=True, metavar="ACTION")
+    export = history_commands.add_parser("export", help="series over a range as CSV on stdout")
+    export.add_argument("--series", action="append", required=True, metavar="NAME",
+                        help="a series (repeat for more; `history series` lists them)")
+    export.add_argument("--from", dest="start", required=True, metavar="TIME",
+                        help="ISO 8601 with an offset, e.g. 2026-12-01T00:00:00Z")
+    export.add_argument("--to", dest="end", required=True, metavar="TIME", help="ISO 8601 with an offset")
+    export.add_argument("--max-points", type=int, default=10_000, metavar="N",
+                        help="most points per series, as in GET /v1/history (default 10000)")
+    add_flags(export, HubConfig, ["db"])
+    names = history_commands.add_parser("series", help="list the stored series")
+    names.add_argument("--prefix", default="", help="only names that start so, e.g. zone/1/")
+    add_flags(names, HubConfig, ["db"])
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "install-units":
+        from rpymostat.runtime.install_units import install_units_command
+
+        return install_units_command(args)
     home = home_dir(args.home)
     try:
         config = load_hub_config(home, args.config, os.environ, flag_values(args, HubConfig))
@@ -84,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         from rpymostat.hub.cli import node_command
 
         return node_command(args, config)
+    if args.command == "history":
+        from rpymostat.hub.cli import history_command
+
+        return history_command(args, config)
     return 2
 
 

@@ -4,6 +4,7 @@ in a fresh interpreter, as if it were absent)."""
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import tomllib
@@ -11,20 +12,28 @@ from pathlib import Path
 
 import pytest
 
+from rpymostat.cli import build_parser
 from rpymostat.runtime.commands import EXTRAS_OF_MODULE, MISSING_EXTRA
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
-COMMANDS = [
-    ("rpymostat",), ("rpymostat", "hub"), ("rpymostat", "demo"), ("rpymostat", "token"),
-    ("rpymostat", "token", "create"), ("rpymostat", "token", "list"), ("rpymostat", "node"),
-    ("rpymostat", "node", "re-enroll"), ("rpymostat-sensor",), ("rpymostat-relay",),
-]
+
+def commands_of(parser: argparse.ArgumentParser, path: tuple[str, ...]):
+    """``path`` and every sub-command below it, as the parser declares them."""
+    yield path
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from commands_of(sub, (*path, name))
+
+
+COMMANDS = [*commands_of(build_parser(), ("rpymostat",)), ("rpymostat-sensor",), ("rpymostat-relay",)]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_every_command_explains_itself(command):
+    """Every command and sub-command of the parser, run by its console script."""
     run = subprocess.run([str(BIN / command[0]), *command[1:], "--help"], capture_output=True, text=True,
                          timeout=60)
     assert run.returncode == 0, run.stderr
@@ -62,12 +71,14 @@ def test_the_table_agrees_with_the_extras_of_pyproject():
     """Each module's extras are the ones whose requirements bring its distribution."""
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     distribution = {"twisted": "twisted", "OpenSSL": "twisted", "cryptography": "cryptography",
-                    "RPi": "RPi.GPIO", "sqlalchemy": "SQLAlchemy", "pyenergyplus": "pyenergyplus-lbnl"}
+                    "RPi": "RPi.GPIO", "sqlalchemy": "SQLAlchemy", "pyenergyplus": "pyenergyplus-lbnl",
+                    "prometheus_client": "prometheus-client", "paho": "paho-mqtt",
+                    "influxdb_client": "influxdb-client"}
 
     def names(requirements):
         return {r.split("[")[0].split(">")[0].split("=")[0].lower() for r in requirements}
 
-    direct = ("hub", "sensor", "relay", "gpio", "phidget", "piface", "postgres", "energyplus")
+    direct = ("hub", "sensor", "relay", "gpio", "phidget", "piface", "postgres", "mqtt", "influxdb", "energyplus")
     for module, listed in EXTRAS_OF_MODULE.items():
         wanted = distribution.get(module, module).lower()
         assert set(listed) == {extra for extra in direct if wanted in names(extras[extra])}, module

@@ -34,7 +34,8 @@ def test_every_environment_variable_named_is_one_a_process_reads():
 
     classes = (HubConfig, SensorConfig, RelayConfig)
     read = {cls.SECTION.env(key) for cls in classes for key in settings_of(cls)}
-    read |= {cls.SECTION.env_prefix for cls in classes} | {"RPYMOSTAT_HOME", "RPYMOSTAT_TEST_POSTGRES_URL"}
+    read |= {cls.SECTION.env_prefix for cls in classes} | {"RPYMOSTAT_HOME", "RPYMOSTAT_TEST_POSTGRES_URL",
+                                                                     "RPYMOSTAT_TEST_MQTT_URL"}
     root = DOCS.parent
     paths = [*DOCS.glob("*.md"), root / "README.md", root / "Architecture.md", *root.glob("systemd/*"),
              *root.glob("rpymostat*/**/*.py")]

@@ -36,6 +36,23 @@ CONTROL_PROPERTIES = {
                         "description": "Decision plugin used when a target names none."},
 }
 
+def _days(default: int | None, maximum: int, what: str) -> dict[str, Any]:
+    """A retention in days; null keeps for ever."""
+    return {"type": ["integer", "null"], "default": default, "minimum": 1, "maximum": maximum,
+            "description": f"Days {what} are kept; null: for ever."}
+
+
+# Retention and sampling of the history (docs/history.md). Raw series points, decisions and
+# runs may be kept for ever (null); a year of raw data is the default, rollups stay for ever.
+HISTORY_PROPERTIES = {
+    "run_sample_minutes": _number(5, 1, 60, "Minutes between the samples of a heating or cooling "
+                                  "run (zone, sensors and outdoor temperatures).", "integer"),
+    "history_raw_days": _days(365, 36_500, "raw series points (each reading, each change)"),
+    "history_rollup_days": _days(None, 36_500, "the series' rollups (min/mean/max per bucket)"),
+    "decisions_keep_days": _days(90, 36_500, "decisions of the decision log"),
+    "runs_keep_days": _days(None, 36_500, "heating and cooling runs and their samples"),
+}
+
 HUB_PROPERTIES = {
     "control_interval_s": _number(30, 5, 600, "Seconds between control ticks.", "integer"),
     "report_interval_s": _number(30, 5, 3600, "Seconds between a sensor node's reports.", "integer"),
@@ -50,6 +67,7 @@ HUB_PROPERTIES = {
     "default_aggregation": {"type": "string", "pattern": NAME, "default": "mean",
                             "description": "Aggregation plugin used when a target names none."},
     **CONTROL_PROPERTIES,
+    **HISTORY_PROPERTIES,
 }
 
 SETTINGS_SCHEMA = {

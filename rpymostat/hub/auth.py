@@ -23,7 +23,11 @@ log = Logger()
 TOKEN_RELOAD_S = 5.0
 MISS_RELOAD_S = 1.0
 
-ROLES = ("admin", "device")
+ROLES = ("admin", "device", "metrics")
+# Who may call a route of each role: an admin anything; a device token the node routes; a
+# metrics token (what a Prometheus server holds) only the read-only scrape, and nothing else.
+CALLERS = {"admin": frozenset({"admin"}), "device": frozenset({"admin", "device"}),
+           "metrics": frozenset({"admin", "metrics"})}
 
 
 @attrs.frozen

@@ -1,5 +1,5 @@
 """The hub's commands: run the hub, and the tools that work on its database beside it
-(``token``, ``node re-enroll``)."""
+(``token``, ``node re-enroll``, ``history``)."""
 
 from __future__ import annotations
 
@@ -67,6 +67,49 @@ def node_command(args, config) -> int:
         print(f"node {args.node_id} may enroll once more until {format_time(permit['expires_at'])}; "
               f"{permit['revoked_tokens']} token(s) of it revoked")
         return 0
+
+    return _with_store(config, work)
+
+
+def _history_export(args, history) -> int:
+    from rpymostat.core.timeutil import parse_time
+    from rpymostat.hub.api.history import (
+        MAX_POINTS_MAX,
+        history_csv,
+        series_json,
+        unknown_series,
+        window_problem,
+    )
+
+    try:
+        start, end = parse_time(args.start), parse_time(args.end)
+    except ValueError as exc:
+        return _say(f"{exc}; give times like 2026-12-01T00:00:00Z", 2)
+    problem = window_problem(start, end) or unknown_series(args.series, set(history.series_names()))
+    if problem:
+        return _say(f"{problem} (`rpymostat history series` lists the series)", 2)
+    if not 1 <= args.max_points <= MAX_POINTS_MAX:
+        return _say(f"--max-points must be within 1..{MAX_POINTS_MAX}", 2)
+    series = [series_json(history.query(name, start.timestamp(), end.timestamp(), args.max_points))
+              for name in args.series]
+    sys.stdout.write(history_csv(series).decode("utf-8"))
+    return 0
+
+
+def _say(text: str, code: int) -> int:
+    print(f"rpymostat: {text}", file=sys.stderr)
+    return code
+
+
+def history_command(args, config) -> int:
+    """``history export`` and ``history series``: read the database directly, so they work
+    with the hub stopped too (and need no token)."""
+    def work(store) -> int:
+        if args.history_command == "series":
+            for name in store.history.series_names(args.prefix):
+                print(name)
+            return 0
+        return _history_export(args, store.history)
 
     return _with_store(config, work)
 

@@ -14,6 +14,32 @@ from rpymostat.runtime.config import LOG_LEVELS, ClockSettings, Section, Setting
 from rpymostat.web.config import ServerSettings
 
 DEFAULT_PORT = 8573
+INFLUXDB = "InfluxDB export (docs/history.md)"
+MQTT = "MQTT bridge (Home Assistant, MQTT sensors)"
+
+
+def mqtt_url(instance, attribute: attrs.Attribute, value: str | None) -> None:
+    from rpymostat.hub.mqtt.link import BrokerAddressError, broker_address
+
+    if value is not None:
+        try:
+            broker_address(value)
+        except BrokerAddressError as exc:
+            raise SettingError(attribute.name, str(exc)) from None
+
+
+def readable_file(instance, attribute: attrs.Attribute, value: Path | None) -> None:
+    if value is not None and not os.access(value, os.R_OK):
+        raise SettingError(attribute.name, f"cannot read {value}")
+
+
+def mqtt_sensors(instance, attribute: attrs.Attribute, value: dict) -> None:
+    from rpymostat.hub.mqtt.sensors import SensorBindingError, bindings
+
+    try:
+        bindings(value)
+    except SensorBindingError as exc:
+        raise SettingError(attribute.name, str(exc)) from None
 
 
 def strong_key(instance, attribute: attrs.Attribute, value: str | None) -> None:
@@ -43,6 +69,29 @@ class HubConfig(ServerSettings, ClockSettings):
                         flag_help="serve plain HTTP instead of HTTPS with the hub's self-signed certificate")
     log_level: str = setting("info", flag="--log-level", validator=LOG_LEVELS,
                              help="the least important log lines written")
+    metrics_open: bool = setting(False, help="serve GET /metrics without a token (only on a network you "
+                                             "trust); otherwise it needs a metrics or admin token")
+    mqtt_url: str | None = setting(None, group=MQTT, validator=mqtt_url, shown_default="no MQTT bridge",
+                                   help="the MQTT broker, mqtt://host[:1883] or mqtts://host[:8883] (TLS)")
+    mqtt_username: str | None = setting(None, group=MQTT, help="user name at the broker")
+    mqtt_password_file: Path | None = setting(None, group=MQTT, validator=readable_file,
+                                              help="file holding the broker password (kept 0600)")
+    mqtt_ca_file: Path | None = setting(None, group=MQTT, shown_default="the system's CAs",
+                                        help="CA certificate(s) that sign the broker's, for mqtts://")
+    mqtt_topic_prefix: str = setting("rpymostat", group=MQTT,
+                                     help="first level of the topics the hub publishes and listens to")
+    mqtt_discovery_prefix: str = setting("homeassistant", group=MQTT,
+                                         help="Home Assistant's discovery prefix")
+    mqtt_sensors: dict = setting(attrs.Factory(dict), group=MQTT, validator=mqtt_sensors,
+                                 shown_default="none",
+                                 help="sensors read from MQTT topics: a table of sensor id to "
+                                      "{topic, path, unit, name} (docs/integrations.md)")
+    influxdb_url: str | None = setting(None, group=INFLUXDB, help="an InfluxDB v2 write API to copy every "
+                                       "series to, e.g. http://127.0.0.1:8086; none: no export")
+    influxdb_org: str = setting("rpymostat", group=INFLUXDB, help="the InfluxDB organization")
+    influxdb_bucket: str = setting("rpymostat", group=INFLUXDB, help="the InfluxDB bucket")
+    influxdb_token_file: Path | None = setting(None, group=INFLUXDB,
+                                               help="a file holding the InfluxDB API token")
 
     @property
     def db_url(self) -> str:

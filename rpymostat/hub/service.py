@@ -15,7 +15,11 @@ from rpymostat.hub.api.app import HubAPI
 from rpymostat.hub.auth import TokenBook, TokenReloads
 from rpymostat.hub.config import HubConfig
 from rpymostat.hub.control import ControlService, attach_control
+from rpymostat.hub.history_jobs import Compaction
+from rpymostat.hub.influx import attach_influx
 from rpymostat.hub.live import Live
+from rpymostat.hub.metrics import CountingStore, HubMetrics, MeteredHttp
+from rpymostat.hub.recorder import Recorder, control_temperatures
 from rpymostat.hub.store.aio import AsyncStore, ReadingWriter, thread_runner
 from rpymostat.hub.store.store import Store, sqlite_file
 from rpymostat.hub.tokens import hash_token, new_enrollment_key
@@ -122,15 +126,29 @@ class HubService(MultiService):
         tokens.load((yield self.store.active_tokens()))
         TokenReloads(tokens).setServiceParent(self)
         live = Live().load((yield self.store.list_nodes()), (yield self.store.list_sensors()))
+        metrics = HubMetrics()
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
                           clock=self.clock, hub_id=hub_id, system=config.system, settings=settings,
-                          started_at=now, gate=hub_gate(config, self.reactor))
+                          started_at=now, gate=hub_gate(config, self.reactor), metrics=metrics,
+                          metrics_open=config.metrics_open)
         certificate = self._certificate()
         # Relays are commanded over HTTPS pinned to the certificate each registered.
         http, pins = http_client(self.reactor, config.tls)
         self.control = attach_control(self.api, clock=self.clock, timer=self.timer, boot_id=self.boot_id,
-                                      http=http, pins=pins)
+                                      http=MeteredHttp(http, metrics), store=CountingStore(self.store, metrics),
+                                      pins=pins)
         self.control.setServiceParent(self)
+        metrics.watch_control(self.control)
+        if config.mqtt_url:
+            from rpymostat.hub.mqtt.bridge import MqttBridge
+
+            MqttBridge.from_config(config, self.api, self.reactor).setServiceParent(self)
+        Compaction(self.store.history, self.clock).setServiceParent(self)
+        Recorder(self.store, self.clock, lambda: self.api.settings,
+                 lambda: control_temperatures(self.control)).setServiceParent(self)
+        export = attach_influx(config, self.store.store)
+        if export is not None:
+            export.setServiceParent(self)
         site = QuietSite(self.api.resource(), fit_descriptors(connection_limits(config)), reactor=self.reactor)
         listener = Listener(server_endpoint(self.reactor, config.port, config.listen, LISTEN_BACKLOG, certificate),
                             site)

@@ -14,12 +14,14 @@ import sys
 EXTRAS_OF_MODULE: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("twisted", "OpenSSL", "cryptography", "klein", "treq", "jsonschema", "fastjsonschema",
                      "zeroconf", "ifaddr"), ("hub", "sensor", "relay")),
-    **dict.fromkeys(("sqlalchemy", "alembic", "croniter"), ("hub",)),
+    **dict.fromkeys(("sqlalchemy", "alembic", "croniter", "prometheus_client"), ("hub",)),
     "w1thermsensor": ("sensor",),
     "RPi": ("gpio",),
     "Phidget22": ("phidget",),
     **dict.fromkeys(("pifacedigitalio", "pifacecommon"), ("piface",)),
     "psycopg": ("postgres",),
+    "paho": ("mqtt",),
+    "influxdb_client": ("influxdb",),
     "pyenergyplus": ("energyplus",),
 }
 MISSING_EXTRA = 1  # the exit status

@@ -46,6 +46,11 @@ class Operation:
     query: tuple[Param, ...]
     max_body: int
     tag: str
+    # An example of the success response's JSON, and its media types other than JSON (each
+    # with its schema and example), for the document; ``json=False``: those only.
+    example: Any = attrs.field(default=None, eq=False)
+    media: dict = attrs.field(factory=dict, eq=False)
+    json: bool = True
 
 
 @attrs.frozen
@@ -65,6 +70,15 @@ class Reply:
 
     status: int
     payload: Any
+
+
+@attrs.frozen
+class Raw:
+    """A handler's answer that is not JSON (one of the operation's other media types)."""
+
+    body: bytes
+    content_type: str
+    status: int = 200
 
 
 class Routes:
@@ -90,11 +104,13 @@ class Routes:
 
     def op(self, method: str, path: str, *, summary: str, tag: str, role: str | None = "admin",
            body: str | None = None, response: str | None = None, status: int = 200,
-           query: tuple[Param, ...] = (), max_body: int = MAX_BODY) -> Callable:
+           query: tuple[Param, ...] = (), max_body: int = MAX_BODY, example: Any = None,
+           media: dict | None = None, json: bool = True) -> Callable:
         def decorate(handler: Callable) -> Callable:
             operation = Operation(method=method, path=path, name=handler.__name__, summary=summary,
                                   role=role, body=body, response=response, status=status,
-                                  query=tuple(query), max_body=max_body, tag=tag)
+                                  query=tuple(query), max_body=max_body, tag=tag, example=example,
+                                  media=dict(media or {}), json=json)
 
             def endpoint(instance, request, **params):
                 return _serve(instance, operation, handler, request, params)
@@ -146,7 +162,8 @@ class Routes:
                 }
             entry["security"] = [] if op.role is None else [{"bearer": []}]
             if op.role:
-                entry["description"] = f"Role: {op.role}" + (" (or admin)." if op.role == "device" else ".")
+                also = " (or admin)." if op.role in ("device", "metrics") else "."
+                entry["description"] = f"Role: {op.role}" + also
             paths.setdefault(op.path, {})[op.method.lower()] = entry
         formats = {name: form.description for name, form in (formats or {}).items()}
         if formats:
@@ -176,7 +193,11 @@ def _responses(op: Operation) -> dict:
         responses["204"] = {"description": "Done; no body."}
     else:
         content = {"schema": {"$ref": f"#/components/schemas/{op.response}"}} if op.response else {"schema": {}}
-        responses[str(op.status)] = {"description": "Success.", "content": {"application/json": content}}
+        if op.example is not None:
+            content["example"] = op.example
+        responses[str(op.status)] = {"description": "Success.",
+                                     "content": {**({"application/json": content} if op.json else {}),
+                                                 **op.media}}
     codes = {"400": "The Host header is not a host name.", "403": "The Origin may not use this API.",
              "404": "No such resource.", "405": "Method not allowed.",
              "421": "The Host is not one of this API's names."}
@@ -376,10 +397,10 @@ _NUMERALS = {"integer": (re.compile(r"-?[0-9]+"), int),
              "number": (re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?"), float)}
 
 
-def _query_value(param: Param, raw: str) -> Any:
+def _query_value(param: Param, raw: str, schema: dict | None = None) -> Any:
     """A query value as its schema's type. Numbers are decimal numerals only (no ``_``,
     spaces, other scripts' digits, ``nan`` or ``inf``, which Python would take)."""
-    kind = param.schema.get("type")
+    kind = (schema or param.schema).get("type")
     if kind not in _NUMERALS:
         return raw
     pattern, convert = _NUMERALS[kind]
@@ -398,7 +419,11 @@ def _query_args(request) -> dict[str, list[str]]:
 def _serve(instance, op: Operation, handler: Callable, request, params: dict):
     """Pass the gate, authorize, validate, call the handler, encode its answer. Plain
     callbacks rather than a generator: this runs for every request, and the common path
-    never waits."""
+    never waits. An API that keeps request metrics (``observe_request``) sees every
+    request first, refused ones included."""
+    observe = getattr(instance, "observe_request", None)
+    if observe is not None:
+        observe(op, request)
     instance.gate.admit(request, credentials=op.role is not None)
     try:
         principal = instance.authorize(request, op.role)
@@ -443,7 +468,10 @@ def _handle(principal, instance, op: Operation, handler: Callable, request, para
             if param.required:
                 raise ApiError(422, "invalid", f"query parameter {param.name} is required")
             continue
-        value = _query_value(param, values[-1])
+        if param.schema.get("type") == "array":  # repeated: ?series=a&series=b
+            value = [_query_value(param, item, param.schema.get("items", {})) for item in values]
+        else:
+            value = _query_value(param, values[-1])
         instance.validators.check(param.schema, value, f"query parameter {param.name}")
         query[param.name] = value
     result = handler(instance, Call(request=request, principal=principal, params=params, body=body,
@@ -454,6 +482,11 @@ def _handle(principal, instance, op: Operation, handler: Callable, request, para
 
 
 def _respond(result, request, op: Operation) -> bytes:
+    if isinstance(result, Raw):
+        request.setResponseCode(result.status)
+        request.setHeader(b"content-type", result.content_type.encode("ascii"))
+        request.setHeader(b"cache-control", b"no-store")
+        return result.body
     if isinstance(result, Reply):
         return json_response(request, result.payload, result.status)
     return json_response(request, result, op.status)

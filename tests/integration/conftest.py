@@ -5,7 +5,7 @@ import pytest
 
 @pytest.fixture
 def procs():
-    """The processes a test appends here are killed after it, the last started first."""
+    """Processes a test starts (append them): killed at its end if still running."""
     started = []
     yield started
     for proc in reversed(started):

@@ -234,14 +234,18 @@ def command_token(hub_home: Path, node_id: str) -> str:
 
 
 def stored_readings(hub_home: Path) -> list[tuple[str, float]]:
-    """(sensor_id, time) of every reading in the hub's SQLite database."""
-    import sqlite3
+    """(sensor_id, time) of every reading in the hub's SQLite database, read through its
+    history store while the hub may be running."""
+    from rpymostat.hub.store.history import HistoryStore
+    from rpymostat.hub.store.store import make_engine
 
-    db = sqlite3.connect(str(hub_home / "rpymostat.db"))
+    engine = make_engine(f"sqlite:///{hub_home / 'rpymostat.db'}")
     try:
-        return db.execute("SELECT sensor_id, time FROM readings ORDER BY sensor_id, time").fetchall()
+        history = HistoryStore(engine)
+        return sorted((name.removeprefix("sensor/"), time) for name in history.series_names("sensor/")
+                      for time, _ in history.raw_points(name, 0, 2**40))
     finally:
-        db.close()
+        engine.dispose()
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.1):

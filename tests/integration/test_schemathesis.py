@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ import pytest_twisted
 from twisted.internet import reactor
 from twisted.internet.threads import deferToThread
 
+from rpymostat.core.timeutil import format_time
 from rpymostat.web.site import QuietSite
 from rpymostat_relay.api import RelayAPI
 from rpymostat_relay.drivers.sim import SimDriver
@@ -84,6 +86,9 @@ def seed_hub(url: str, token: str) -> int:
     sensor_token = ok("POST", "/v1/enroll", {"node_id": "0"}, ENROLLMENT_KEY)["token"]
     ok("POST", "/v1/nodes", {"node_id": "0", "kind": "sensor",
                              "sensors": [{"sensor_id": s} for s in SENSORS]}, sensor_token)
+    # A history series, the one the document's examples name.
+    ok("POST", "/v1/readings", {"node_id": "0", "readings": [
+        {"sensor_id": SENSORS[1], "time": format_time(time.time() - 60), "value": 20.5}]}, sensor_token)
     relay_token = ok("POST", "/v1/enroll", {"node_id": "relay-1"}, ENROLLMENT_KEY)["token"]
     ok("POST", "/v1/nodes", {"node_id": "relay-1", "kind": "relay", "url": "http://127.0.0.1:9/",
                              "outputs": [{"output_id": o} for o in OUTPUTS]}, relay_token)

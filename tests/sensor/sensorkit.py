@@ -69,9 +69,7 @@ class Node:
 
 
 def stored(hub: Hub) -> list[tuple[str, float]]:
-    """(sensor_id, time) of every reading the hub stored, in the order it stored them."""
-    from rpymostat.hub.store.schema import readings
-
-    with hub.raw_store.engine.connect() as conn:
-        rows = conn.execute(readings.select().order_by(readings.c.id)).all()
-    return [(row.sensor_id, row.time) for row in rows]
+    """(sensor_id, time) of every reading the hub stored, by time, then sensor."""
+    history = hub.raw_store.history
+    return sorted(((name.removeprefix("sensor/"), time) for name in history.series_names("sensor/")
+                   for time, _ in history.raw_points(name, 0, 2**40)), key=lambda row: (row[1], row[0]))

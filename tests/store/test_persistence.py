@@ -53,7 +53,9 @@ def test_migrations_are_applied_once(tmp_path):
     with store.engine.connect() as conn:
         assert migrate.current_revision(conn) == migrate.head_revision()
         tables = set(inspect(conn).get_table_names())
-    assert {"zones", "sensors", "outputs", "readings", "tokens", "settings", "nodes", "meta"} <= tables
+    assert {"zones", "sensors", "outputs", "history_series", "history_raw", "history_chunks", "history_rollups",
+            "tokens", "settings", "nodes", "meta"} <= tables
+    assert "readings" not in tables
     store.close()
     again = Store(url)
     assert again.open(2.0) == {**first, "first_start": False}

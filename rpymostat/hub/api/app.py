@@ -11,6 +11,8 @@ from rpymostat import __version__
 from rpymostat.core.settings import effective
 from rpymostat.hub.api.control import ControlAPI
 from rpymostat.hub.api.formats import FORMATS
+from rpymostat.hub.api.history import HistoryAPI
+from rpymostat.hub.api.metrics import MetricsAPI
 from rpymostat.hub.api.nodes import NodesAPI
 from rpymostat.hub.api.outputs import OutputsAPI
 from rpymostat.hub.api.readings import ReadingsAPI
@@ -22,8 +24,9 @@ from rpymostat.hub.api.settings import SettingsAPI
 from rpymostat.hub.api.status import StatusAPI
 from rpymostat.hub.api.tokens import TokensAPI
 from rpymostat.hub.api.zones import ZonesAPI
-from rpymostat.hub.auth import ENROLLMENT, Principal, TokenBook
+from rpymostat.hub.auth import CALLERS, ENROLLMENT, Principal, TokenBook
 from rpymostat.hub.live import Live
+from rpymostat.hub.metrics import HubMetrics
 from rpymostat.hub.status import basic_zone_status
 from rpymostat.web.auth import WrongCredential, bearer, unauthorized
 from rpymostat.web.gate import Gate
@@ -32,7 +35,7 @@ from rpymostat.web.routing import Validators
 
 
 class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI, SettingsAPI, TokensAPI,
-             ControlAPI, ScheduleAPI):
+             ControlAPI, ScheduleAPI, MetricsAPI, HistoryAPI):
     """The hub's API resource. Collaborators are injected so that tests run it in memory
     (StubTreq, a Clock, the store called inline) and the hub runs it for real."""
 
@@ -42,7 +45,8 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
     def __init__(self, *, store, writer, tokens: TokenBook, live: Live, clock, hub_id: str,
                  system: str, settings: dict, started_at: float,
                  zone_status: Callable[[dict, list[dict], dict, float], dict] | None = None,
-                 on_change: Callable[[str], None] | None = None, gate: Gate | None = None):
+                 on_change: Callable[[str], None] | None = None, gate: Gate | None = None,
+                 metrics: HubMetrics | None = None, metrics_open: bool = False):
         self.store = store
         self.writer = writer
         self.tokens = tokens
@@ -55,6 +59,9 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
         self.zone_status = zone_status or basic_zone_status
         self.on_change = on_change or (lambda kind: None)
         self.gate = gate or Gate(clock)
+        self.metrics = metrics if metrics is not None else HubMetrics()
+        self.metrics.watch(self)
+        self.metrics_open = metrics_open
         self.document = self.build_openapi()
         self.validators = Validators(self.document, FORMATS)
 
@@ -82,7 +89,7 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
     def authorize(self, request, role: str | None):
         """The caller's Principal (None on public and enrollment routes), or a Deferred of
         it when the token is not known in memory; raises ApiError."""
-        if role is None:
+        if role is None or (role == "metrics" and self.metrics_open):
             return None
         token = bearer(request)
         if token is None:
@@ -100,8 +107,8 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
     def _allowed(principal: Principal | None, role: str) -> Principal:
         if principal is None:
             raise WrongCredential("the token is not valid or was revoked")
-        if role == "admin" and principal.role != "admin":
-            raise ApiError(403, "forbidden", "this route needs an admin token")
+        if principal.role not in CALLERS[role]:
+            raise ApiError(403, "forbidden", f"this route needs an {' or '.join(sorted(CALLERS[role]))} token")
         return principal
 
     # -- health, status, openapi ------------------------------------------

@@ -44,10 +44,20 @@ class NodesAPI:
     def register_node(self, call):
         body = call.body
         self._speaks_for(call.principal, body["node_id"])
+        row = yield self.enlist(body, call.request.getClientAddress().host)
+        node_json = yield self._node_json(row)
+        reply = {"node": node_json, "hub_id": self.hub_id, "settings": self.node_settings()}
+        if row["command_token"] is not None and call.principal.node_id == row["id"]:
+            reply["command_token"] = row["command_token"]  # to that node only, never to an admin
+        return reply
+
+    @inlineCallbacks
+    def enlist(self, body: dict, address: str | None):
+        """Register a node (a valid ``NodeRegister`` body) with its sensors or outputs:
+        a node's own registration, or the hub's for what it reads itself (MQTT sensors)."""
         node = {"id": body["node_id"], "kind": body["kind"], "name": body.get("name", body["node_id"]),
                 "url": body.get("url"), "version": body.get("version"),
-                "tls_fingerprint": body.get("tls_fingerprint"),
-                "address": call.request.getClientAddress().host}
+                "tls_fingerprint": body.get("tls_fingerprint"), "address": address}
         row = yield self.store.register_node(
             node,
             [{"id": s["sensor_id"], "type": s.get("type", "unknown"), "name": s.get("name", s["sensor_id"])}
@@ -57,11 +67,7 @@ class NodesAPI:
         )
         self.live.registered(body["node_id"], [s["sensor_id"] for s in body.get("sensors", ())])
         self.on_change("nodes")
-        node_json = yield self._node_json(row)
-        reply = {"node": node_json, "hub_id": self.hub_id, "settings": self.node_settings()}
-        if row["command_token"] is not None and call.principal.node_id == row["id"]:
-            reply["command_token"] = row["command_token"]  # to that node only, never to an admin
-        return reply
+        return row
 
     @staticmethod
     def _speaks_for(principal: Principal, node_id: str) -> None:

@@ -295,13 +295,17 @@ class ScheduleAPI:
     @op("PUT", "/v1/zones/{zone_id}/hold", summary="Hold a target until a time, for a duration, "
         "until the next scheduled change (\"next\") or indefinitely (null); replaces the zone's "
         "hold.", tag="schedule", body="Hold", response="Rule")
-    @inlineCallbacks
     def put_hold(self, call):
-        zone_id = call.params["zone_id"]
+        return self.set_hold(call.params["zone_id"], call.body)
+
+    @inlineCallbacks
+    def set_hold(self, zone_id: int, body: dict):
+        """Hold a target (a valid ``Hold`` body) in a zone: the API's way, and every
+        other way a hold is asked for (a command from Home Assistant)."""
         plan = yield self.zone_plan(zone_id)
         now = self._now_dt()
         try:
-            request = parse_hold(call.body, tz=plan.schedule.tz, now=now)
+            request = parse_hold(body, tz=plan.schedule.tz, now=now)
         except RuleError as exc:  # UntilPassed included
             raise _refused(exc) from None
         yield self._check_target_sensors(request.target)
@@ -314,9 +318,11 @@ class ScheduleAPI:
 
     @op("DELETE", "/v1/zones/{zone_id}/hold", summary="Cancel the zone's hold.", tag="schedule",
         status=204)
-    @inlineCallbacks
     def delete_hold(self, call):
-        zone_id = call.params["zone_id"]
+        return self.cancel_hold(call.params["zone_id"])
+
+    @inlineCallbacks
+    def cancel_hold(self, zone_id: int):
         yield self.store.get_zone(zone_id)
         if not (yield self.store.delete_hold(zone_id)):
             raise not_found(f"zone {zone_id} has no hold")

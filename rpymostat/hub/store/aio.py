@@ -24,18 +24,27 @@ def thread_runner(reactor, pool) -> Runner:
     return run
 
 
-class AsyncStore:
-    """Each public method of :class:`Store`, returning a Deferred of its result."""
+class AsyncCalls:
+    """Each public method of an object, returning a Deferred of its result."""
 
-    def __init__(self, store: Store, run: Runner = inline_runner):
-        self.store = store
+    def __init__(self, target: Any, run: Runner = inline_runner):
+        self.target = target
         self.run = run
 
     def __getattr__(self, name: str) -> Callable[..., Deferred]:
-        method = getattr(self.store, name)
+        method = getattr(self.target, name)
         if name.startswith("_") or not callable(method):
             raise AttributeError(name)
         return lambda *args, **kwargs: self.run(method, *args, **kwargs)
+
+
+class AsyncStore(AsyncCalls):
+    """The :class:`Store`'s methods as Deferreds, and its history store's as ``history``."""
+
+    def __init__(self, store: Store, run: Runner = inline_runner):
+        super().__init__(store, run)
+        self.store = store
+        self.history = AsyncCalls(store.history, run)
 
 
 class ReadingWriter:

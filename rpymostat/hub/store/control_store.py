@@ -8,6 +8,10 @@ must not cost the other zones theirs. So the write takes the zones its rows name
 that still exist. The rows of a deleted zone are not written: its history went with it.
 Zone ids are never reused, so such rows cannot land in a newer zone either.
 
+The same transaction opens and closes the zones' heating and cooling runs (``runs_store``)
+and appends the history series the rows imply (``recording``), so the charts, the runs and
+the decision log cannot drift apart.
+
 The guard's history is read back in the order it was written (by id), not by the times
 it carries: those are wall-clock times, and a clock stepped back would otherwise make
 an older "on" look newer than the "off" after it. An event also carries the monotonic
@@ -17,13 +21,22 @@ gives that time for events of the boot it is asked about, which then need no wal
 
 from __future__ import annotations
 
+from functools import cached_property
 from itertools import chain
+from typing import Mapping
 
-from sqlalchemy import and_, case, false, func, insert, or_, select, true
+from sqlalchemy import and_, case, delete, false, func, insert, or_, select, true
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from rpymostat.core.errors import Unavailable
-from rpymostat.hub.store.schema import decisions, switch_events, zones
+from rpymostat.core.history.names import OUTDOOR
+from rpymostat.hub.store import runs_store
+from rpymostat.hub.store.recording import Point, Thinning, decision_points, switch_points
+from rpymostat.hub.store.schema import decisions, outputs, switch_events, zones
+
+# Switch events younger than this are never removed, whatever the retention: the guard
+# reads the last hour's starts (a day leaves room for a wall clock that jumped).
+GUARD_KEEPS_S = 86_400.0
 
 
 def _decision(row) -> dict:
@@ -38,15 +51,37 @@ def _existing(conn, zone_ids: set[int]) -> set[int]:
     return set(conn.execute(query).scalars())
 
 
+def _outputs_of(conn, zone_ids: set[int]) -> dict[tuple[int, str], str]:
+    rows = conn.execute(select(outputs.c.zone_id, outputs.c.function, outputs.c.id)
+                        .where(outputs.c.zone_id.in_(zone_ids), outputs.c.function.isnot(None)))
+    return {(zone_id, function): output_id for zone_id, function, output_id in rows}
+
+
 def _write(conn, named: set[int], decision_rows: list[dict], switch_rows: list[dict],
-           used: list[set[int]]) -> list[int]:
+           used: list[set[int]], outdoor: float | None) -> tuple[list[int], list[Point]]:
+    """Returns the zones gone and the series points implied by the rows written."""
     alive = _existing(conn, named)
     used.append(alive)
+    kept = {}
     for table, rows in ((decisions, decision_rows), (switch_events, switch_rows)):
-        kept = [row for row in rows if row["zone_id"] in alive]
-        if kept:
-            conn.execute(insert(table), kept)
-    return sorted(named - alive)
+        kept[table.name] = [row for row in rows if row["zone_id"] in alive]
+        if kept[table.name]:
+            conn.execute(insert(table), kept[table.name])
+    runs_store.follow_switches(conn, kept["switch_events"], kept["decisions"], outdoor)
+    points = [point for row in kept["decisions"] for point in decision_points(row)]
+    if kept["switch_events"]:
+        points += switch_points(kept["switch_events"], _outputs_of(conn, alive))
+    return sorted(named - alive), points
+
+
+def _forget_control(conn, before: float, now: float) -> int:
+    """Decisions older than ``before``; switch events too, but never those of the last
+    ``GUARD_KEEPS_S`` nor the latest "on" and "off" of each zone's function."""
+    removed = conn.execute(delete(decisions).where(decisions.c.time < before)).rowcount
+    events = switch_events.c
+    latest = select(func.max(events.id)).group_by(events.zone_id, events.function, events.state)
+    return removed + conn.execute(delete(switch_events).where(
+        events.time < min(before, now - GUARD_KEEPS_S), events.id.not_in(latest))).rowcount
 
 
 def _switch_history(conn, since: float, boot_id: str | None, monotonic_since: float | None) -> list[dict]:
@@ -88,6 +123,10 @@ def _switch_history(conn, since: float, boot_id: str | None, monotonic_since: fl
 
 
 class ControlStore:
+    @cached_property
+    def _thinning(self) -> Thinning:
+        return Thinning()
+
     def record_control(self, decision_rows: list[dict], switch_rows: list[dict]) -> list[int]:
         """Append decisions (``zone_id, time, action, commands, reason, data``) and switch
         events (``zone_id, function, state, time, reason, boot_id, monotonic``), in their
@@ -100,16 +139,54 @@ class ControlStore:
         named = {row["zone_id"] for row in chain(decision_rows, switch_rows)}
         if not named:
             return []
+        starts = [row["time"] for row in switch_rows
+                  if row["state"] == "on" and row["function"] in runs_store.RUN_KINDS]
+        outdoor = self.outdoor(max(starts)) if starts else None
         try:
             while True:
                 used: list[set[int]] = []
                 try:
-                    return self._tx(lambda conn, used=used: _write(conn, named, decision_rows, switch_rows, used))
+                    gone, points, ids = self._tx(lambda conn, used=used: self._write_and_record(
+                        conn, named, decision_rows, switch_rows, used, outdoor))
+                    break
                 except IntegrityError:
                     if not used or self._tx(lambda conn: _existing(conn, named)) == used[-1]:
                         raise
         except (OperationalError, InterfaceError) as exc:
             raise Unavailable(f"the control history could not be written: {exc.orig or exc}") from exc
+        self._thinning.written(points)
+        self.history.remember(ids)
+        return gone
+
+    def _write_and_record(self, conn, named: set[int], decision_rows: list[dict], switch_rows: list[dict],
+                          used: list[set[int]], outdoor: float | None
+                          ) -> tuple[list[int], list[Point], dict[str, int]]:
+        gone, points = _write(conn, named, decision_rows, switch_rows, used, outdoor)
+        kept = self._thinning.keep(points)
+        return gone, kept, (self.history.append_on(conn, kept).ids if kept else {})
+
+    def outdoor(self, at: float) -> float | None:
+        """The outdoor temperature at ``at``, when a source gave one within ``FRESH_S``."""
+        last = self.history.last_point(OUTDOOR)
+        return None if last is None or abs(at - last[0]) > runs_store.FRESH_S else last[1]
+
+    def sample_runs(self, now: float, every_s: float, temperatures: Mapping[int, float | None]) -> int:
+        """A sample of every open run that is due one (see ``runs_store.sample_runs``);
+        ``temperatures`` are the zones' as the control loop sees them now."""
+        outdoor = self.outdoor(now)
+        return self._tx(lambda conn: runs_store.sample_runs(conn, now, every_s, temperatures, outdoor))
+
+    def list_runs(self, zone_id: int | None, start: float, end: float, limit: int) -> list[dict]:
+        return self._tx(lambda conn: runs_store.list_runs(conn, zone_id, start, end, limit))
+
+    def forget_control(self, now: float, decisions_keep_s: float | None, runs_keep_s: float | None) -> int:
+        """Apply the retention of the decision log (with the switch events the guard no
+        longer needs) and of the runs; returns how many rows went."""
+        def work(conn):
+            removed = 0 if decisions_keep_s is None else _forget_control(conn, now - decisions_keep_s, now)
+            return removed + (0 if runs_keep_s is None else runs_store.forget_runs(conn, now - runs_keep_s))
+
+        return self._tx(work)
 
     def switch_history(self, since: float, boot_id: str | None = None,
                        monotonic_since: float | None = None) -> list[dict]:

@@ -10,11 +10,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
-    UniqueConstraint,
     text,
 )
 
@@ -125,15 +125,51 @@ outputs = Table(
     Column("created_at", Float, nullable=False),
 )
 
-readings = Table(
-    "readings",
+# -- history ------------------------------------------------------------------
+# The history store (store/history.py, docs/history.md). Every series (a sensor's readings, a
+# zone's target, an output's state, ...) has a number; its points are integers: the time in
+# ms and the value in hundredths (rpymostat/core/history/codec.py). Recent points are rows of
+# ``history_raw``; compaction moves each settled day of a series into one row of
+# ``history_chunks``. ``history_rollups`` holds min/max/total/count per bucket of 15 minutes,
+# an hour and a day, updated as points arrive. The small-row tables keep no rowid on SQLite:
+# their key is their storage order, and a point costs no more than its three integers.
+
+history_series = Table(
+    "history_series",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("sensor_id", ID, ForeignKey("sensors.id", ondelete="CASCADE"), nullable=False),
-    Column("time", Float, nullable=False),
-    Column("value", Float, nullable=False),
-    Column("received_at", Float, nullable=False),
-    UniqueConstraint("sensor_id", "time", name="uq_readings_sensor_time"),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+)
+
+history_raw = Table(
+    "history_raw",
+    metadata,
+    Column("series_id", Integer, primary_key=True, autoincrement=False),
+    Column("time_ms", BigInteger, primary_key=True, autoincrement=False),
+    Column("value", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+history_chunks = Table(
+    "history_chunks",
+    metadata,
+    Column("series_id", Integer, primary_key=True, autoincrement=False),
+    Column("start_ms", BigInteger, primary_key=True, autoincrement=False),
+    Column("count", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+history_rollups = Table(
+    "history_rollups",
+    metadata,
+    Column("series_id", Integer, primary_key=True, autoincrement=False),
+    Column("step_s", Integer, primary_key=True, autoincrement=False),
+    Column("start_s", BigInteger, primary_key=True, autoincrement=False),
+    Column("low", BigInteger, nullable=False),
+    Column("high", BigInteger, nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("count", Integer, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 # -- scheduling ------------------------------------------------------------
@@ -205,4 +241,38 @@ decisions = Table(
     Column("reason", Text, nullable=False),
     Column("data", JSON, nullable=False),
     Index("ix_decisions_zone_time", "zone_id", "time"),
+)
+
+# -- runs ----------------------------------------------------------------------
+# Each heating or cooling run of a zone (rpymostat/hub/store/runs_store.py): opened by the
+# switch event that starts its function, closed by the one that stops it; the zone's,
+# each of its sensors' and the outdoor temperature at the start, and samples every
+# ``run_sample_minutes`` while it runs. At most one open run per zone and kind.
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("zone_id", Integer, ForeignKey("zones.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("ended_at", Float, nullable=True),
+    Column("start_temperature", Float, nullable=True),
+    Column("start_outdoor", Float, nullable=True),
+    Column("start_sensors", JSON, nullable=False),
+    Index("ix_runs_zone_started", "zone_id", "started_at"),
+    Index("uq_runs_one_open", "zone_id", "kind", unique=True,
+          sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
+)
+
+run_samples = Table(
+    "run_samples",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("run_id", BigId, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("time", Float, nullable=False),
+    Column("temperature", Float, nullable=True),
+    Column("outdoor", Float, nullable=True),
+    Column("sensors", JSON, nullable=False),
+    Index("ix_run_samples_run_time", "run_id", "time"),
 )

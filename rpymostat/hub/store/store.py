@@ -7,12 +7,10 @@ Methods take ``now`` explicitly so that the hub's injected clock is the only clo
 
 from __future__ import annotations
 
-import functools
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-import attrs
 from sqlalchemy import (
     create_engine,
     delete,
@@ -25,14 +23,16 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from rpymostat.core.errors import Conflict, NotFound  # noqa: F401  (part of the store's interface)
+from rpymostat.core.history.names import sensor_series
 from rpymostat.hub.store import migrate
 from rpymostat.hub.store.control_store import ControlStore
+from rpymostat.hub.store.history import HistoryStore
+from rpymostat.hub.store.rawsql import Dialect, driver_cursor
 from rpymostat.hub.store.rules_store import RuleStore
 from rpymostat.hub.store.schema import (
     meta,
     nodes,
     outputs,
-    readings,
     reenrollments,
     sensors,
     settings,
@@ -86,6 +86,7 @@ class Store(RuleStore, ControlStore):
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
+        self.history = HistoryStore(self.engine)
 
     def open(self, now: float) -> dict:
         """Migrate, then make the hub's identity on first start.
@@ -465,77 +466,39 @@ class Store(RuleStore, ControlStore):
         sent twice counts for the first request that carried it)."""
         def work(conn):
             rows = [row for _, request_rows, _ in batches for row in request_rows]
-            cursor = conn.connection.dbapi_connection.cursor()
-            sql = _ReadingSQL.for_dialect(conn.dialect.name)
-            inserted = set()
-            for chunk in range(0, len(rows), _INSERT_CHUNK):
-                part = rows[chunk:chunk + _INSERT_CHUNK]
-                cursor.execute(sql.insert(len(part)),
-                               [v for r in part for v in (r["sensor_id"], r["time"], r["value"],
-                                                          r["received_at"])])
-                inserted.update((sensor_id, time) for sensor_id, time in cursor.fetchall())
-            counts = []
+            names = {sensor_id: sensor_series(sensor_id) for sensor_id in {row["sensor_id"] for row in rows}}
+            appended = self.history.append_on(conn, [(names[row["sensor_id"]], row["time"], row["value"])
+                                                     for row in rows])
+            new, start, counts = set(appended.new), 0, []
             for _, request_rows, _ in batches:
-                keys = {(row["sensor_id"], row["time"]) for row in request_rows} & inserted
-                inserted -= keys
+                keys = set(appended.keys[start:start + len(request_rows)]) & new
+                start += len(request_rows)
+                new -= keys
                 counts.append(len(keys))
+            cursor, dialect = driver_cursor(conn), Dialect.of(conn)
             latest: dict[str, dict] = {}
             for row in rows:
                 if row["sensor_id"] not in latest or row["time"] > latest[row["sensor_id"]]["time"]:
                     latest[row["sensor_id"]] = row
             if latest:
-                cursor.executemany(sql.move_latest, [(row["value"], row["time"], sensor_id, row["time"])
+                cursor.executemany(dialect.sql(_MOVE_LATEST), [(row["value"], row["time"], sensor_id, row["time"])
                                                      for sensor_id, row in latest.items()])
             seen: dict[str, float] = {}
             for node_id, _, now in batches:
                 seen[node_id] = max(now, seen.get(node_id, now))
-            cursor.executemany(sql.node_seen, [(now, node_id) for node_id, now in seen.items()])
+            cursor.executemany(dialect.sql(_NODE_SEEN), [(now, node_id) for node_id, now in seen.items()])
             cursor.close()
-            return counts
+            return counts, appended.ids
 
-        return self._tx(work)
+        counts, ids = self._tx(work)
+        self.history.remember(ids)
+        return counts
 
     def readings_for(self, sensor_id: str, start: float, end: float) -> list[dict]:
-        return self._tx(lambda c: _rows(c.execute(
-            select(readings.c.time, readings.c.value).where(
-                readings.c.sensor_id == sensor_id, readings.c.time >= start, readings.c.time < end)
-            .order_by(readings.c.time))))
+        return [{"time": time, "value": value}
+                for time, value in self.history.raw_points(sensor_series(sensor_id), start, end)]
 
 
-_INSERT_CHUNK = 1000
-
-
-@attrs.frozen
-class _ReadingSQL:
-    """The readings path in plain SQL on the driver's cursor, inside the store's transaction.
-
-    Readings are the hub's hottest write; SQLAlchemy's execution machinery cost more than
-    the database work itself and held the GIL the reactor thread needed. Both databases take
-    the same statements; only the parameter marker differs.
-    """
-
-    marker: str
-
-    @classmethod
-    @functools.cache
-    def for_dialect(cls, dialect: str) -> "_ReadingSQL":
-        if dialect not in ("sqlite", "postgresql"):
-            raise RuntimeError(f"unsupported database {dialect!r}")
-        return cls("?" if dialect == "sqlite" else "%s")
-
-    @functools.cache  # noqa: B019 - two instances at most, one per dialect, kept for good
-    def insert(self, count: int) -> str:
-        row = "(" + ", ".join([self.marker] * 4) + ")"
-        return ("INSERT INTO readings (sensor_id, time, value, received_at) VALUES "
-                + ", ".join([row] * count)
-                + " ON CONFLICT (sensor_id, time) DO NOTHING RETURNING sensor_id, time")
-
-    @property
-    def move_latest(self) -> str:
-        m = self.marker
-        return (f"UPDATE sensors SET last_value = {m}, last_time = {m} "
-                f"WHERE id = {m} AND (last_time IS NULL OR last_time < {m})")
-
-    @property
-    def node_seen(self) -> str:
-        return f"UPDATE nodes SET last_seen = {self.marker} WHERE id = {self.marker}"
+# What the readings path changes besides the history, in plain SQL (see rawsql.py).
+_MOVE_LATEST = "UPDATE sensors SET last_value = ?, last_time = ? WHERE id = ? AND (last_time IS NULL OR last_time < ?)"
+_NODE_SEEN = "UPDATE nodes SET last_seen = ? WHERE id = ?"

@@ -1,0 +1,1 @@
+"""The hub's MQTT bridge: Home Assistant discovery and commands, MQTT sensors."""

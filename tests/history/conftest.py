@@ -1,0 +1,36 @@
+"""A history store on SQLite and, when RPYMOSTAT_TEST_POSTGRES_URL is set, on PostgreSQL."""
+
+import pytest
+
+from rpymostat.hub.store.store import Store
+from tests.hubkit import POSTGRES_URL, reset_postgres
+
+T0 = 1_790_035_200.0  # 2026-09-22 00:00 UTC, the start of a day (and of a chunk)
+
+
+def _backends():
+    yield pytest.param("sqlite", id="sqlite")
+    yield pytest.param("postgres", id="postgres", marks=pytest.mark.skipif(
+        not POSTGRES_URL, reason="RPYMOSTAT_TEST_POSTGRES_URL is not set"))
+
+
+@pytest.fixture(params=list(_backends()))
+def database_url(request, tmp_path):
+    """An empty database: a SQLite file, or the test PostgreSQL database emptied."""
+    if request.param == "postgres":
+        reset_postgres(POSTGRES_URL)
+        return POSTGRES_URL
+    return f"sqlite:///{tmp_path / 'hub.db'}"
+
+
+@pytest.fixture
+def store(database_url):
+    s = Store(database_url)
+    s.open(T0)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def history(store):
+    return store.history
