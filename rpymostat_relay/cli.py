@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import sys
 
-from rpymostat.node.cli import run_daemon
+from rpymostat.node.cli import node_parser, run_daemon
 from rpymostat_relay.config import RelayConfig, load_relay_config
 
 DESCRIPTION = ("RPyMostat relay node: switches heating, cooling and fan relays on the hub's command; "
                "every 'on' is a lease, and outputs go off when it runs out.")
+
+
+def build_parser():
+    return node_parser("rpymostat-relay", DESCRIPTION, RelayConfig)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return RelayService(config, reactor, clock, timer_for(reactor, config.speed), boot_for(config.speed))
 
-    return run_daemon("rpymostat-relay", DESCRIPTION, argv, RelayConfig, load_relay_config, build)
+    return run_daemon("rpymostat-relay", build_parser(), argv, RelayConfig, load_relay_config, build)
 
 
 if __name__ == "__main__":
