@@ -151,7 +151,6 @@ def test_a_hub_with_another_hub_id_is_not_used(hub, tmp_path):
     other.stop()
 
 
-@pytest.mark.logs_errors("this node has no device token and no enrollment key")
 def test_without_token_or_enrollment_key_the_node_only_queues(hub, tmp_path):
     node = Node(hub, tmp_path / "node", enrollment_key=None)
     node.start()
