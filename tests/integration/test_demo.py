@@ -3,25 +3,14 @@ processes, sharing one simulated house."""
 
 import re
 import signal
-import time
 
 from rpymostat.core.timeutil import parse_time
 from rpymostat_webui.resource import built
-from tests.integration.procs import BIN, Proc, http
+from tests.integration.procs import BIN, Proc, http, wait_until
 
 SPEED = 120
 MIN_RUN_S = 300
 MIN_OFF_S = 300
-
-
-def wait_until(check, timeout, step=0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(step)
-    return None
 
 
 def switches(decisions: list[dict], function: str) -> list[tuple[float, bool, bool]]:

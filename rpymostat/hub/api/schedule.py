@@ -36,10 +36,11 @@ from rpymostat.core.schedule.timeline import (
     timeline_to_json,
 )
 from rpymostat.core.target import Target
-from rpymostat.core.timeutil import format_time, from_timestamp, parse_time
-from rpymostat.hub.api.formats import INSTANT, UNIQUE_NAMES
+from rpymostat.core.timeutil import format_time, from_timestamp
+from rpymostat.hub.api.formats import UNIQUE_NAMES
 from rpymostat.hub.api.routes import op
 from rpymostat.hub.api.schemas import ID_PATTERN, ZONE_ID_MAX, add_schemas, obj, ref
+from rpymostat.hub.api.window import TIME_QUERY, query_window
 from rpymostat.hub.plugins import load_schedule_plugins
 from rpymostat.runtime.plugins import GROUPS, available, load_class
 from rpymostat.web.http import ApiError, conflict, not_found, unprocessable
@@ -54,8 +55,6 @@ PLUGIN_KINDS = {
     "sensor_driver": "rpymostat_sensor.drivers",
     "relay_driver": "rpymostat_relay.drivers",
 }
-_TIME_QUERY = {"type": "string", "format": INSTANT, "maxLength": 64,
-               "description": "ISO 8601 with an offset (Z or +HH:MM; a + may be sent as it is)."}
 _PLUGIN_NAME = {"type": "string", "pattern": ID_PATTERN, "maxLength": 128}
 _Time = {"type": "string", "format": "date-time", "maxLength": 64}
 _RuleId = {"type": ["integer", "string", "null"]}
@@ -332,21 +331,17 @@ class ScheduleAPI:
     # -- timeline and state ----------------------------------------------
 
     def _window(self, query: dict) -> tuple[datetime, datetime, tuple[str, ...]]:
-        """[from, to) of a timeline query: to before from is an empty window; one longer
-        than the most a timeline spans is cut there, with a warning."""
-        start = parse_time(query["from"]) if "from" in query else self._now_dt()
-        end = parse_time(query["to"]) if "to" in query else start + TIMELINE_DEFAULT
-        if end - start > MAX_WINDOW:
-            end = start + MAX_WINDOW
-            return start, end, (f"a timeline spans at most {MAX_WINDOW.days} days: this one "
-                                f"ends at {format_time(end)}",)
-        return start, end, ()
+        """[from, to) of a timeline query; one longer than the most a timeline spans is cut
+        there, with a warning."""
+        window = query_window(query, self._now_dt(), default=TIMELINE_DEFAULT, longest=MAX_WINDOW, anchor="from")
+        cut = (f"a timeline spans at most {MAX_WINDOW.days} days: this one ends at {format_time(window.end)}",)
+        return window.start, window.end, cut if window.cut else ()
 
     @op("GET", "/v1/zones/{zone_id}/timeline", summary="The zone's schedule over [from, to): "
         "segments with the winning rule, why, and the rules it shadowed; conflicts.",
         tag="schedule", response="Timeline",
-        query=(Param("from", _TIME_QUERY, description="Default: now."),
-               Param("to", _TIME_QUERY, description="Default: from + 7 days; at most 400 days "
+        query=(Param("from", TIME_QUERY, description="Default: now."),
+               Param("to", TIME_QUERY, description="Default: from + 7 days; at most 400 days "
                                                     "after from (a longer window is cut there, "
                                                     "with a warning); not after from: no "
                                                     "segments.")))
