@@ -92,6 +92,25 @@ class CommandOutdoor:
         return first_number(done.stdout, f"the output of {argv[0]}")
 
 
+def plugin_problem(name: str | None, settings: Mapping[str, Any] | None) -> Optional[tuple[str, str]]:
+    """Why the configured outdoor plugin cannot run, as (configuration key, message); None
+    when it can, or none is named. Its ``settings`` are checked when given."""
+    if name is None:
+        return None
+    from jsonschema import Draft202012Validator
+
+    from rpymostat.runtime.plugins import PluginNotFound, load
+
+    try:
+        plugin = load(GROUP, name)
+    except PluginNotFound:
+        return "outdoor_plugin", f"no outdoor plugin {name!r} is installed"
+    if settings is None:
+        return None
+    errors = sorted(Draft202012Validator(plugin.settings_schema).iter_errors(dict(settings)), key=str)
+    return None if not errors else ("outdoor_settings", f"for the {name} plugin, {errors[0].message}")
+
+
 def from_sensor(settings: Mapping[str, Any], latest: Mapping[str, Any], now: float) -> Optional[Outdoor]:
     """The outdoor sensor's newest reading, when one is named, valid and fresh."""
     sensor_id = settings.get("outdoor_sensor")
@@ -173,3 +192,12 @@ class OutdoorService(Service):
             log.warn("the outdoor temperature could not be recorded: {why}", why=failure.getErrorMessage())
 
         return d.addCallbacks(written, failed)
+
+
+def configured_outdoor(config) -> tuple[Any, dict]:
+    """The outdoor plugin the hub's configuration names (None: none) and its settings."""
+    if config.outdoor_plugin is None:
+        return None, {}
+    from rpymostat.runtime.plugins import load
+
+    return load(GROUP, config.outdoor_plugin), dict(config.outdoor_settings)
