@@ -46,8 +46,8 @@ def test_candidate_rules_and_recorded_weather(hub, zone):
 
 @pytest.mark.parametrize("request_body, status, words", [
     ({"days": 15}, 422, "days"),
-    ({"days": 1, "decision_plugin": "crystal_ball"}, 422, "no decision plugin 'crystal_ball'"),
-    ({"days": 1, "rules": [{**MORNING, "zone_id": 7}]}, 422, "zone_id must be"),
+    ({"days": 1, "decision_plugin": "crystal_ball"}, 409, "no decision plugin 'crystal_ball'"),
+    ({"days": 1, "rules": [{**MORNING, "zone_id": 7}]}, 409, "zone_id must be"),
     ({"days": 1, "settings": {"preheat_max_hours": 99}}, 422, "preheat_max_hours"),
     ({"days": 1, "extra": True}, 422, "extra"),
 ])

@@ -10,8 +10,6 @@ tests run it inline), one simulation at a time: another request meanwhile gets a
 
 from __future__ import annotations
 
-from typing import Any
-
 from twisted.internet.defer import inlineCallbacks, maybeDeferred
 
 from rpymostat.core.control.simulate import (
@@ -26,11 +24,10 @@ from rpymostat.core.schedule.rules import RuleError, rule_from_json
 from rpymostat.core.schedule.timeline import ZoneSchedule
 from rpymostat.core.settings import NAME, for_zone
 from rpymostat.core.timeutil import format_time
-from rpymostat.hub.api.model import Learning
 from rpymostat.hub.api.routes import op
 from rpymostat.hub.api.schemas import ZONE_ID_MAX, add_schemas, obj, ref
 from rpymostat.runtime.plugins import GROUPS, load_all
-from rpymostat.web.http import ApiError, conflict, unprocessable
+from rpymostat.web.http import ApiError, conflict
 
 DAY = 86_400.0
 RULES_MAX = 100
@@ -86,7 +83,7 @@ class SimulateAPI:
         tag="control", body="SimulateRequest", response="Simulation")
     @inlineCallbacks
     def simulate_zone(self, call):
-        if self._simulating:
+        if self._simulating:  # 409s: what is refused depends on the hub's state, not on the body's shape
             raise conflict("a simulation is running; try again when it has finished")
         zone_id, body = call.params["zone_id"], call.body
         zone = yield self.store.get_zone(zone_id)
@@ -98,9 +95,9 @@ class SimulateAPI:
         plugins = self._decision_plugins()
         for values in (current_values, candidate_values):
             if values["decision_plugin"] not in plugins:
-                raise unprocessable(f"no decision plugin {values['decision_plugin']!r} is installed")
+                raise conflict(f"no decision plugin {values['decision_plugin']!r} is installed")
         schedule = self._candidate_schedule(plan.schedule, body.get("rules"), zone_id)
-        model = yield self._model(zone_id, current_values)
+        model = (yield self._learning(zone_id)).model(zone_id, current_values)
         now, days = self.now(), body.get("days", 3)
         weather, source = yield self._weather(now, days)
         start_temperature = self._start_temperature(zone_id, plan.schedule)
@@ -129,20 +126,12 @@ class SimulateAPI:
         parsed = []
         for i, data in enumerate(rules, start=1):
             if data.get("zone_id") != zone_id:
-                raise unprocessable(f"rules[{i - 1}].zone_id must be {zone_id}, the zone simulated")
+                raise conflict(f"rules[{i - 1}].zone_id must be {zone_id}, the zone simulated")
             try:
                 parsed.append(rule_from_json(data, tz=self._tz(), now=self._now_dt(), rule_id=i))
             except RuleError as exc:
-                raise ApiError(422, "invalid", f"rules[{i - 1}]: {exc}", exc.details()) from None
+                raise ApiError(409, "conflict", f"rules[{i - 1}]: {exc}", exc.details()) from None
         return ZoneSchedule(schedule.zone_id, schedule.tz, schedule.default, tuple(parsed))
-
-    @inlineCallbacks
-    def _model(self, zone_id: int, values: dict[str, Any]):
-        learning = getattr(self.control, "learning", None)
-        if learning is None or not learning.known(zone_id):
-            learning = Learning(self.store, self.clock)
-            yield learning.load(zone_id)
-        return learning.model(zone_id, values)
 
     @inlineCallbacks
     def _weather(self, now: float, days: int):
