@@ -25,6 +25,7 @@ import attrs
 from rpymostat.core.control.decide import (
     DecisionPlugin,
     Equipment,
+    FunctionState,
     Inputs,
     Settings,
     apply,
@@ -65,11 +66,16 @@ class House:
     def step(self, temperature: float, outdoor: float, equipment: Equipment, now: float, dt: float) -> float:
         """The temperature ``dt`` seconds on, the equipment as it is at ``now``."""
         rate = -self.loss_per_h * (temperature - outdoor)
-        if equipment.heat.on and now - (equipment.heat.on_since or now) >= self.heat_dead_s:
+        if _acting(equipment.heat, now, self.heat_dead_s):
             rate += self.heat_gain
-        if equipment.cool.on and now - (equipment.cool.on_since or now) >= self.cool_dead_s:
+        if _acting(equipment.cool, now, self.cool_dead_s):
             rate -= self.cool_gain
         return temperature + rate * dt / H
+
+
+def _acting(state: FunctionState, now: float, dead_s: float) -> bool:
+    """On, and past its dead time (a run of unknown start counts as just begun)."""
+    return state.on and now - (now if state.on_since is None else state.on_since) >= dead_s
 
 
 def built_in_weather(start: float) -> Callable[[float], float]:
@@ -80,10 +86,11 @@ def built_in_weather(start: float) -> Callable[[float], float]:
 
 def replayed_weather(points: Sequence[tuple[float, float]], start: float) -> Callable[[float], float]:
     """Recorded outdoor points replayed from ``start``: point i at ``start + (t_i − t_0)``,
-    repeated when the simulation is longer, stepwise between points."""
+    stepwise between points, and again from the first when the simulation is longer (the
+    last point held one recording interval first)."""
     times = [t - points[0][0] for t, _ in points]
     values = [v for _, v in points]
-    span = max(times[-1], 3600.0)
+    span = max(times[-1] + (times[-1] - times[-2] if len(times) > 1 else 0.0), 3600.0)
 
     def at(t: float) -> float:
         offset = (t - start) % span
