@@ -134,8 +134,10 @@ class HubService(MultiService):
         metrics = HubMetrics()
         # Relays are commanded over HTTPS pinned to the certificate each registered.
         http, pins = http_client(self.reactor, config.tls)
+        # An outdoor plugin may block (a command, up to 20 s): the reactor's own pool, not the database's.
         outdoor = OutdoorService(self.store, self.clock, lambda: self.api.settings, lambda: live.latest,
-                                 self.store.run, *configured_outdoor(config))
+                                 partial(deferToThreadPool, self.reactor, self.reactor.getThreadPool()),
+                                 *configured_outdoor(config))
         control = partial(ControlService, clock=self.clock, timer=self.timer, boot_id=self.boot_id,
                           http=MeteredHttp(http, metrics), store=CountingStore(self.store, metrics), pins=pins,
                           outdoor=outdoor.current)
