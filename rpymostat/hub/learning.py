@@ -1,10 +1,12 @@
 """The learner's place in the hub: each zone's model, refitted from its recorded runs.
 
 A zone's runs (the newest ``LEARN_RUNS``) are read on the store's thread at start-up and
-again each time one of its runs ends, and fitted at the next ``model()`` call: the fit is
-pure (``rpymostat.core.control.learner``) and its cost is bounded by ``LEARN_RUNS`` runs of
-at most ``MAX_POINTS`` samples each, once per run that ends (tens of milliseconds). Nothing
-of the model is stored: the runs are, and a restarted hub fits the same model from them.
+again each time one of its runs ends, and fitted at the next ``model()`` call. The fit is
+pure (``rpymostat.core.control.learner``); each finished run is measured once (its own
+line through at most ``MAX_POINTS`` samples) and kept, so a run that ends costs its own
+measure and the fit across at most ``LEARN_RUNS`` points (some milliseconds; the first
+reading after start-up measures them all, about 0.1 s for 200 runs). Nothing of the model
+is stored: the runs are, and a restarted hub fits the same model from them.
 The control loop reads ``model()`` at every tick without waiting: until a zone's runs are
 read, it gets the default rates.
 """
@@ -18,7 +20,15 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
-from rpymostat.core.control.learner import LEARN_RUNS, Run, ZoneModel, default_model, fit_zone, run_from_json
+from rpymostat.core.control.learner import (
+    LEARN_RUNS,
+    RunFit,
+    ZoneModel,
+    default_model,
+    fit_zone_measured,
+    measure,
+    run_from_json,
+)
 from rpymostat.core.errors import Unavailable
 
 log = Logger()
@@ -26,7 +36,7 @@ log = Logger()
 
 @attrs.frozen
 class Fitted:
-    runs: tuple[Run, ...]
+    measured: tuple[Optional[RunFit], ...]
     at: float
     model: Optional[ZoneModel] = None
     key: tuple[float, float, int] | None = None
@@ -43,6 +53,7 @@ class Learning:
         self.store = store
         self.clock = clock
         self._zones: dict[int, Fitted] = {}
+        self._measured: dict[int, dict[int, Optional[RunFit]]] = {}  # per zone, its finished runs (unchanging)
 
     @inlineCallbacks
     def load(self, zone_id: int):
@@ -52,10 +63,15 @@ class Learning:
         except (Unavailable, OperationalError, InterfaceError) as exc:
             log.warn("the runs of zone {zone_id} could not be read to learn from: {why}", zone_id=zone_id, why=exc)
             return
-        self._zones[zone_id] = Fitted(tuple(run_from_json(row) for row in rows), self.clock.seconds())
+        known = self._measured.get(zone_id, {})
+        finished = [run for run in map(run_from_json, rows) if run.end is not None]
+        measured = {run.id: known[run.id] if run.id in known else measure(run) for run in finished}
+        self._measured[zone_id] = measured
+        self._zones[zone_id] = Fitted(tuple(measured.values()), self.clock.seconds())
 
     def forget(self, zone_id: int) -> None:
         self._zones.pop(zone_id, None)
+        self._measured.pop(zone_id, None)
 
     def known(self, zone_id: int) -> bool:
         return zone_id in self._zones
@@ -68,7 +84,7 @@ class Learning:
         if found is None:
             return default_model(key[0], key[1])
         if found.model is None or found.key != key:
-            found = attrs.evolve(found, model=fit_zone(found.runs, *key), key=key)
+            found = attrs.evolve(found, model=fit_zone_measured(found.measured, *key), key=key)
             self._zones[zone_id] = found
         assert found.model is not None
         return found.model

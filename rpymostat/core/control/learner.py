@@ -71,6 +71,7 @@ class RunFit:
     rate: float
     difference: Optional[float]
     dead_time_s: float
+    kind: str = "heat"
 
 
 @attrs.frozen
@@ -157,7 +158,7 @@ def measure(run: Run) -> Optional[RunFit]:
     if outdoors:
         outdoor = statistics.median(outdoors)
         difference = statistics.fmean(temperatures) - outdoor
-    return RunFit(run.id, sign * slope * 3600.0, difference, dead)
+    return RunFit(run.id, sign * slope * 3600.0, difference, dead, run.kind)
 
 
 def _line(fits: Sequence[RunFit]) -> tuple[float, float, Optional[float]]:
@@ -175,7 +176,13 @@ def _line(fits: Sequence[RunFit]) -> tuple[float, float, Optional[float]]:
 
 def fit(runs: Sequence[Run], mode: str, default_rate: float, min_runs: int = 3) -> Rate:
     """The mode's model from the runs of that mode (the others are ignored)."""
-    fits = [f for f in (measure(r) for r in runs[-LEARN_RUNS:] if r.kind == mode) if f is not None]
+    return fit_measured([measure(r) for r in runs[-LEARN_RUNS:]], mode, default_rate, min_runs)
+
+
+def fit_measured(measured: Sequence[Optional[RunFit]], mode: str, default_rate: float, min_runs: int = 3) -> Rate:
+    """``fit`` from runs already measured (None: a run that could not be), so that a caller
+    which keeps each run's measure measures it once."""
+    fits = [f for f in measured if f is not None and f.kind == mode]
     ids = tuple(f.run_id for f in fits)
     if len(fits) < max(min_runs, 1):
         return Rate(mode, default_rate, runs=ids)
@@ -195,7 +202,14 @@ def fit(runs: Sequence[Run], mode: str, default_rate: float, min_runs: int = 3) 
 
 def fit_zone(runs: Sequence[Run], default_heat_rate: float, default_cool_rate: float,
              min_runs: int = 3) -> ZoneModel:
-    return ZoneModel(fit(runs, "heat", default_heat_rate, min_runs), fit(runs, "cool", default_cool_rate, min_runs))
+    return fit_zone_measured([measure(r) for r in runs[-LEARN_RUNS:]], default_heat_rate, default_cool_rate,
+                             min_runs)
+
+
+def fit_zone_measured(measured: Sequence[Optional[RunFit]], default_heat_rate: float, default_cool_rate: float,
+                      min_runs: int = 3) -> ZoneModel:
+    return ZoneModel(fit_measured(measured, "heat", default_heat_rate, min_runs),
+                     fit_measured(measured, "cool", default_cool_rate, min_runs))
 
 
 def default_model(default_heat_rate: float, default_cool_rate: float) -> ZoneModel:
