@@ -4,8 +4,9 @@ A zone's runs (the newest ``LEARN_RUNS``) are read on the store's thread at star
 again each time one of its runs ends, and fitted at the next ``model()`` call. The fit is
 pure (``rpymostat.core.control.learner``); each finished run is measured once (its own
 line through at most ``MAX_POINTS`` samples) and kept, so a run that ends costs its own
-measure and the fit across at most ``LEARN_RUNS`` points (some milliseconds; the first
-reading after start-up measures them all, about 0.1 s for 200 runs). Nothing of the model
+measure and the fit across at most ``LEARN_RUNS`` points, on the reactor thread (some
+20 ms for 200 runs on a loaded x86 machine; the first reading after start-up measures
+them all, a fraction of a second for 200 runs). Nothing of the model
 is stored: the runs are, and a restarted hub fits the same model from them.
 The control loop reads ``model()`` at every tick without waiting: until a zone's runs are
 read, it gets the default rates.
