@@ -12,8 +12,11 @@ When it runs:
 What one tick does, per zone: the newest readings from :class:`rpymostat.hub.live.Live` (no
 database reads for them), the schedule's current target (``HubAPI.zone_plan``, the same
 loading code the schedule routes use, cached until the schedule's next change or an API
-change), the zone's settings (``settings.for_zone``), its equipment history →
-``decide()`` → the commands go to the :class:`rpymostat.hub.dispatch.Dispatcher`, the history
+change), the zone's settings (``settings.for_zone``), its equipment history, and the
+look-ahead inputs: the timeline's next 12 hours (resolved with the target, kept until the
+next change or 6 hours), the learner's model (:class:`rpymostat.hub.learning.Learning`,
+whose runs are read at start-up and as a run ends), the outdoor temperature and the
+zone's previous decision → ``decide()`` → the commands go to the :class:`rpymostat.hub.dispatch.Dispatcher`, the history
 moves on with ``apply``, and the decision is logged. The configuration (zones, outputs,
 nodes) is read from the store only after the API said it changed.
 
