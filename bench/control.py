@@ -97,13 +97,13 @@ def seconds_per_tick(call, zones) -> float:
 
 def service_hub(count: int, folder: str):
     """An in-memory hub (SQLite file, store called inline) with ``count`` zones, each with
-    a sensor and a heat output on one relay node, and its control service attached; the
+    a sensor and a heat output on one relay node, and its control service; the
     relay answers every command at once."""
     from treq.testing import StubTreq
     from twisted.web.resource import Resource
 
     from rpymostat.core.timeutil import format_time
-    from rpymostat.hub.control import attach_control
+    from rpymostat.hub.control import ControlService
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the in-memory hub of the tests
     from tests.hubkit import Hub, relay_node, sensor_node
 
@@ -114,7 +114,8 @@ def service_hub(count: int, folder: str):
             request.setHeader(b"content-type", b"application/json")
             return b'{"state": "on"}'
 
-    hub = Hub(f"sqlite:///{folder}/hub.db")
+    http = StubTreq(Relay())
+    hub = Hub(f"sqlite:///{folder}/hub.db", control=lambda api: ControlService(api, clock=api.clock, http=http))
     sensors = [f"28-{i:012d}" for i in range(count)]
     outputs = [f"gpio{i}" for i in range(count)]
     now = hub.clock.seconds()
@@ -130,8 +131,7 @@ def service_hub(count: int, folder: str):
                                                "outputs": {"heat": outputs[i]},
                                                "default_target": {"mode": "heat", "heat_setpoint": 20}})
         assert reply.status == 201, reply.body
-    http = StubTreq(Relay())
-    control = attach_control(hub.api, clock=hub.clock, http=http)
+    control = hub.api.control
     control.startService()
     hub.clock.advance(0)
     http.flush()

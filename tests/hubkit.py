@@ -69,8 +69,12 @@ class Reply:
 
 
 class Hub:
-    def __init__(self, url: str, clock: Clock | None = None):
+    """``control``: what makes the API's control loop (``functools.partial(ControlService,
+    ...)``); the kit starts nothing, the test starts the loop when it wants it to run."""
+
+    def __init__(self, url: str, clock: Clock | None = None, control=None):
         self.url = url
+        self.control = control
         self.clock = clock or Clock()
         if not self.clock.seconds():
             self.clock.advance(START)
@@ -106,7 +110,7 @@ class Hub:
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
                           clock=self.clock, hub_id=self.hub_id, system="test",
                           settings=self.raw_store.get_settings(), started_at=self.clock.seconds(),
-                          on_change=self.changes.append, gate=gate or kit_gate(self.clock))
+                          on_change=self.changes.append, gate=gate or kit_gate(self.clock), control=self.control)
         self.client = StubTreq(Peers(self.api.resource()))
 
     def restart(self) -> "Hub":
@@ -114,7 +118,7 @@ class Hub:
         self.token_reloads.stopService()
         self.raw_store.close()
         again = Hub.__new__(Hub)
-        again.url, again.clock = self.url, self.clock
+        again.url, again.clock, again.control = self.url, self.clock, self.control
         again.raw_store = Store(self.url)
         again.store = AsyncStore(again.raw_store)
         again.hub_id = again.raw_store.open(self.clock.seconds())["hub_id"]

@@ -34,10 +34,14 @@ and the start-up minimum off time (at least 60 s) outlasts the freshness of most
 What a tick writes (decisions, switch events) stays queued until its transaction
 commits, and is marked logged only then: a write that fails is tried again at the next
 tick (``history_unwritten`` once it keeps failing), and a zone deleted meanwhile costs
-only its own rows (``record_control``). A tick that fails in any other way (a bug, a
-plugin that raises, a database it cannot read) is logged as an error, raises
+only its own rows (``record_control``). A tick that fails in any other way raises
 ``control_failed``, and the dispatcher stops renewing leases, so that the outputs go off
-rather than run on without a decision, until a tick succeeds.
+rather than run on without a decision, until a tick succeeds: a database it cannot read
+(``Unavailable``) is a warning, anything else (a bug, a plugin that raises) an error.
+
+When the loop ticks is one state machine (:data:`LOOP_STATES`): STOPPED, STARTING (the
+switch history is read), WAITING (the next tick is set), TICKING, TICKING_AGAIN (a change
+came during the tick: one more follows) and HELD (the last tick failed).
 
 The decision log keeps a decision when it differs from the zone's last logged one in
 action, commands, alarms, what the guard changed, the target or its rule, or the relays'
@@ -48,6 +52,7 @@ therefore logged with its reason, and a zone writes at most 144 quiet rows a day
 
 from __future__ import annotations
 
+import enum
 from typing import Callable
 
 import attrs
@@ -71,6 +76,7 @@ from rpymostat.core.control.decide import (
 )
 from rpymostat.core.control.guard import FUNCTIONS, HOUR
 from rpymostat.core.errors import Unavailable
+from rpymostat.core.machine import Machine
 from rpymostat.core.readings import Reading
 from rpymostat.core.schedule.timeline import current_state
 from rpymostat.core.settings import for_zone
@@ -147,6 +153,17 @@ class _Schedule:
     until: float | None
 
 
+@attrs.define
+class _Zone:
+    """What the control service keeps of one zone from one tick to the next."""
+
+    equipment: Equipment  # the guard's history, on the timer
+    schedule: _Schedule | None = None  # the target in force until the schedule's next change; None: load it
+    view: ZoneView | None = None  # the last decision, for the API; None: none yet
+    logged: tuple[tuple, float] | None = None  # the last committed log entry's signature and (monotonic) time
+    lost: list[Lost] = attrs.field(factory=list)  # relay events, for the next decision's log entry
+
+
 class _MissingPlugin:
     """Stands in for a decision plugin that is not installed: ``decide`` turns its
     failure into "all off" with a ``plugin_error`` alarm."""
@@ -160,20 +177,44 @@ class _MissingPlugin:
         raise LookupError(f"no decision plugin {self.name!r} is installed")
 
 
-def attach_control(api, *, clock, http, **options) -> ControlService:
-    """A control service for a running API, with the API wired to it: every change the
-    API reports ticks the loop, and the status and zone state routes show its view."""
-    service = ControlService(api=api, clock=clock, http=http, **options)
-    reported = api.on_change
+class Loop(enum.Enum):
+    STOPPED = "stopped"
+    STARTING = "starting"  # rebuilding the guard's history from the switch events
+    WAITING = "waiting"  # the next tick is set on the clock
+    TICKING = "ticking"
+    TICKING_AGAIN = "ticking again"  # something changed during the tick: one more after it
+    HELD = "held"  # the last tick failed: no lease is renewed until one succeeds
 
-    def on_change(kind: str) -> None:
-        reported(kind)
-        service.changed(kind)
 
-    api.on_change = on_change
-    api.zone_status = service.zone_status
-    api.control = service
-    return service
+class LoopEvent(enum.Enum):
+    START = "start"
+    STARTED = "started"
+    RUN = "run"  # a change the API reported, a guard timer, a schedule change, the interval
+    TICKED = "ticked"
+    FAILED = "failed"
+    STOP = "stop"
+
+
+LOOP_STATES = {
+    (Loop.STOPPED, LoopEvent.START): (Loop.STARTING, "load_history"),
+    (Loop.STARTING, LoopEvent.STARTED): (Loop.TICKING, "tick"),
+    (Loop.STARTING, LoopEvent.FAILED): (Loop.STARTING, "retry_history"),
+    (Loop.WAITING, LoopEvent.RUN): (Loop.TICKING, "tick"),
+    (Loop.HELD, LoopEvent.RUN): (Loop.TICKING, "tick"),
+    (Loop.TICKING, LoopEvent.RUN): (Loop.TICKING_AGAIN, None),
+    (Loop.TICKING, LoopEvent.TICKED): (Loop.WAITING, "plan_wakeup"),
+    (Loop.TICKING, LoopEvent.FAILED): (Loop.HELD, "plan_wakeup"),
+    (Loop.TICKING_AGAIN, LoopEvent.RUN): (Loop.TICKING_AGAIN, None),
+    (Loop.TICKING_AGAIN, LoopEvent.TICKED): (Loop.TICKING, "tick"),
+    (Loop.TICKING_AGAIN, LoopEvent.FAILED): (Loop.TICKING, "tick"),
+    # Changes before the first tick are in it; a tick in flight at a stop ends unheard.
+    (Loop.STOPPED, LoopEvent.RUN): (Loop.STOPPED, None),
+    (Loop.STARTING, LoopEvent.RUN): (Loop.STARTING, None),
+    (Loop.STOPPED, LoopEvent.STARTED): (Loop.STOPPED, None),
+    (Loop.STOPPED, LoopEvent.TICKED): (Loop.STOPPED, None),
+    (Loop.STOPPED, LoopEvent.FAILED): (Loop.STOPPED, None),
+    **{(state, LoopEvent.STOP): (Loop.STOPPED, "halt") for state in Loop},
+}
 
 
 def equipment_from_history(rows: list[dict], zone_ids, now: float,
@@ -213,16 +254,18 @@ def _function_state(row: dict, by_wall: Callable[[float | None], float | None], 
 
 
 class ControlService(Service):
-    """``api`` is the running :class:`rpymostat.hub.api.app.HubAPI`: its store (unless
-    ``store`` is given), live data, settings and schedule loading are the service's
-    inputs. ``clock`` is the wall clock, ``timer`` the monotonic one (``clock`` when
-    None: one clock for both, as in most tests), and ``boot_id`` the boot of the machine
-    that ``timer`` counts in (``rpymostat.runtime.monotonic.boot_id``; None for unknown: the
-    history of earlier runs then maps by wall time)."""
+    """``api`` is the :class:`rpymostat.hub.api.app.HubAPI` that makes the service (it is
+    given ``functools.partial(ControlService, ...)`` and calls it with itself): its store
+    (unless ``store`` is given), live data, settings and schedule loading are the service's
+    inputs, and it reports each change to ``changed``. ``clock`` is the wall clock,
+    ``timer`` the monotonic one (``clock`` when None: one clock for both, as in most
+    tests), and ``boot_id`` the boot of the machine that ``timer`` counts in
+    (``rpymostat.runtime.monotonic.boot_id``; None for unknown: the history of earlier runs
+    then maps by wall time)."""
 
     name = "control"
 
-    def __init__(self, *, api, clock, http, timer=None, boot_id: str | None = None, store=None, pins=None,
+    def __init__(self, api, *, clock, http, timer=None, boot_id: str | None = None, store=None, pins=None,
                  decision_plugins: dict | None = None, aggregators: dict | None = None):
         self.api = api
         self.clock = clock
@@ -236,14 +279,10 @@ class ControlService(Service):
         self.decision_plugins = decision_plugins if decision_plugins is not None else load_all(GROUPS["decision"])
         self.aggregators = aggregators if aggregators is not None else load_all(GROUPS["aggregation"])
         self.started_at: float | None = None
-        self.equipment: dict[int, Equipment] = {}
-        self.views: dict[int, ZoneView] = {}
+        self._zones: dict[int, _Zone] = {}
         self.zones: list[dict] = []
         self.outputs: dict[str, dict] = {}
         self.nodes: dict[str, dict] = {}
-        self._schedules: dict[int, _Schedule] = {}
-        self._logged: dict[int, tuple[tuple, float]] = {}
-        self._lost: dict[int, list[Lost]] = {}
         self._switches: list[dict] = []
         self._pending: list[_Unlogged] = []
         self._unwritten: list[str] = []  # why each write failed, since the last one that did not
@@ -252,28 +291,65 @@ class ControlService(Service):
         self._plans_dirty = True
         self._soon = None
         self._wakeup = None
-        self._running = False
-        self._again = False
+        self.loop = Machine("control loop", LOOP_STATES, Loop.STOPPED, {
+            "load_history": self._load_history, "retry_history": self._retry_history, "tick": self._tick,
+            "plan_wakeup": self._plan_wakeup, "halt": self._halt})
 
     # -- life cycle ------------------------------------------------------------
 
     def startService(self):
         super().startService()
-        self.started = self.start()
+        self.loop.fire(LoopEvent.START)
+
+    def stopService(self):
+        super().stopService()
+        self.loop.fire(LoopEvent.STOP)
+
+    @property
+    def phase(self) -> Loop:
+        return self.loop.state
+
+    @property
+    def equipment(self) -> dict[int, Equipment]:
+        """Each zone's equipment history (on the timer)."""
+        return {zone_id: zone.equipment for zone_id, zone in self._zones.items()}
+
+    @property
+    def views(self) -> dict[int, ZoneView]:
+        """Each decided zone's last decision."""
+        return {zone_id: zone.view for zone_id, zone in self._zones.items() if zone.view is not None}
+
+    def _load_history(self) -> None:
+        d = self._rebuild()
+        d.addCallbacks(lambda _: self.loop.fire(LoopEvent.STARTED), self._history_failed)
+
+    def _history_failed(self, failure: Failure) -> None:
+        """A database that cannot be read at start-up is read again an interval later;
+        nothing is decided (and no output switched on) until it is. Any other failure is
+        not caught here."""
+        failure.trap(Unavailable)
+        self._fault = Alarm("control_failed", f"the control loop cannot start ({failure.getErrorMessage()}); "
+                                              f"nothing is switched on until it does")
+        log.warn("the control loop cannot read the switch history: {why}; trying again in {delay:g} s",
+                 why=failure.getErrorMessage(), delay=self.api.settings["control_interval_s"])
+        self.loop.fire(LoopEvent.FAILED)
+
+    def _retry_history(self) -> None:
+        self._wakeup = self.timer.callLater(self.api.settings["control_interval_s"], self._load_history)
 
     @inlineCallbacks
-    def start(self):
-        """Rebuild the guard's history, then tick at once."""
+    def _rebuild(self):
+        """The guard's history from the switch events, so that the minimum off time also
+        counts from start-up."""
         now, timer_now = self.clock.seconds(), self.timer.seconds()
         self.started_at = timer_now
         zones = yield self.store.list_zones()
         history = yield self.store.switch_history(now - HOUR, self.boot_id, timer_now - HOUR)
-        self.equipment = equipment_from_history(history, [z["id"] for z in zones], now, timer_now)
-        if self.running:
-            self._run()
+        self._zones = {zone_id: _Zone(equipment) for zone_id, equipment in
+                       equipment_from_history(history, [z["id"] for z in zones], now, timer_now).items()}
+        self._config_dirty = True  # every zone the configuration has gets its record at the first tick
 
-    def stopService(self):
-        super().stopService()
+    def _halt(self) -> None:
         for call in (self._soon, self._wakeup):
             if call is not None and call.active():
                 call.cancel()
@@ -291,8 +367,9 @@ class ControlService(Service):
         self.poke()
 
     def poke(self) -> None:
-        if self.running and self.started_at is not None and (self._soon is None or not self._soon.active()):
-            self._soon = self.timer.callLater(0, self._run)
+        """Tick soon: at the next turn of the reactor, once for all the pokes until then."""
+        if self._soon is None or not self._soon.active():
+            self._soon = self.timer.callLater(0, self.loop.fire, LoopEvent.RUN)
 
     def relay_lost(self, output_id: str, when: float, why: str) -> None:
         """The dispatcher's ``on_lost``: the output's function is (or may be) off from
@@ -303,16 +380,16 @@ class ControlService(Service):
         self.poke()
 
     def _switch_off(self, zone_id: int, function: str, output_id: str, when: float, why: str) -> None:
-        equipment = self.equipment.get(zone_id)
-        if equipment is None:
+        zone = self._zones.get(zone_id)
+        if zone is None:
             return
-        changed = switched_off(equipment, function, when)
-        if changed == equipment:
+        changed = switched_off(zone.equipment, function, when)
+        if changed == zone.equipment:
             return
-        self.equipment[zone_id] = changed
+        zone.equipment = changed
         wall = wall_time(self.clock, self.timer, when)
         self._switched(zone_id, function, False, wall, when, f"relay_{why}"[:32])
-        self._lost.setdefault(zone_id, []).append(Lost(function, output_id, wall, why))
+        zone.lost.append(Lost(function, output_id, wall, why))
 
     def _switched(self, zone_id: int, function: str, on: bool, wall: float, when: float, reason: str) -> None:
         """A switch event for the queue, at ``wall`` and at ``when`` on the timer. The
@@ -322,45 +399,42 @@ class ControlService(Service):
                                "time": wall, "reason": reason, "boot_id": self.boot_id,
                                "monotonic": None if self.boot_id is None else when})
 
-    def _run(self) -> None:
-        if self._running:
-            self._again = True
-            return
-        self._running = True
-        d = self.tick()
-        d.addErrback(self._tick_failed)
-        d.addBoth(self._ticked)
+    def _tick(self) -> None:
+        self.tick().addCallbacks(self._ticked, self._tick_failed)
+
+    def _ticked(self, _) -> None:
+        self.loop.fire(LoopEvent.TICKED)
 
     def _tick_failed(self, failure: Failure) -> None:
-        """A failure the tick does not handle itself. The outputs must not run on without
-        decisions, so the dispatcher stops renewing leases (they run out on the relays)
-        until a tick succeeds; everything is reloaded at the next one."""
+        """The outputs must not run on without decisions, so the dispatcher stops renewing
+        leases (they run out on the relays) until a tick succeeds; everything is reloaded
+        at the next one. A database that cannot be read is expected now and then; anything
+        else is a bug, and logged as one."""
         self._config_dirty = self._plans_dirty = True
         self.dispatcher.hold()
         self._fault = Alarm("control_failed", f"the control loop failed ({failure.getErrorMessage()}); "
                                               f"relay leases are not renewed until it runs again")
-        log.failure("control tick failed; relay leases are no longer renewed, so the outputs go off as "
-                    "they run out, until a tick succeeds", failure)
-
-    def _ticked(self, _):
-        self._running = False
-        if self._again:
-            self._again = False
-            self._run()
-        elif self.running:
-            self._plan_wakeup()
+        next_steps = ("relay leases are no longer renewed, so the outputs go off as they run out, until a "
+                      "tick succeeds")
+        if failure.check(Unavailable):
+            log.warn("control tick failed: {why}; {next_steps}", why=failure.getErrorMessage(),
+                     next_steps=next_steps)
+        else:
+            log.failure("control tick failed; {next_steps}", failure, next_steps=next_steps)
+        self.loop.fire(LoopEvent.FAILED)
 
     def _plan_wakeup(self) -> None:
         """The next tick: at the interval, a guard timer (monotonic) or a schedule change
         (wall clock; a step of the wall clock moves it by up to one interval)."""
         now, timer_now = self.clock.seconds(), self.timer.seconds()
         delays = [self.api.settings["control_interval_s"]]
-        delays += [v.recheck_at - timer_now for v in self.views.values()
-                   if v.recheck_at is not None and v.recheck_at > timer_now]
-        delays += [s.until - now for s in self._schedules.values() if s.until is not None and s.until > now]
+        views = [z.view for z in self._zones.values() if z.view is not None]
+        schedules = [z.schedule for z in self._zones.values() if z.schedule is not None]
+        delays += [v.recheck_at - timer_now for v in views if v.recheck_at is not None and v.recheck_at > timer_now]
+        delays += [s.until - now for s in schedules if s.until is not None and s.until > now]
         if self._wakeup is not None and self._wakeup.active():
             self._wakeup.cancel()
-        self._wakeup = self.timer.callLater(min(delays), self._run)
+        self._wakeup = self.timer.callLater(min(delays), self.loop.fire, LoopEvent.RUN)
 
     # -- one tick ----------------------------------------------------------------
 
@@ -375,10 +449,11 @@ class ControlService(Service):
             self._configure(zones, outputs, nodes)
         if self._plans_dirty:
             self._plans_dirty = False
-            self._schedules = {}
+            for kept in self._zones.values():
+                kept.schedule = None
         now, timer_now = self.clock.seconds(), self.timer.seconds()
         for zone in self.zones:
-            schedule = self._schedules.get(zone["id"])
+            schedule = self._zones[zone["id"]].schedule
             if schedule is None or (schedule.until is not None and now >= schedule.until):
                 schedule = yield self._load_schedule(zone["id"], now)
                 if schedule is None:
@@ -406,10 +481,9 @@ class ControlService(Service):
                      count=len(self._unwritten))
             self._unwritten = []
         for entry in entries:
-            if entry.zone_id not in gone:
-                self._logged[entry.zone_id] = (entry.signature, entry.at)
+            if entry.zone_id not in gone and entry.zone_id in self._zones:
+                self._zones[entry.zone_id].logged = (entry.signature, entry.at)
         for zone_id in gone:
-            self._logged.pop(zone_id, None)
             log.info("zone {zone_id} was deleted before its control history was written: its "
                      "{decisions} decisions and {switches} switch events went with it",
                      zone_id=zone_id, decisions=sum(e.zone_id == zone_id for e in entries),
@@ -421,7 +495,8 @@ class ControlService(Service):
         if count == 1:
             log.warn("{why}; kept to be written at the next tick", why=why)
         elif count == UNWRITTEN_ALARM_AFTER:
-            log.error("{why}; {count} writes in a row failed (alarm history_unwritten)", why=why, count=count)
+            log.warn("{why}; {count} writes in a row failed (alarm history_unwritten); still kept and tried "
+                     "at every tick", why=why, count=count)
 
     def service_alarms(self) -> tuple[Alarm, ...]:
         """The control loop's own troubles, shown with every zone's alarms."""
@@ -433,37 +508,39 @@ class ControlService(Service):
         return alarms
 
     def _configure(self, zones: list[dict], outputs: list[dict], nodes: list[dict]) -> None:
-        timer_now = self.timer.seconds()
+        """The configuration read again: a record for each zone (none for a zone deleted),
+        the relays' certificates, and what the relays reported of each zone's outputs."""
         self.zones = zones
         self.outputs = {o["id"]: o for o in outputs}
         self.nodes = {n["id"]: n for n in nodes}
         self.dispatcher.trust({n["url"]: n["tls_fingerprint"] for n in nodes if n["url"]})
         ids = {z["id"] for z in zones}
-        for gone in set(self.equipment) - ids:
-            del self.equipment[gone]
-            self.views.pop(gone, None)
+        for gone in set(self._zones) - ids:
+            del self._zones[gone]
         for zone in zones:
-            equipment = self.equipment.setdefault(zone["id"], Equipment(hub_start=self.started_at))
+            self._zones.setdefault(zone["id"], _Zone(Equipment(hub_start=self.started_at)))
             for function, output_id in zone["outputs"].items():
-                row = self.outputs.get(output_id)
-                if row is None:
-                    continue
-                reported = None if row["state_time"] is None else timer_time(self.clock, self.timer,
-                                                                             row["state_time"])
-                self.dispatcher.reported(output_id, row["state"], reported)
-                state = equipment.function(function)
-                if state.on and output_id not in self.dispatcher.outputs:
-                    # Running by the history, and not commanded by this hub yet: a hub before
-                    # a restart may have renewed its lease up to the moment it stopped.
-                    self.dispatcher.may_be_on_until(
-                        output_id, self.started_at + self.api.settings["lease_s"] + self.dispatcher.timeout_s)
-                began = state.on_since if state.on_since is not None else equipment.hub_start
-                # Report times are to the millisecond: an off stamped within one of the run's
-                # start may be the newer news (a relay rebooting as it was switched on). A
-                # relay's clock may also run ahead: an off is never later than when it is heard.
-                if (state.on and row["state"] == "off" and reported is not None
-                        and reported > began - REPORT_RESOLUTION_S):
-                    self._switch_off(zone["id"], function, output_id, min(reported, timer_now), "reported_off")
+                if output_id in self.outputs:
+                    self._reconcile(zone["id"], function, self.outputs[output_id])
+
+    def _reconcile(self, zone_id: int, function: str, row: dict) -> None:
+        """What the outputs table says of a function's output, against the equipment history."""
+        output_id, timer_now = row["id"], self.timer.seconds()
+        reported = None if row["state_time"] is None else timer_time(self.clock, self.timer, row["state_time"])
+        self.dispatcher.reported(output_id, row["state"], reported)
+        equipment = self._zones[zone_id].equipment
+        state = equipment.function(function)
+        if state.on and output_id not in self.dispatcher.outputs:
+            # Running by the history, and not commanded by this hub yet: a hub before
+            # a restart may have renewed its lease up to the moment it stopped.
+            self.dispatcher.may_be_on_until(
+                output_id, self.started_at + self.api.settings["lease_s"] + self.dispatcher.timeout_s)
+        began = state.on_since if state.on_since is not None else equipment.hub_start
+        # Report times are to the millisecond: an off stamped within one of the run's
+        # start may be the newer news (a relay rebooting as it was switched on). A
+        # relay's clock may also run ahead: an off is never later than when it is heard.
+        if state.on and row["state"] == "off" and reported is not None and reported > began - REPORT_RESOLUTION_S:
+            self._switch_off(zone_id, function, output_id, min(reported, timer_now), "reported_off")
 
     @inlineCallbacks
     def _load_schedule(self, zone_id: int, now: float):
@@ -477,42 +554,70 @@ class ControlService(Service):
         schedule = _Schedule(segment.target, segment.rule_id, names.get(segment.rule_id, segment.rule_id),
                              segment.why,
                              None if state.next_change is None else to_timestamp(state.next_change))
-        self._schedules[zone_id] = schedule
+        self._zones[zone_id].schedule = schedule
         return schedule
 
     def _decide(self, zone: dict, schedule: _Schedule, now: float, timer_now: float) -> None:
+        """One zone's turn in a tick: its temperature, the decision, the commands to its
+        relays, then what the API shows and the decision log keeps."""
         zone_id = zone["id"]
         values = for_zone(self.api.settings, zone["settings"])
         settings = Settings.from_mapping(values)
-        target = schedule.target
+        aggregate, notes = self._aggregate(zone, schedule.target, settings, now)
+        kept = self._zones[zone_id]
+        lost, kept.lost = kept.lost, []  # before dispatching: what happens during it goes with the next decision
+        plugin, plugin_settings = self._plugin(schedule.target, values)
+        rule = None if schedule.rule_id is None else str(schedule.rule_name)
+        decision = decide(Inputs(aggregate.temperature, aggregate.time, schedule.target, kept.equipment,
+                                 now, settings, rule=rule, plugin_settings=plugin_settings, guard_now=timer_now),
+                          plugin)
+        self._apply(zone_id, decision, now, timer_now)
+        notes += self._command(zone, decision)
+        alarms = decision.alarms + notes + self._relay_alarms(zone)
+        next_check = min([t for t in (decision.data["recheck_at"], schedule.until) if t is not None and t > now],
+                         default=None)
+        kept.view = ZoneView(zone_id, decision, aggregate, schedule.target, alarms, now, next_check,
+                             decision.recheck_at)
+        self._log(zone, decision, aggregate, schedule, alarms, lost, now, timer_now)
+
+    def _aggregate(self, zone: dict, target: Target, settings: Settings,
+                   now: float) -> tuple[Aggregate, tuple[Alarm, ...]]:
+        """The zone's temperature from the newest readings of the sensors that count."""
         latest = self.api.live.latest
-        sensor_ids = set(zone["sensors"]).union(target.sensor_ids())
         readings = {}
-        for sensor_id in sensor_ids:
+        for sensor_id in set(zone["sensors"]).union(target.sensor_ids()):
             found = latest.get(sensor_id)
             readings[sensor_id] = None if found is None else Reading(found.value, found.time)
         aggregator = self.aggregators.get(target.aggregation)
-        notes = []
+        notes: tuple[Alarm, ...] = ()
         if aggregator is None:
             aggregator = self.aggregators.get("mean") or Mean()
-            notes.append(Alarm("aggregation_missing", f"aggregation plugin {target.aggregation!r} is "
-                                                      f"not installed; using mean"))
+            notes = (Alarm("aggregation_missing", f"aggregation plugin {target.aggregation!r} is "
+                                                  f"not installed; using mean"),)
         aggregate = aggregator.aggregate(readings, target.sensors, now=now,
                                          report_interval_s=settings.report_interval_s,
                                          stale_after_intervals=settings.stale_after_intervals)
-        plugin_name = target.decision or values["decision_plugin"]
-        plugin = self.decision_plugins.get(plugin_name) or _MissingPlugin(plugin_name)
+        return aggregate, notes
+
+    def _plugin(self, target: Target, values: dict) -> tuple[object, dict]:
+        """The decision plugin the target names (else the zone's), and the settings it reads."""
+        name = target.decision or values["decision_plugin"]
+        plugin = self.decision_plugins.get(name) or _MissingPlugin(name)
         schema = getattr(plugin, "settings_schema", {}) or {}
-        plugin_settings = {k: v for k, v in values.items() if k in schema.get("properties", {})}
-        lost = self._lost.pop(zone_id, [])  # before dispatching: what happens during it goes with the next decision
-        equipment = self.equipment[zone_id]
-        rule = None if schedule.rule_id is None else str(schedule.rule_name)
-        decision = decide(Inputs(aggregate.temperature, aggregate.time, target, equipment, now, settings,
-                                 rule=rule, plugin_settings=plugin_settings, guard_now=timer_now), plugin)
-        self.equipment[zone_id] = after = apply(equipment, decision.commands, timer_now)
+        return plugin, {k: v for k, v in values.items() if k in schema.get("properties", {})}
+
+    def _apply(self, zone_id: int, decision: Decision, now: float, timer_now: float) -> None:
+        """The equipment history moves on with the decision; each switch is queued as an event."""
+        zone = self._zones[zone_id]
+        equipment = zone.equipment
+        zone.equipment = after = apply(equipment, decision.commands, timer_now)
         for function in FUNCTIONS:
             if after.function(function).on != equipment.function(function).on:
                 self._switched(zone_id, function, after.function(function).on, now, timer_now, "decision")
+
+    def _command(self, zone: dict, decision: Decision) -> tuple[Alarm, ...]:
+        """Each function's command to its output; an alarm for a function wanted with no output."""
+        notes = []
         for function in FUNCTIONS:
             wanted = getattr(decision.commands, function)
             output_id = zone["outputs"].get(function)
@@ -524,16 +629,12 @@ class ControlService(Service):
             row = self.outputs.get(output_id, {})
             node = self.nodes.get(row.get("node_id"))
             self.dispatcher.set(output_id, row.get("node_id"), node and node.get("url"), wanted)
+        return tuple(notes)
+
+    def _relay_alarms(self, zone: dict) -> tuple[Alarm, ...]:
         problems = self.dispatcher.problems()
-        for output_id in zone["outputs"].values():
-            if output_id in problems:
-                notes.append(Alarm(problems[output_id].code, problems[output_id].message))
-        alarms = decision.alarms + tuple(notes)
-        next_check = min([t for t in (decision.data["recheck_at"], schedule.until) if t is not None and t > now],
-                         default=None)
-        self.views[zone_id] = ZoneView(zone_id, decision, aggregate, target, alarms,
-                                       now, next_check, decision.recheck_at)
-        self._log(zone, decision, aggregate, schedule, alarms, lost, now, timer_now)
+        return tuple(Alarm(problems[output_id].code, problems[output_id].message)
+                     for output_id in zone["outputs"].values() if output_id in problems)
 
     def _last_logged(self, zone_id: int) -> tuple[tuple, float] | None:
         """The zone's newest logged decision (signature, monotonic time), counting those
@@ -541,7 +642,8 @@ class ControlService(Service):
         for entry in reversed(self._pending):
             if entry.zone_id == zone_id:
                 return entry.signature, entry.at
-        return self._logged.get(zone_id)
+        zone = self._zones.get(zone_id)
+        return None if zone is None else zone.logged
 
     def _log(self, zone, decision: Decision, aggregate: Aggregate, schedule: _Schedule,
              alarms: tuple[Alarm, ...], lost: list[Lost], now: float, timer_now: float) -> None:
@@ -574,7 +676,8 @@ class ControlService(Service):
     # -- views for the API -------------------------------------------------------
 
     def zone_runtime(self, zone_id: int) -> dict | None:
-        view = self.views.get(zone_id)
+        kept = self._zones.get(zone_id)
+        view = None if kept is None else kept.view
         if view is None:
             return None
         decision, aggregate = view.decision, view.aggregate
@@ -605,7 +708,8 @@ class ControlService(Service):
     def zone_status(self, zone: dict, sensors: list[dict], settings: dict, now: float) -> dict:
         """One zone of ``GET /v1/status``; before the zone's first decision, the API's
         plain summary."""
-        view = self.views.get(zone["id"])
+        kept = self._zones.get(zone["id"])
+        view = None if kept is None else kept.view
         if view is None:
             return basic_zone_status(zone, sensors, settings, now)
         return {"id": zone["id"], "name": zone["name"], "temperature": view.aggregate.temperature,

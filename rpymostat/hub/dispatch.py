@@ -32,23 +32,55 @@ hub, and is the problem ``relay_certificate_changed``.
 Every instant here (``on_lost``'s ``when``, ``reported``'s, ``state()``'s lease end) is on
 the dispatcher's clock, the hub's monotonic timer (``rpymostat.runtime.monotonic``): a lease is
 a duration, and a stepped wall clock must neither drop renewals nor hold them back.
+
+Each output is a state machine (:data:`OUTPUT_STATES`, one table): what the relay last
+confirmed, and what the dispatcher is doing about it.
+
+============  ==================================================================
+UNKNOWN       nothing confirmed (never commanded, a failed start, a lease lost)
+OFF           the relay confirmed "off"
+ON            confirmed "on", nothing planned (held: the lease runs out on the relay)
+LEASED        confirmed "on", a renewal planned at a third of the lease
+RUNNING_OUT   confirmed "on", too late for a renewal to arrive: lost when it ends
+STARTING      "on" sent, not confirmed on before
+RENEWING      "on" sent while confirmed on
+STOPPING      "off" sent
+STOP_AGAIN    the "off" got no answer: sent again later
+============  ==================================================================
+
+``desired`` (the control service's word: on, off, or None to wait for it) is not a
+state but the input the dispatcher works towards: :func:`wish` picks the event it calls
+for in each state.
 """
 
 from __future__ import annotations
 
+import enum
+import functools
 import json
 from collections.abc import Callable, Mapping
 from urllib.parse import quote
 
 import attrs
-from twisted.internet.defer import inlineCallbacks
+from twisted.internet.defer import CancelledError, inlineCallbacks
+from twisted.internet.error import ConnectError, ConnectingCancelledError, ConnectionClosed
+from twisted.internet.error import TimeoutError as TimedOut
 from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.client import RequestNotSent, RequestTransmissionFailed, ResponseFailed, ResponseNeverReceived
 
+from rpymostat.core.machine import Machine
 from rpymostat.runtime.tls import Pins
 
 log = Logger()
 RENEWALS_PER_LEASE = 3
 TIMEOUT_S = 5.0
+
+# What a command that got no answer can fail with: the relay is down, unreachable, slow
+# (the request time-out cancels it), or refused the TLS handshake. Anything else is a bug
+# and is not caught here.
+NO_ANSWER = (ConnectError, ConnectingCancelledError, ConnectionClosed, CancelledError, TimedOut, OSError,
+             ResponseFailed, ResponseNeverReceived, RequestNotSent, RequestTransmissionFailed)
 
 
 @attrs.frozen
@@ -58,22 +90,114 @@ class Problem:
     since: float
 
 
-class _Output:
-    """The dispatcher's knowledge of one output."""
+class Phase(enum.Enum):
+    UNKNOWN = "unknown"
+    OFF = "off"
+    ON = "on"
+    LEASED = "leased"
+    RUNNING_OUT = "running out"
+    STARTING = "starting"
+    RENEWING = "renewing"
+    STOPPING = "stopping"
+    STOP_AGAIN = "stop again"
 
-    def __init__(self, output_id: str):
-        self.output_id = output_id
-        self.node_id: str | None = None
-        self.url: str | None = None
-        self.desired: bool | None = None  # None: wait for the control service's next word
-        self.confirmed: bool | None = None  # what the relay last confirmed; None: unknown
-        self.confirmed_at: float | None = None
-        self.lease_until: float | None = None  # end of the last confirmed lease
-        self.possibly_on_until: float | None = None  # latest end of any lease sent
-        self.stop_unconfirmed_until: float | None = None  # the lease end last reported lost
-        self.sending = False
-        self.timer = None
-        self.problem: Problem | None = None
+
+class Event(enum.Enum):
+    START = "start"  # the output should be on and is not confirmed so: send "on"
+    STOP = "stop"  # the output should be off and is not confirmed so: send "off"
+    KEEP = "keep"  # confirmed on, wanted on, nothing planned: plan the renewal
+    RENEW_LATER = "renew later"
+    RUN_OUT = "run out"
+    DUE = "due"  # the renewal's time came
+    RETRY = "retry"  # the time to send the stop again came
+    CONFIRMED_ON = "confirmed on"
+    CONFIRMED_OFF = "confirmed off"
+    REFUSED = "refused"  # 409 to an "on": the relay is inside its own minimum off time
+    FAILED = "failed"  # no answer, or an error answer
+    LEASE_ENDED = "lease ended"
+    UNSENDABLE = "unsendable"  # no node, URL or token; HTTPS relay and a hub without TLS
+    HOLD = "hold"  # send nothing more until the control service's next word
+    REPORTED_OFF = "reported off"  # the relay's own report, newer than its last confirmation
+    REPORTED_ON = "reported on"
+
+
+P, E = Phase, Event
+CONFIRMED_ON = frozenset({P.ON, P.LEASED, P.RUNNING_OUT, P.RENEWING})
+SENDING = frozenset({P.STARTING, P.RENEWING, P.STOPPING})
+
+OUTPUT_STATES = {
+    (P.UNKNOWN, E.START): (P.STARTING, "send_on"),
+    (P.UNKNOWN, E.STOP): (P.STOPPING, "send_off"),
+    (P.UNKNOWN, E.UNSENDABLE): (P.UNKNOWN, "cannot_send"),
+    (P.OFF, E.START): (P.STARTING, "send_on"),
+    (P.OFF, E.UNSENDABLE): (P.OFF, "cannot_send"),
+    (P.OFF, E.REPORTED_ON): (P.UNKNOWN, "pump"),
+    (P.ON, E.KEEP): (P.ON, "plan"),
+    (P.ON, E.RENEW_LATER): (P.LEASED, "renew_later"),
+    (P.ON, E.RUN_OUT): (P.RUNNING_OUT, "run_out_later"),
+    (P.ON, E.STOP): (P.STOPPING, "send_off"),
+    (P.ON, E.UNSENDABLE): (P.ON, "cannot_send"),
+    (P.ON, E.REPORTED_OFF): (P.OFF, "reported_off"),
+    (P.ON, E.REPORTED_ON): (P.UNKNOWN, "pump"),
+    (P.LEASED, E.DUE): (P.RENEWING, "send_on"),
+    (P.LEASED, E.STOP): (P.STOPPING, "send_off"),
+    (P.LEASED, E.UNSENDABLE): (P.ON, "cannot_send"),
+    (P.LEASED, E.REPORTED_OFF): (P.OFF, "reported_off"),
+    (P.RUNNING_OUT, E.LEASE_ENDED): (P.UNKNOWN, "lease_lost"),
+    (P.RUNNING_OUT, E.STOP): (P.STOPPING, "send_off"),
+    (P.RUNNING_OUT, E.UNSENDABLE): (P.ON, "cannot_send"),
+    (P.RUNNING_OUT, E.REPORTED_OFF): (P.OFF, "reported_off"),
+    (P.STARTING, E.CONFIRMED_ON): (P.ON, "confirmed_on"),
+    (P.STARTING, E.REFUSED): (P.OFF, "refused"),
+    (P.STARTING, E.FAILED): (P.UNKNOWN, "start_failed"),
+    (P.RENEWING, E.CONFIRMED_ON): (P.ON, "confirmed_on"),
+    (P.RENEWING, E.REFUSED): (P.OFF, "refused"),
+    (P.RENEWING, E.FAILED): (P.ON, "plan"),
+    (P.RENEWING, E.REPORTED_OFF): (P.STARTING, "reported_off"),  # the renewal in flight is a start now
+    (P.STOPPING, E.CONFIRMED_OFF): (P.OFF, "pump"),
+    (P.STOPPING, E.FAILED): (P.STOP_AGAIN, "stop_failed"),
+    (P.STOP_AGAIN, E.RETRY): (P.STOPPING, "send_off"),
+    (P.STOP_AGAIN, E.STOP): (P.STOPPING, "send_off"),  # the control service said it again
+    (P.STOP_AGAIN, E.START): (P.STARTING, "send_on"),
+    (P.STOP_AGAIN, E.UNSENDABLE): (P.UNKNOWN, "cannot_send"),
+    # Holding cancels what is planned; a command in flight still gets its answer.
+    (P.LEASED, E.HOLD): (P.ON, None),
+    (P.RUNNING_OUT, E.HOLD): (P.ON, None),
+    (P.STOP_AGAIN, E.HOLD): (P.UNKNOWN, None),
+    **{(phase, E.HOLD): (phase, None) for phase in (P.UNKNOWN, P.OFF, P.ON, *SENDING)},
+}
+
+
+def wish(phase: Phase, desired: bool | None) -> Event | None:
+    """The event that moves an output in ``phase`` towards ``desired``, if any: nothing
+    while a command is in flight (its answer decides), nor while it waits for a word."""
+    if desired is None or phase in SENDING:
+        return None
+    if desired:
+        return E.KEEP if phase is P.ON else E.START if phase in (P.UNKNOWN, P.OFF, P.STOP_AGAIN) else None
+    return None if phase is P.OFF else E.STOP
+
+
+@attrs.define(eq=False)
+class _Output:
+    """The dispatcher's knowledge of one output: its phase, and the times that go with it."""
+
+    output_id: str
+    machine: Machine = attrs.field(init=False)
+    node_id: str | None = None
+    url: str | None = None
+    desired: bool | None = None  # None: wait for the control service's next word
+    confirmed_at: float | None = None  # when the relay last confirmed a command
+    lease_until: float | None = None  # end of the last confirmed lease
+    possibly_on_until: float | None = None  # latest end of any lease sent
+    stop_unconfirmed_until: float | None = None  # the lease end last reported lost
+    sent: tuple[bool, float, float] | None = None  # the last command sent: (on, lease, sent at)
+    timer: object = None
+    problem: Problem | None = None
+
+    @property
+    def phase(self) -> Phase:
+        return self.machine.state
 
 
 class Dispatcher:
@@ -97,7 +221,7 @@ class Dispatcher:
     # -- what the control service says ---------------------------------------
 
     def set(self, output_id: str, node_id: str | None, url: str | None, on: bool) -> None:
-        out = self.outputs.get(output_id) or self.outputs.setdefault(output_id, _Output(output_id))
+        out = self._output(output_id)
         out.node_id, out.url, out.desired = node_id, url, on
         self._pump(out)
 
@@ -112,26 +236,25 @@ class Dispatcher:
         """Send nothing more (no renewal, no retry) until the control service's next
         word for each output: a control loop that cannot decide lets the leases run out."""
         for out in self.outputs.values():
-            self._cancel(out)
+            self._fire(out, E.HOLD)
             out.desired = None
 
     def reported(self, output_id: str, state: str, when: float | None) -> None:
         """A relay's own report of an output (the outputs table). A report older than
-        the last confirmation says nothing new."""
+        the last confirmation says nothing new; one that arrives while a command is in
+        flight is settled by that command's answer."""
         out = self.outputs.get(output_id)
         if out is None or when is None or (out.confirmed_at is not None and when <= out.confirmed_at):
             return
-        if state == "off" and out.confirmed:
-            self._cancel(out)
-            out.confirmed, out.lease_until, out.desired = False, None, None
-        elif state == "on" and out.desired is False and out.confirmed is not None:
-            out.confirmed = None
-            self._pump(out)
+        if state == "off" and out.phase in CONFIRMED_ON:
+            self._fire(out, E.REPORTED_OFF)
+        elif state == "on" and out.desired is False and out.phase in (P.OFF, P.ON):
+            self._fire(out, E.REPORTED_ON)
 
     def may_be_on_until(self, output_id: str, until: float) -> None:
         """What the hub knows of an output it has not commanded yet: the relay may keep it
         on until ``until`` (a lease the hub gave before it restarted)."""
-        out = self.outputs.setdefault(output_id, _Output(output_id))
+        out = self._output(output_id)
         out.possibly_on_until = max(out.possibly_on_until or until, until)
 
     def trust(self, certificates: Mapping[str, str | None]) -> None:
@@ -144,49 +267,87 @@ class Dispatcher:
         return {o.output_id: o.problem for o in self.outputs.values() if o.problem is not None}
 
     def state(self, output_id: str) -> dict:
+        """What the relay last confirmed: "on" (with its lease), "off", or None for not
+        known, which includes a command in flight other than a renewal."""
         out = self.outputs.get(output_id)
         if out is None:
             return {"commanded": None, "lease_until": None}
-        commanded = None if out.confirmed is None else "on" if out.confirmed else "off"
-        return {"commanded": commanded, "lease_until": out.lease_until if out.confirmed else None}
+        if out.phase in CONFIRMED_ON:
+            return {"commanded": "on", "lease_until": out.lease_until}
+        return {"commanded": "off" if out.phase is P.OFF else None, "lease_until": None}
 
     def stop(self) -> None:
         for out in self.outputs.values():
-            self._cancel(out)
+            self._fire(out, E.HOLD)
+
+    # -- the machine -------------------------------------------------------------
+
+    def _output(self, output_id: str) -> _Output:
+        out = self.outputs.get(output_id)
+        if out is None:
+            out = self.outputs[output_id] = _Output(output_id)
+            actions = {name: functools.partial(getattr(self, f"_{name}"), out) for name in (
+                "send_on", "send_off", "cannot_send", "pump", "plan", "renew_later", "run_out_later",
+                "reported_off", "lease_lost", "confirmed_on", "refused", "start_failed", "stop_failed")}
+            out.machine = Machine(f"output {output_id}", OUTPUT_STATES, P.UNKNOWN, actions)
+        return out
+
+    def _fire(self, out: _Output, event: Event) -> None:
+        """Every transition leaves a phase with a timer (none stays in one), so the timer
+        of the phase being left is cancelled first."""
+        if out.timer is not None and out.timer.active():
+            out.timer.cancel()
+        out.timer = None
+        out.machine.fire(event)
+
+    def _pump(self, out: _Output) -> None:
+        event = wish(out.phase, out.desired)
+        if event in (E.START, E.STOP) and self._unsendable(out) is not None:
+            event = E.UNSENDABLE
+        if event is not None:
+            self._fire(out, event)
+
+    def _plan(self, out: _Output) -> None:
+        """The next renewal at a third of the lease from the last attempt, if it can still
+        arrive within the confirmed lease; otherwise give the output up when it ends."""
+        at = self.clock.seconds() + self.lease_s() / RENEWALS_PER_LEASE
+        self._fire(out, E.RENEW_LATER if at + 2 * self.timeout_s <= out.lease_until else E.RUN_OUT)
+
+    def _renew_later(self, out: _Output) -> None:
+        out.timer = self.clock.callLater(self.lease_s() / RENEWALS_PER_LEASE, self._due, out)
+
+    def _run_out_later(self, out: _Output) -> None:
+        out.timer = self.clock.callLater(max(0.0, out.lease_until - self.clock.seconds()),
+                                         self._fire, out, E.LEASE_ENDED)
+
+    def _due(self, out: _Output) -> None:
+        """A renewal's time came (LEASED), or a stop's second try's (STOP_AGAIN)."""
+        if out.desired is None:  # held while the renewal was planned
+            self._fire(out, E.HOLD)
+        elif self._unsendable(out) is not None:
+            self._fire(out, E.UNSENDABLE)
+        elif out.phase is P.STOP_AGAIN:
+            self._fire(out, E.RETRY)
+        else:
+            self._fire(out, E.DUE if out.desired else E.STOP)
 
     # -- sending ---------------------------------------------------------------
 
-    def _pump(self, out: _Output) -> None:
-        if out.sending or out.desired is None:
-            return
-        if out.desired and out.confirmed:
-            if out.timer is None:
-                self._plan_renewal(out)
-            return
-        if out.desired is False and out.confirmed is False:
-            return
-        self._send(out, out.desired)
+    def _send_on(self, out: _Output) -> None:
+        self._send(out, True)
+
+    def _send_off(self, out: _Output) -> None:
+        self._send(out, False)
 
     def _send(self, out: _Output, on: bool) -> None:
-        self._cancel(out)
-        unsendable = self._unsendable(out)
-        if unsendable is not None:
-            code, why, message = unsendable
-            self._trouble(out, code, message)
-            if on:
-                self._lost(out, self.clock.seconds(), why)
-            return
-        out.sending = True
         lease = float(self.lease_s())
         sent_at = self.clock.seconds()
-        renewal = on and bool(out.confirmed)
+        out.sent = (on, lease, sent_at)
         if on:
             bound = sent_at + self.timeout_s + lease
             out.possibly_on_until = max(out.possibly_on_until or bound, bound)
         d = self._put(out, self.command_token(out.node_id), on, lease)
-        d.addCallback(self._answered, out, on, lease, renewal, sent_at)
-        d.addErrback(self._unanswered, out, on, renewal, sent_at)
-        d.addErrback(lambda failure: log.failure("dispatching {id} failed", failure, id=out.output_id))
+        d.addCallbacks(self._answered, self._unanswered, callbackArgs=(out,), errbackArgs=(out,))
 
     def _unsendable(self, out: _Output) -> tuple[str, str, str] | None:
         """Why no command can go to the output's relay: (problem code, lost reason, message)."""
@@ -199,6 +360,12 @@ class Dispatcher:
                                                  f"off for the relay node (--no-tls)")
         return None
 
+    def _cannot_send(self, out: _Output) -> None:
+        code, why, message = self._unsendable(out)
+        self._trouble(out, code, message)
+        if out.desired:
+            self._lost(out, self.clock.seconds(), why)
+
     @inlineCallbacks
     def _put(self, out: _Output, token: str, on: bool, lease: float):
         body = {"state": "on", "lease_s": int(round(lease))} if on else {"state": "off"}
@@ -210,27 +377,22 @@ class Dispatcher:
         raw = yield self.http.content(response)
         return response.code, raw
 
-    def _answered(self, answer, out: _Output, on: bool, lease: float, renewal: bool, sent_at: float):
+    def _answered(self, answer: tuple[int, bytes], out: _Output) -> None:
         code, raw = answer
-        out.sending = False
+        on, lease, _ = out.sent
         now = self.clock.seconds()
         if code == 200:
             out.problem = None
-            out.confirmed, out.confirmed_at = on, now
-            if on:
-                out.lease_until = out.possibly_on_until = now + lease
-                self._plan_renewal(out)
-            else:
-                out.lease_until = out.possibly_on_until = None
-            self._pump(out)
+            out.confirmed_at = now
+            out.lease_until = out.possibly_on_until = now + lease if on else None
+            self._fire(out, E.CONFIRMED_ON if on else E.CONFIRMED_OFF)
             return
         message = _error_message(raw)
         if code == 409 and on:
-            # The relay is off and inside its own minimum off time.
             self._trouble(out, "relay_refused", f"relay node {out.node_id} refused to switch "
                                                 f"{out.output_id} on: {message}")
-            out.confirmed, out.confirmed_at, out.lease_until = False, now, None
-            self._lost(out, now, "refused")
+            out.confirmed_at, out.lease_until = now, None
+            self._fire(out, E.REFUSED)
             return
         if code < 500:
             self._trouble(out, "relay_refused", f"relay node {out.node_id} refused to switch "
@@ -238,10 +400,10 @@ class Dispatcher:
         else:
             self._trouble(out, "relay_failed", f"relay node {out.node_id} failed to switch "
                                                f"{out.output_id}: {code} {message}")
-        self._after_failure(out, on, renewal, sent_at)
+        self._fire(out, E.FAILED)
 
-    def _unanswered(self, failure, out: _Output, on: bool, renewal: bool, sent_at: float):
-        out.sending = False
+    def _unanswered(self, failure: Failure, out: _Output) -> None:
+        failure.trap(*NO_ANSWER)
         error = failure.value
         refusal = self.pins.take_refusal(out.url) if self.pins is not None else None
         if refusal is not None:
@@ -253,45 +415,35 @@ class Dispatcher:
         else:
             self._trouble(out, "relay_unreachable", f"relay node {out.node_id} does not answer "
                                                     f"(output {out.output_id}): {type(error).__name__}: {error}")
-        self._after_failure(out, on, renewal, sent_at)
+        self._fire(out, E.FAILED)
 
-    def _after_failure(self, out: _Output, on: bool, renewal: bool, sent_at: float) -> None:
-        if on and not renewal:
-            out.confirmed = None
-            self._lost(out, out.possibly_on_until, "start_failed")
-        elif on:
-            self._plan_renewal(out)
-        else:
-            out.confirmed = None
-            until = out.possibly_on_until
-            if until is not None and until > sent_at and until != out.stop_unconfirmed_until:
-                # The stop did not arrive: the relay may keep the output on until its lease
-                # ends, and the minimum off time must count from then (said once per lease).
-                # The stop is retried.
-                out.stop_unconfirmed_until = until
-                self.on_lost(out.output_id, until, "stop_unconfirmed")
-            self._later(out, self.lease_s() / RENEWALS_PER_LEASE, self._retry)
+    # -- what the transitions do -------------------------------------------------------
 
-    def _plan_renewal(self, out: _Output) -> None:
-        """The next renewal at a third of the lease from the last attempt, if it can still
-        arrive within the confirmed lease; otherwise give the output up when it ends."""
-        self._cancel(out)
-        now = self.clock.seconds()
-        step = self.lease_s() / RENEWALS_PER_LEASE
-        at = now + step
-        if at + 2 * self.timeout_s <= out.lease_until:
-            self._later(out, step, self._retry)
-        else:
-            self._later(out, max(0.0, out.lease_until - now), self._lease_ran_out)
+    def _confirmed_on(self, out: _Output) -> None:
+        self._plan(out)
+        self._pump(out)
 
-    def _retry(self, out: _Output) -> None:
-        out.timer = None
-        if out.desired is not None:
-            self._send(out, out.desired)
+    def _refused(self, out: _Output) -> None:
+        self._lost(out, out.confirmed_at, "refused")
 
-    def _lease_ran_out(self, out: _Output) -> None:
-        out.timer = None
-        out.confirmed, out.lease_until = None, None
+    def _start_failed(self, out: _Output) -> None:
+        self._lost(out, out.possibly_on_until, "start_failed")
+
+    def _stop_failed(self, out: _Output) -> None:
+        """The stop did not arrive: the relay may keep the output on until its lease ends,
+        and the minimum off time must count from then (said once per lease). The stop is
+        sent again."""
+        until = out.possibly_on_until
+        if until is not None and until > out.sent[2] and until != out.stop_unconfirmed_until:
+            out.stop_unconfirmed_until = until
+            self.on_lost(out.output_id, until, "stop_unconfirmed")
+        out.timer = self.clock.callLater(self.lease_s() / RENEWALS_PER_LEASE, self._due, out)
+
+    def _reported_off(self, out: _Output) -> None:
+        out.lease_until, out.desired = None, None
+
+    def _lease_lost(self, out: _Output) -> None:
+        out.lease_until = None
         self._lost(out, out.possibly_on_until, "lease_lost")
 
     # -- helpers ---------------------------------------------------------------
@@ -305,15 +457,6 @@ class Dispatcher:
             log.warn("{message}", message=message)
         since = out.problem.since if out.problem is not None else self.clock.seconds()
         out.problem = Problem(code, message, since)
-
-    def _later(self, out: _Output, delay: float, call) -> None:
-        out.timer = self.clock.callLater(delay, call, out)
-
-    @staticmethod
-    def _cancel(out: _Output) -> None:
-        if out.timer is not None and out.timer.active():
-            out.timer.cancel()
-        out.timer = None
 
 
 def _error_message(raw: bytes) -> str:

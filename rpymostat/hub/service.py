@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
 from twisted.application.service import MultiService, Service
@@ -14,7 +15,7 @@ from rpymostat.hub.advertise import Advertiser, hub_txt
 from rpymostat.hub.api.app import HubAPI
 from rpymostat.hub.auth import TokenBook, TokenReloads
 from rpymostat.hub.config import HubConfig
-from rpymostat.hub.control import ControlService, attach_control
+from rpymostat.hub.control import ControlService
 from rpymostat.hub.history_jobs import Compaction
 from rpymostat.hub.influx import attach_influx
 from rpymostat.hub.live import Live
@@ -127,16 +128,16 @@ class HubService(MultiService):
         TokenReloads(tokens).setServiceParent(self)
         live = Live().load((yield self.store.list_nodes()), (yield self.store.list_sensors()))
         metrics = HubMetrics()
-        self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
-                          clock=self.clock, hub_id=hub_id, system=config.system, settings=settings,
-                          started_at=now, gate=hub_gate(config, self.reactor), metrics=metrics,
-                          metrics_open=config.metrics_open)
-        certificate = self._certificate()
         # Relays are commanded over HTTPS pinned to the certificate each registered.
         http, pins = http_client(self.reactor, config.tls)
-        self.control = attach_control(self.api, clock=self.clock, timer=self.timer, boot_id=self.boot_id,
-                                      http=MeteredHttp(http, metrics), store=CountingStore(self.store, metrics),
-                                      pins=pins)
+        control = partial(ControlService, clock=self.clock, timer=self.timer, boot_id=self.boot_id,
+                          http=MeteredHttp(http, metrics), store=CountingStore(self.store, metrics), pins=pins)
+        self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
+                          clock=self.clock, hub_id=hub_id, system=config.system, settings=settings,
+                          started_at=now, gate=hub_gate(config, self.reactor), control=control, metrics=metrics,
+                          metrics_open=config.metrics_open)
+        certificate = self._certificate()
+        self.control = self.api.control
         self.control.setServiceParent(self)
         metrics.watch_control(self.control)
         if config.mqtt_url:

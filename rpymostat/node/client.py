@@ -16,9 +16,16 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from twisted.internet.defer import inlineCallbacks
+from twisted.internet.defer import CancelledError, inlineCallbacks
+from twisted.internet.error import ConnectError, ConnectingCancelledError, ConnectionClosed
+from twisted.internet.error import TimeoutError as TimedOut
+from twisted.web.client import RequestNotSent, RequestTransmissionFailed, ResponseFailed, ResponseNeverReceived
 
 DEFAULT_TIMEOUT_S = 10.0
+# How a call fails on the way: refused, reset, cut, unresolved, timed out (the timeout
+# cancels it), a TLS handshake refused. Anything else is a bug and is not taken for these.
+NETWORK_FAILURES = (ConnectError, ConnectingCancelledError, ConnectionClosed, CancelledError, TimedOut, OSError,
+                    ResponseFailed, ResponseNeverReceived, RequestNotSent, RequestTransmissionFailed)
 
 
 class HubUnreachable(Exception):
@@ -59,7 +66,7 @@ class HubClient:
             response = yield self.http.request(method, self.url + path, data=data, headers=headers,
                                                timeout=self.timeout_s, reactor=self.clock)
             raw = yield self.http.content(response)
-        except Exception as exc:  # connection refused, reset, timeout (CancelledError), DNS ...
+        except NETWORK_FAILURES as exc:
             raise HubUnreachable(f"{method} {self.url}{path}: {exc.__class__.__name__}: {exc}") from exc
         try:
             payload = json.loads(raw) if raw else None

@@ -22,16 +22,34 @@
 - **Notice.** Three failed calls in a row (network, timeout, 5xx), or an advertisement of
   the pinned hub at another address or port, drop the link and browse again, waiting
   1, 2, 4 ... 30 s between attempts.
+
+The link is one state machine (:data:`LINK_STATES`, one table):
+
+===========  ======================================================================
+STOPPED      not started, or stopped
+FINDING      looking for the hub (the URL given, or an mDNS browse) and at each candidate
+REGISTERING  ``POST /v1/nodes`` to a candidate
+ENROLLING    ``POST /v1/enroll`` to a candidate: no token yet, or the pinned hub revoked it
+WAITING      no candidate took the node: the next search is set on the clock
+CONNECTED    registered: the daemons' calls go to this hub
+FAILED       an unexpected error stopped the link (logged as critical)
+===========  ======================================================================
+
+A search runs from FINDING to CONNECTED or WAITING; stopping the link (or a new search)
+makes the one in progress stale, and whatever it hears afterwards is ignored.
 """
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 from typing import Callable
 
 from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
+from rpymostat.core.machine import Machine
 from rpymostat.node.client import HubClient, HubRefused, HubUnreachable
 from rpymostat.node.credentials import FILE, Credentials, load_credentials, save_credentials
 from rpymostat.node.discovery import Backoff, HubCandidate
@@ -43,6 +61,49 @@ MAX_FAILURES = 3
 
 class NotConnected(HubUnreachable):
     """No hub is known right now."""
+
+
+class Link(enum.Enum):
+    STOPPED = "stopped"
+    FINDING = "finding"
+    REGISTERING = "registering"
+    ENROLLING = "enrolling"
+    WAITING = "waiting"
+    CONNECTED = "connected"
+    FAILED = "failed"
+
+
+class LinkEvent(enum.Enum):
+    START = "start"
+    TRY = "try"  # a candidate this node may speak to, with a token: register
+    ENROLL = "enroll"  # no token, or the pinned hub refused it: enroll first
+    ENROLLED = "enrolled"
+    REGISTERED = "registered"
+    PASSED = "passed"  # this candidate did not take the node
+    EXHAUSTED = "exhausted"  # no candidate took it
+    WAKE = "wake"  # the backoff is over, or the pinned hub announced itself
+    LOST = "lost"
+    BROKE = "broke"  # an error nobody expected
+    STOP = "stop"
+
+
+L, LE = Link, LinkEvent
+
+LINK_STATES = {
+    (L.STOPPED, LE.START): (L.FINDING, "search"),
+    (L.FINDING, LE.TRY): (L.REGISTERING, None),
+    (L.FINDING, LE.ENROLL): (L.ENROLLING, None),
+    (L.FINDING, LE.EXHAUSTED): (L.WAITING, "wait"),
+    (L.REGISTERING, LE.ENROLL): (L.ENROLLING, None),
+    (L.REGISTERING, LE.REGISTERED): (L.CONNECTED, None),
+    (L.REGISTERING, LE.PASSED): (L.FINDING, None),
+    (L.ENROLLING, LE.ENROLLED): (L.REGISTERING, None),
+    (L.ENROLLING, LE.PASSED): (L.FINDING, None),
+    (L.WAITING, LE.WAKE): (L.FINDING, "search"),
+    (L.CONNECTED, LE.LOST): (L.FINDING, "search"),
+    **{(state, LE.BROKE): (L.FAILED, "halt") for state in (L.FINDING, L.REGISTERING, L.ENROLLING)},
+    **{(state, LE.STOP): (L.STOPPED, "halt") for state in L},
+}
 
 
 class HubLink:
@@ -90,21 +151,25 @@ class HubLink:
         self.client: HubClient | None = None
         self.failures = 0
         self.connected: Deferred = Deferred()
-        self._running = False
-        self._connecting = False
-        self._sleep: Deferred | None = None
+        self.machine = Machine("hub link", LINK_STATES, L.STOPPED, {
+            "search": self._search, "wait": self._wait, "halt": self._halt})
+        self._search_id = 0  # the search in progress; an older one is stale
+        self._found_none = False  # the last search saw no candidate at all
+        self._wake_call = None
         if browser is not None:
             browser.on_candidate(self._advertised)
 
     # -- lifecycle --------------------------------------------------------
 
+    @property
+    def phase(self) -> Link:
+        return self.machine.state
+
     def start(self) -> None:
-        self._running = True
-        self._reconnect()
+        self.machine.fire(LE.START)
 
     def stop(self) -> None:
-        self._running = False
-        self._wake()
+        self.machine.fire(LE.STOP)
 
     @property
     def hub_id(self) -> str | None:
@@ -125,13 +190,8 @@ class HubLink:
         try:
             result = yield getattr(client, method)(*args)
         except HubUnreachable as exc:
-            refused = self._certificate_refused(client.url)
-            if client is self.client and refused:
-                self.lost("it presented another TLS certificate")
-            elif client is self.client:
-                self.failures += 1
-                if self.failures >= MAX_FAILURES:
-                    self.lost(f"{self.failures} failed calls ({exc})")
+            if client is self.client:
+                self._unreachable(client, exc)
             raise
         except HubRefused as exc:
             if exc.status == 401 and client is self.client:
@@ -141,50 +201,72 @@ class HubLink:
             self.failures = 0
         return result
 
+    def _unreachable(self, client: HubClient, exc: HubUnreachable) -> None:
+        if self._certificate_refused(client.url):
+            self.lost("it presented another TLS certificate")
+            return
+        self.failures += 1
+        if self.failures >= MAX_FAILURES:
+            self.lost(f"{self.failures} failed calls ({exc})")
+
     def register_again(self) -> Deferred:
         """Send the registration again (e.g. the node's sensors changed)."""
         return self.call("register", self.registration(self.client.url if self.client else ""))
 
     def lost(self, why: str) -> None:
-        if self.client is not None:
-            log.warn("lost the hub at {url}: {why}; looking for it again", url=self.client.url, why=why)
+        """The hub is gone (or will not have this node): look for it again."""
+        if self.phase is not L.CONNECTED:
+            return
+        log.warn("lost the hub at {url}: {why}; looking for it again", url=self.client.url, why=why)
         self.client = None
         self.failures = 0
-        self._reconnect()
+        self.machine.fire(LE.LOST)
+
+    # -- the machine's actions -------------------------------------------------
+
+    def _search(self) -> None:
+        self._search_id += 1
+        search = self._search_id
+        self._find(search).addErrback(self._broke, search)
+
+    def _wait(self) -> None:
+        delay = self.backoff.next()
+        if self._found_none:  # a hub that was found but did not take the node said why
+            log.info("no hub found yet; trying again in {delay:g} s", delay=delay)
+        self._wake_call = self.clock.callLater(delay, self.machine.fire, LE.WAKE)
+
+    def _halt(self) -> None:
+        self._search_id += 1
+        self.client = None
+        if self._wake_call is not None and self._wake_call.active():
+            self._wake_call.cancel()
+
+    def _broke(self, failure: Failure, search: int) -> None:
+        """Not a hub that is away or refuses (those are retried): a bug, or a data dir the
+        node cannot write. The link stops rather than retry blindly."""
+        if search != self._search_id:
+            return
+        log.failure("the hub link stopped on an unexpected error; this node will not talk to a hub "
+                    "until it is restarted", failure)
+        self.machine.fire(LE.BROKE)
+
+    def _step(self, search: int, event: LinkEvent) -> bool:
+        """Fire ``event`` for the search in progress; False when ``search`` is stale."""
+        if search != self._search_id:
+            return False
+        self.machine.fire(event)
+        return True
 
     # -- finding, enrolling, registering -------------------------------------
 
-    def _reconnect(self) -> None:
-        if self._running and not self._connecting:
-            self._connecting = True
-            self._connect().addErrback(lambda f: log.failure("finding the hub failed", f))
-
     @inlineCallbacks
-    def _connect(self):
-        try:
-            while self._running and self.client is None:
-                candidates = yield self._locate()
-                for candidate in candidates:
-                    if (yield self._attach(candidate)):
-                        self.backoff.reset()
-                        return
-                if not self._running:
-                    return
-                delay = self.backoff.next()
-                if not candidates:  # a hub that was found but did not take the node said why
-                    log.info("no hub found yet; trying again in {delay:g} s", delay=delay)
-                self._sleep = Deferred()
-                call = self.clock.callLater(delay, self._wake)
-                yield self._sleep
-                if call.active():
-                    call.cancel()
-        finally:
-            self._connecting = False
-
-    def _wake(self) -> None:
-        sleep, self._sleep = self._sleep, None
-        if sleep is not None and not sleep.called:
-            sleep.callback(None)
+    def _find(self, search: int):
+        candidates = yield self._locate()
+        for candidate in candidates:
+            if search != self._search_id or (yield self._attach(candidate, search)):
+                return
+        self._found_none = not candidates
+        self._step(search, LE.EXHAUSTED)
 
     def _wanted(self, candidate: HubCandidate) -> bool:
         if self.hub_id:
@@ -198,50 +280,64 @@ class HubLink:
         return (yield self.browser.browse(self._wanted))
 
     @inlineCallbacks
-    def _attach(self, candidate: HubCandidate):
+    def _attach(self, candidate: HubCandidate, search: int):
+        """Whether the candidate took this node (the link is then CONNECTED)."""
         if not self._may_speak_to(candidate):
             return False
         client = HubClient(self.http, self.clock, candidate.url)
         try:
-            reply = yield self._register(client, candidate.url)
+            reply = yield self._register(client, candidate.url, search)
         except (HubUnreachable, HubRefused) as exc:
             if not self._certificate_refused(candidate.url):
-                log.warn("hub at {url} did not take this node: {exc}", url=candidate.url, exc=exc)
+                log.warn("hub at {url} did not take this node: {exc}; trying the next candidate, or "
+                         "again later", url=candidate.url, exc=exc)
+            reply = None
+        if search != self._search_id:
             return False
-        if reply is None:
-            return False
-        if not self.credentials.hub_id:
-            self._pin(self.credentials.token, reply["hub_id"], self._certificate(candidate.url))
-        elif reply["hub_id"] != self.credentials.hub_id:
-            log.warn("hub at {url} is hub {other}, not hub {mine} this node enrolled with; ignoring it",
-                     url=candidate.url, other=reply["hub_id"], mine=self.credentials.hub_id)
-            return False
-        if not self._running:
+        if reply is None or not self._same_hub(candidate.url, reply):
+            self.machine.fire(LE.PASSED)
             return False
         if self._certificate(candidate.url) != self.credentials.hub_fingerprint:
             self._pin(self.credentials.token, self.credentials.hub_id, self._certificate(candidate.url))
         self.client = client
         self.failures = 0
+        self.backoff.reset()
+        self.machine.fire(LE.REGISTERED)
         log.info("registered with hub {hub_id} at {url}", hub_id=reply["hub_id"], url=candidate.url)
         self.on_registered(reply)
         if not self.connected.called:
             self.connected.callback(client.url)
         return True
 
+    def _same_hub(self, url: str, reply: dict) -> bool:
+        """Pins the hub a node without one registered with; refuses another hub."""
+        if not self.credentials.hub_id:
+            self._pin(self.credentials.token, reply["hub_id"], self._certificate(url))
+        elif reply["hub_id"] != self.credentials.hub_id:
+            log.warn("hub at {url} is hub {other}, not hub {mine} this node enrolled with; ignoring it",
+                     url=url, other=reply["hub_id"], mine=self.credentials.hub_id)
+            return False
+        return True
+
     @inlineCallbacks
-    def _register(self, client: HubClient, url: str):
-        """The registration reply, or None when the node has no token and cannot get one.
-        A token the pinned hub refuses is dropped and the node enrolls again at once."""
+    def _register(self, client: HubClient, url: str, search: int):
+        """The registration reply, or None when the node has no token and cannot get one
+        (or the search went stale). A token the pinned hub refuses is dropped and the node
+        enrolls again at once."""
         if self.token is not None:
+            self.machine.fire(LE.TRY)
             client.token = self.token
             try:
                 return (yield client.register(self.registration(url)))
             except HubRefused as exc:
                 if exc.status != 401 or not (yield self._is_pinned_hub(client)):
                     raise
+                if search != self._search_id:
+                    return None
                 self._drop_token(exc)
+        self.machine.fire(LE.ENROLL)
         client.token = None
-        if not (yield self._enroll(client)):
+        if not (yield self._enroll(client)) or not self._step(search, LE.ENROLLED):
             return None
         client.token = self.token
         return (yield client.register(self.registration(url)))
@@ -261,9 +357,9 @@ class HubLink:
         if not self.enrollment_key:
             self._tell(("no key", self.hub_id),
                        "{why} and no enrollment key: give one with {key_ways}, or a device token with "
-                       "{token_ways}", key_ways=self.ways_to_set("enrollment_key"),
-                       token_ways=self.ways_to_set("token"), why="the hub revoked this node's token"
-                       if self.hub_id else "this node has no device token")
+                       "{token_ways}; until then this node keeps looking for the hub and cannot join it",
+                       key_ways=self.ways_to_set("enrollment_key"), token_ways=self.ways_to_set("token"),
+                       why="the hub revoked this node's token" if self.hub_id else "this node has no device token")
             return False
         try:
             reply = yield client.enroll(self.enrollment_key, self.node_id, self.name)
@@ -342,16 +438,18 @@ class HubLink:
         return True
 
     def _tell(self, key: tuple, text: str, **fields) -> None:
-        """Log an error the person running the node must act on, once, not at every retry."""
+        """Warn of something the person running the node must act on, once, not at every
+        retry: the link keeps trying meanwhile."""
         if key not in self._told:
             self._told.add(key)
-            log.error(text, **fields)
+            log.warn(text, **fields)
 
     def _advertised(self, candidate: HubCandidate) -> None:
         """The pinned hub announced itself: follow it if it moved, hurry up if we wait."""
-        if not self.hub_id or candidate.hub_id != self.hub_id or not self._running:
+        if not self.hub_id or candidate.hub_id != self.hub_id:
             return
-        if self.client is not None and self.client.url != candidate.url:
+        if self.phase is L.CONNECTED and self.client.url != candidate.url:
             self.lost(f"it now answers at {candidate.url}")
-        elif self.client is None:
-            self._wake()
+        elif self.phase is L.WAITING:
+            self._wake_call.cancel()
+            self.machine.fire(LE.WAKE)

@@ -22,14 +22,15 @@ from urllib.parse import urlsplit
 from treq.testing import StubTreq
 from twisted.internet.defer import fail
 from twisted.internet.error import ConnectionLost
+from twisted.internet.task import Clock
 
 from rpymostat.core.timeutil import format_time
-from rpymostat.hub.control import attach_control
+from rpymostat.hub.control import ControlService
 from rpymostat.runtime.tls import Pins
 from rpymostat_relay.api import RelayAPI
 from rpymostat_relay.drivers.sim import SimDriver
 from rpymostat_relay.outputs import MemoryJournal, OutputBank
-from tests.hubkit import Hub, relay_node, sensor_node
+from tests.hubkit import START, Hub, relay_node, sensor_node
 from tests.sensor.nodekit import inline
 
 HEAT, COOL = "gpio17", "gpio27"
@@ -106,10 +107,8 @@ class Rig:
         service started (its nodes and zone exist); these are its admin and node tokens.
         ``relay_tls``: the relay serves HTTPS with a certificate of this fingerprint, and
         registered it; ``hub_tls`` false: the hub has no TLS (no pins)."""
-        self.hub = Hub(url)
-        if tokens:
-            self.hub.admin_token, self.hub.node_tokens = tokens[0], dict(tokens[1])
-        self.clock = self.hub.clock
+        self.clock = Clock()
+        self.clock.advance(START)
         self.timer = timer or self.clock
         self.boot_id = boot_id
         self.clocks = (self.clock,) if self.timer is self.clock else (self.clock, self.timer)
@@ -118,6 +117,9 @@ class Rig:
         self.relay = FakeRelay(self.clock, relay_min_off_s, timer=self.timer)
         self.pins = Pins() if hub_tls else None
         self.http = RecordingHttp(StubTreq(self.relay.api.resource()), self.clock, self.pins, relay_tls)
+        self.hub = Hub(url, self.clock, control=self._control)
+        if tokens:
+            self.hub.admin_token, self.hub.node_tokens = tokens[0], dict(tokens[1])
         self.partitioned = False
         if settings:
             assert self.hub.call("PATCH", "/v1/settings", settings).status == 200
@@ -132,9 +134,12 @@ class Rig:
         self.control = self._attach()
         self.settle()
 
-    def _attach(self):
-        control = attach_control(self.hub.api, clock=self.clock, timer=self.timer, boot_id=self.boot_id,
-                                 http=self.http, pins=self.pins)
+    def _control(self, api) -> ControlService:
+        return ControlService(api, clock=self.clock, timer=self.timer, boot_id=self.boot_id,
+                              http=self.http, pins=self.pins)
+
+    def _attach(self) -> ControlService:
+        control = self.hub.api.control
         control.startService()
         return control
 

@@ -31,7 +31,7 @@ from twisted.logger import LogLevel, globalLogPublisher
 
 from rpymostat.core.control.guard import FUNCTIONS, HOUR
 from rpymostat.core.timeutil import format_time
-from rpymostat.hub.control import attach_control, equipment_from_history
+from rpymostat.hub.control import ControlService, equipment_from_history
 from rpymostat.hub.store.aio import AsyncStore
 from rpymostat.hub.store.store import Store
 from tests.hubkit import POSTGRES_URL, Hub, reset_postgres, sensor_node
@@ -60,13 +60,15 @@ class Held:
 
 
 class Errors:
-    """Every error or failure logged while it is installed."""
+    """Every error or failure (or, with ``level``, every event from that level up) logged
+    while it is installed."""
 
-    def __init__(self):
+    def __init__(self, level: LogLevel = LogLevel.error):
+        self.level = level
         self.events: list[dict] = []
 
     def __call__(self, event):
-        if event.get("log_failure") is not None or event.get("log_level", LogLevel.info) >= LogLevel.error:
+        if event.get("log_failure") is not None or event.get("log_level", LogLevel.info) >= self.level:
             self.events.append(event)
 
     def __enter__(self):
@@ -81,13 +83,13 @@ class Site:
     """The in-memory hub (tests/hubkit.py) with its control service on a held store."""
 
     def __init__(self, url: str):
-        self.hub = Hub(url)
+        self.held = Held()
+        self.hub = Hub(url, control=lambda api: ControlService(
+            api, clock=api.clock, http=None, store=AsyncStore(api.store.store, self.held.run)))
         self.clock = self.hub.clock
         assert self.hub.call("PATCH", "/v1/settings", SETTINGS).status == 200
         assert sensor_node(self.hub, sensors=SENSORS).status == 200
-        self.held = Held()
-        self.control = attach_control(self.hub.api, clock=self.clock, http=None,
-                                      store=AsyncStore(self.hub.raw_store, self.held.run))
+        self.control = self.hub.api.control
         self.control.startService()
         self.settle()
 

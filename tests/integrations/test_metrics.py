@@ -7,7 +7,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from rpymostat.core.timeutil import format_time
-from rpymostat.hub.control import attach_control
+from rpymostat.hub.control import ControlService
 from rpymostat.hub.metrics import CountingStore, MeteredHttp
 from tests.control.rig import HEAT, Rig
 from tests.hubkit import sensor_node
@@ -16,14 +16,14 @@ from tests.hubkit import sensor_node
 class MeteredRig(Rig):
     """The control rig with the hub's metrics wired as the hub service wires them."""
 
+    def _control(self, api):
+        return ControlService(api, clock=self.clock, timer=self.timer, boot_id=self.boot_id,
+                              http=MeteredHttp(self.http, api.metrics), store=CountingStore(api.store, api.metrics),
+                              pins=self.pins)
+
     def _attach(self):
-        metrics = self.hub.api.metrics
-        control = attach_control(self.hub.api, clock=self.clock, timer=self.timer, boot_id=self.boot_id,
-                                 http=MeteredHttp(self.http, metrics),
-                                 store=CountingStore(self.hub.api.store, metrics), pins=self.pins)
-        metrics.watch_control(control)
-        control.startService()
-        return control
+        self.hub.api.metrics.watch_control(self.hub.api.control)
+        return super()._attach()
 
 
 @pytest.fixture

@@ -64,11 +64,12 @@ def hub(tmp_path):
 
 
 @pytest.fixture
-def errors():
+def warned():
+    """What the node warned of: the conditions a person must act on."""
     seen: list[str] = []
 
     def observe(event):
-        if event["log_level"] >= LogLevel.error:
+        if event["log_level"] >= LogLevel.warn:
             seen.append(formatEvent(event))
 
     globalLogPublisher.addObserver(observe)
@@ -92,15 +93,15 @@ def test_trust_on_first_use_pins_the_certificate_presented_at_enrollment(hub, tm
     node.stop()
 
 
-def test_a_replaced_certificate_is_refused_once_in_the_log_and_nothing_reaches_the_hub(hub, tmp_path, errors):
+def test_a_replaced_certificate_is_refused_once_in_the_log_and_nothing_reaches_the_hub(hub, tmp_path, warned):
     node = node_on(hub, tmp_path / "node")
     before, delivered = len(stored(hub)), node.http.delivered
     node.http.presented = B  # the hub's certificate was replaced
     node.advance(120)
     assert len(stored(hub)) == before and node.http.delivered == delivered, "not even the token was sent"
     assert len(node.queue) > 0, "the readings wait in the queue"
-    refusals = [line for line in errors if "presented TLS certificate" in line]
-    assert len(refusals) == 1, errors
+    refusals = [line for line in warned if "presented TLS certificate" in line]
+    assert len(refusals) == 1, warned
     assert f"sha256 {B}, not {A} as pinned" in refusals[0]
     assert f"--hub-fingerprint {B}" in refusals[0]
     node.stop()
@@ -135,13 +136,13 @@ def test_the_hub_fingerprint_setting_trusts_a_replaced_certificate(hub, tmp_path
     node.stop()
 
 
-def test_a_pinned_node_does_not_fall_back_to_plain_http(hub, tmp_path, errors):
+def test_a_pinned_node_does_not_fall_back_to_plain_http(hub, tmp_path, warned):
     node_on(hub, tmp_path / "node").stop()
     before = len(stored(hub))
     plain = node_on(hub, tmp_path / "node", hub_url="http://hub.local:8573")
     plain.advance(60)
     assert plain.http.delivered == 0 and len(stored(hub)) == before
-    assert [line for line in errors if "speaks plain HTTP but this node pinned" in line], errors
+    assert [line for line in warned if "speaks plain HTTP but this node pinned" in line], warned
     plain.stop()
 
 
@@ -153,9 +154,9 @@ def test_a_node_given_the_fingerprint_does_not_take_a_hub_advertised_on_plain_ht
     node.stop()
 
 
-def test_a_node_without_tls_does_not_call_an_https_hub(hub, tmp_path, errors):
+def test_a_node_without_tls_does_not_call_an_https_hub(hub, tmp_path, warned):
     node = Node(hub, tmp_path / "node", http=FlakyHttp(hub.client), hub_url=URL, pins=None)
     node.start()
     assert node.http.calls == [] and load_credentials(tmp_path / "node") is None
-    assert [line for line in errors if "runs with tls = false" in line], errors
+    assert [line for line in warned if "runs with tls = false" in line], warned
     node.stop()

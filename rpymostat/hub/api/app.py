@@ -3,7 +3,7 @@ here: the API object, its auth, health and the OpenAPI document."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Protocol
 
 from twisted.internet.defer import Deferred
 
@@ -34,6 +34,25 @@ from rpymostat.web.http import ApiError
 from rpymostat.web.routing import Validators
 
 
+class ControlLoop(Protocol):
+    """What the API needs of the control loop (``rpymostat.hub.control.ControlService``)."""
+
+    def changed(self, kind: str) -> None: ...
+
+    def zone_status(self, zone: dict, sensors: list[dict], settings: dict, now: float) -> dict: ...
+
+    def zone_runtime(self, zone_id: int) -> dict | None: ...
+
+
+def _changes_to(*listeners: Callable[[str], None] | None) -> Callable[[str], None]:
+    def changed(kind: str) -> None:
+        for listener in listeners:
+            if listener is not None:
+                listener(kind)
+
+    return changed
+
+
 class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI, SettingsAPI, TokensAPI,
              ControlAPI, ScheduleAPI, MetricsAPI, HistoryAPI):
     """The hub's API resource. Collaborators are injected so that tests run it in memory
@@ -44,9 +63,12 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
 
     def __init__(self, *, store, writer, tokens: TokenBook, live: Live, clock, hub_id: str,
                  system: str, settings: dict, started_at: float,
-                 zone_status: Callable[[dict, list[dict], dict, float], dict] | None = None,
+                 control: Callable[[HubAPI], ControlLoop] | None = None,
                  on_change: Callable[[str], None] | None = None, gate: Gate | None = None,
                  metrics: HubMetrics | None = None, metrics_open: bool = False):
+        """``control`` makes the hub's control loop from this API (its inputs); the loop
+        hears every change the API reports, and its view fills the status and zone state
+        routes. ``on_change`` hears the changes as well (tests)."""
         self.store = store
         self.writer = writer
         self.tokens = tokens
@@ -56,12 +78,13 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
         self.system = system
         self.settings = effective(settings)
         self.started_at = started_at
-        self.zone_status = zone_status or basic_zone_status
-        self.on_change = on_change or (lambda kind: None)
         self.gate = gate or Gate(clock)
         self.metrics = metrics if metrics is not None else HubMetrics()
         self.metrics.watch(self)
         self.metrics_open = metrics_open
+        self.control = None if control is None else control(self)
+        self.zone_status = basic_zone_status if self.control is None else self.control.zone_status
+        self.on_change = _changes_to(on_change, None if self.control is None else self.control.changed)
         self.document = self.build_openapi()
         self.validators = Validators(self.document, FORMATS)
 

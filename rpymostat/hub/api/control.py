@@ -2,8 +2,8 @@
 in ``GET /v1/zones/{id}/state``. A mixin of ``HubAPI``, placed before ``ScheduleAPI`` so
 that its ``zone_runtime`` is the one the state route calls.
 
-``control`` is the running :class:`rpymostat.hub.control.ControlService`; an API without one
-(some tests) answers the decision log from the store and adds nothing to zone states.
+``control`` is the API's control loop (:class:`rpymostat.hub.control.ControlService`); an API
+without one (some tests) answers the decision log from the store and adds nothing to zone states.
 """
 
 from __future__ import annotations
@@ -51,8 +51,6 @@ add_schemas({
 
 
 class ControlAPI:
-    control = None
-
     def zone_runtime(self, zone_id: int):
         return None if self.control is None else self.control.zone_runtime(zone_id)
 
