@@ -15,13 +15,14 @@ from rpymostat.sim.quality.bench import benchmark
 from rpymostat.sim.quality.houses import HouseError, house_class
 from rpymostat.sim.quality.scenarios import CLIMATES, Scenario
 
-EARLY_STARTERS = ("fixed-rate", "oracle")
+CONTROLLERS = ("naive", "fixed-rate", "predictive", "oracle")
+EARLY_STARTERS = ("fixed-rate", "predictive", "oracle")
 
 
 @pytest.fixture(scope="module")
 def results():
     scenario = Scenario(CLIMATES["builtin"], "daily", warmup_days=2, evaluation_days=3)
-    found = benchmark(["rc"], [scenario], ["naive", "fixed-rate", "oracle"], oracle_iterations=3,
+    found = benchmark(["rc"], [scenario], CONTROLLERS, oracle_iterations=3,
                       stream=io.StringIO())
     return {result.controller: result for result in found}
 
@@ -90,7 +91,7 @@ def heat_edges(trace):
     return [(a, b) for a, b in runs if a >= trace.scenario.evaluation_start_s]
 
 
-@pytest.mark.parametrize("controller", ["naive", "fixed-rate", "oracle"])
+@pytest.mark.parametrize("controller", CONTROLLERS)
 def test_the_kpis_agree_with_a_brute_force_recomputation_from_the_trace(results, controller):
     result = results[controller]
     trace, kpis = result.trace, result.kpis
@@ -110,7 +111,7 @@ def test_the_kpis_agree_with_a_brute_force_recomputation_from_the_trace(results,
     assert kpis.cycles_per_hour_max == max(sum(1 for s in starts if w <= s < w + 3600) for w in windows)
 
 
-@pytest.mark.parametrize("controller", ["naive", "fixed-rate", "oracle"])
+@pytest.mark.parametrize("controller", CONTROLLERS)
 def test_no_guard_rule_is_broken(results, controller):
     result = results[controller]
     runs = heat_edges(result.trace)
@@ -202,3 +203,16 @@ def test_the_energyplus_house_runs_in_lock_step():
         assert math.isfinite(house.outdoor_c) and house.outdoor_c < 10
     finally:
         house.close()
+
+
+def test_predictive_learns_the_house_from_the_runs_it_made():
+    from rpymostat.sim.quality.houses import RCHouse
+    from rpymostat.sim.quality.learning import PredictiveController
+    from rpymostat.sim.quality.run import simulate
+
+    controller = PredictiveController()
+    assert not controller.model.heat.learned
+    simulate(Scenario(CLIMATES["builtin"], "daily", warmup_days=2, evaluation_days=1), RCHouse, controller)
+    heat = controller.model.heat
+    assert heat.learned and len(heat.runs) >= 3
+    assert 1.0 < heat.rate < 20.0, "the 10 kW furnace warms the house by a few K/h"

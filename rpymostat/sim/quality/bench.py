@@ -10,14 +10,16 @@ import attrs
 from rpymostat.sim.quality.controllers import Controller, FixedRate, Naive
 from rpymostat.sim.quality.houses import house_class
 from rpymostat.sim.quality.kpis import Kpis, kpis
+from rpymostat.sim.quality.learning import PredictiveController
 from rpymostat.sim.quality.oracle import ITERATIONS, search
 from rpymostat.sim.quality.run import Trace, simulate
 from rpymostat.sim.quality.scenarios import Scenario
 from rpymostat.sim.quality.schedule import ScheduleView
 
 ORACLE = "oracle"
-CONTROLLERS: dict[str, Callable[[], Controller]] = {"naive": Naive, "fixed-rate": FixedRate}
-CONTROLLER_ORDER = ("naive", "fixed-rate", ORACLE)
+CONTROLLERS: dict[str, Callable[[], Controller]] = {
+    "naive": Naive, "fixed-rate": FixedRate, "predictive": PredictiveController}
+CONTROLLER_ORDER = ("naive", "fixed-rate", "predictive", ORACLE)
 
 
 @attrs.frozen
@@ -34,24 +36,23 @@ class Progress:
 
     def __init__(self, total: int, stream: TextIO = sys.stderr):
         self.total, self.done, self.stream = total, 0, stream
+        self.prefix = ""
         self.live = stream.isatty()
 
     def run(self, label: str) -> Callable[[float], None]:
         self.done += 1
-        prefix = f"[{self.done}/{self.total}] {label}"
+        self.prefix = f"[{self.done}/{self.total}] {label}"
 
         def report(fraction: float) -> None:
             if self.live:
-                self.stream.write(f"\r{prefix}: {fraction:4.0%}")
+                self.stream.write(f"\r{self.prefix}: {fraction:4.0%}")
                 self.stream.flush()
 
-        if not self.live:
-            self.stream.write(prefix + "\n")
         return report
 
     def finish(self, text: str) -> None:
-        if self.live:
-            self.stream.write(f" {text}\n")
+        self.stream.write(f"\r{self.prefix}: {text}\n" if self.live else f"{self.prefix}: {text}\n")
+        self.stream.flush()
 
 
 def benchmark(houses: Iterable[str], scenarios: Iterable[Scenario], controllers: Iterable[str], *,

@@ -34,7 +34,9 @@ class ScheduleView:
     def __init__(self, scenario: Scenario):
         start = WEATHER_EPOCH + timedelta(seconds=scenario.start_s)
         end = WEATHER_EPOCH + timedelta(seconds=scenario.end_s + DAY_S)
-        self.timeline = resolve_timeline(scenario.zone(), start, end)
+        zone = scenario.zone()
+        self.timeline = resolve_timeline(zone, start, end)
+        self.kinds = {rule.id: rule.kind for rule in zone.rules}
         self.segments: tuple[Segment, ...] = self.timeline.segments
         self.starts = [_seconds(segment.start) for segment in self.segments]
         self.ends = [_seconds(segment.end) for segment in self.segments]
