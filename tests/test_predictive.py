@@ -78,7 +78,7 @@ def test_an_early_start_holds_until_the_segment_starts():
 
 def test_no_early_start_into_a_hold_or_an_away_interval():
     hold = (Upcoming(0.0, NIGHT, "hold", "hold"), Upcoming(6 * H, DAY, "day", "recurring"))
-    away = (Upcoming(0.0, NIGHT, "night", "recurring"), Upcoming(4 * H, NIGHT, "holiday", "once"),
+    away = (Upcoming(0.0, NIGHT, "night", "recurring"), Upcoming(5.5 * H, NIGHT, "holiday", "once"),
             Upcoming(6 * H, DAY, "day", "recurring"))
     for segments in (hold, away):
         assert decide(inputs_at(5 * H, segments=segments), Predictive()).action == "idle"

@@ -12,9 +12,11 @@ would for the coming target.
 An early start latches: the plugin records it in its ``Proposal.data`` and reads it back
 from ``Inputs.previous``, so it keeps preparing that segment until the segment starts even
 though the predicted lead shrinks as the room warms (no on-off chatter at the edge of the
-prediction). It never starts early while a hold or a ``once`` rule (an away or holiday
-interval) is in force or would be in force before the segment: those are the user's
-explicit word for that time. The guard still disposes of whatever it proposes.
+prediction). It never starts early into a hold or a ``once`` rule (an away or holiday
+interval), nor across one, nor while a hold is in force: those are the user's explicit word
+for that time. Out of a ``once`` rule it does start early, for the segment that follows it:
+the end of an away interval is when people are back, and the house should be warm then.
+The guard still disposes of whatever it proposes.
 """
 
 from __future__ import annotations
@@ -94,9 +96,9 @@ def model_for(inputs: Inputs, mode: str) -> Rate:
 
 def _plain(inputs: Inputs) -> list[Upcoming]:
     """The upcoming segments an early start may prepare: those before the first hold or
-    ``once`` segment, none when one is in force now."""
+    ``once`` segment, none while a hold is in force."""
     in_force = [segment for segment in inputs.segments if segment.start <= inputs.now]
-    if in_force and in_force[-1].kind in EXPLICIT_KINDS:
+    if in_force and in_force[-1].kind == "hold":
         return []
     found = []
     for segment in inputs.upcoming():
