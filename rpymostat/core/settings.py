@@ -77,6 +77,9 @@ HUB_PROPERTIES = {
               "description": "Units the UI shows; the API always speaks °C."},
     "default_aggregation": {"type": "string", "pattern": NAME, "default": "mean",
                             "description": "Aggregation plugin used when a target names none."},
+    "outdoor_sensor": {"type": ["string", "null"], "minLength": 1, "maxLength": 128, "default": None,
+                       "description": "The sensor that reads the outdoor temperature (its id); null: none, "
+                                      "or the configured outdoor plugin's."},
     **CONTROL_PROPERTIES,
     **HISTORY_PROPERTIES,
 }

@@ -20,6 +20,7 @@ from rpymostat.hub.history_jobs import Compaction
 from rpymostat.hub.influx import attach_influx
 from rpymostat.hub.live import Live
 from rpymostat.hub.metrics import CountingStore, HubMetrics, MeteredHttp
+from rpymostat.hub.outdoor import OutdoorService, configured_outdoor
 from rpymostat.hub.recorder import Recorder, control_temperatures
 from rpymostat.hub.store.aio import AsyncStore, ReadingWriter, thread_runner
 from rpymostat.hub.store.store import Store, sqlite_file
@@ -130,8 +131,11 @@ class HubService(MultiService):
         metrics = HubMetrics()
         # Relays are commanded over HTTPS pinned to the certificate each registered.
         http, pins = http_client(self.reactor, config.tls)
+        outdoor = OutdoorService(self.store, self.clock, lambda: self.api.settings, lambda: live.latest,
+                                 self.store.run, *configured_outdoor(config))
         control = partial(ControlService, clock=self.clock, timer=self.timer, boot_id=self.boot_id,
-                          http=MeteredHttp(http, metrics), store=CountingStore(self.store, metrics), pins=pins)
+                          http=MeteredHttp(http, metrics), store=CountingStore(self.store, metrics), pins=pins,
+                          outdoor=outdoor.current)
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
                           clock=self.clock, hub_id=hub_id, system=config.system, settings=settings,
                           started_at=now, gate=hub_gate(config, self.reactor), control=control, metrics=metrics,
@@ -144,6 +148,7 @@ class HubService(MultiService):
             from rpymostat.hub.mqtt.bridge import MqttBridge
 
             MqttBridge.from_config(config, self.api, self.reactor).setServiceParent(self)
+        outdoor.setServiceParent(self)
         Compaction(self.store.history, self.clock).setServiceParent(self)
         Recorder(self.store, self.clock, lambda: self.api.settings,
                  lambda: control_temperatures(self.control)).setServiceParent(self)

@@ -34,6 +34,7 @@ FULL_CONFIDENCE_RUNS = 10
 MAD_TO_SIGMA = 1.4826
 OUTLIER_SIGMAS = 3.0
 LEARN_RUNS = 200  # the newest runs the learner reads: a house changes over the years
+MAX_POINTS = 60  # samples of one run fitted (evenly thinned): bounds the pairwise fit's cost
 
 
 @attrs.frozen
@@ -128,7 +129,11 @@ def theil_sen(xs: Sequence[float], ys: Sequence[float]) -> Optional[tuple[float,
 
 def _points(run: Run) -> list[Sample]:
     end = run.end if run.end is not None else float("inf")
-    return [s for s in run.samples if s.temperature is not None and run.start <= s.time <= end]
+    points = [s for s in run.samples if s.temperature is not None and run.start <= s.time <= end]
+    if len(points) <= MAX_POINTS:
+        return points
+    step = (len(points) - 1) / (MAX_POINTS - 1)
+    return [points[round(i * step)] for i in range(MAX_POINTS)]
 
 
 def measure(run: Run) -> Optional[RunFit]:

@@ -9,10 +9,14 @@ so a plugin can look ahead and latch what it started while staying a pure functi
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from datetime import datetime, timedelta, timezone
+from typing import Any, Mapping, Optional, Sequence
 
 import attrs
 
+from rpymostat.core.schedule.plugins import PluginUse
+from rpymostat.core.schedule.rules import RuleId
+from rpymostat.core.schedule.timeline import ZoneSchedule, resolve_timeline
 from rpymostat.core.target import Target
 
 # How a segment's target came about: a hold and a ``once`` rule (an away or holiday
@@ -60,3 +64,31 @@ class Previous:
     plugin: str
     action: str
     data: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+LOOKAHEAD_S = 12 * 3600.0  # the window of upcoming segments; the longest early start fits in it
+
+
+def segment_kind(rule_id: Optional[RuleId], kinds: Mapping[Optional[RuleId], str]) -> str:
+    """A segment's kind: its rule's, ``default`` without one, ``plugin`` for a rule a
+    schedule plugin contributed."""
+    if rule_id is None:
+        return "default"
+    return kinds.get(rule_id, "plugin")
+
+
+def segments_ahead(zone: ZoneSchedule, now: float, plugins: Sequence[PluginUse] = (),
+                   window_s: float = LOOKAHEAD_S) -> tuple[Upcoming, ...]:
+    """The segment in force at ``now`` (from ``now``), then those starting before ``now + window_s``."""
+    start = datetime.fromtimestamp(now, timezone.utc)
+    timeline = resolve_timeline(zone, start, start + timedelta(seconds=window_s), plugins)
+    kinds = {rule.id: rule.kind for rule in zone.rules}
+    names = {rule.id: rule.name for rule in zone.rules}
+    found = []
+    for segment in timeline.segments:
+        offset = segment.start.astimezone(zone.tz).utcoffset()
+        found.append(Upcoming(segment.start.timestamp(), segment.target,
+                              None if segment.rule_id is None else str(names.get(segment.rule_id, segment.rule_id)),
+                              segment_kind(segment.rule_id, kinds),
+                              0.0 if offset is None else offset.total_seconds()))
+    return tuple(found)

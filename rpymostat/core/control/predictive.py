@@ -144,10 +144,10 @@ def _raised(current: Target, coming: Target, mode: str) -> Target:
 
 def _words(mode: str, segment: Upcoming, started: float, lead: Lead, model: Rate) -> str:
     setpoint = setpoint_of(segment.target, mode)
-    outside = "outdoor unknown" if lead.outdoor is None else f"at {lead.outdoor:.0f} °C outside".replace("-", "−")
+    outside = ", outdoor unknown" if lead.outdoor is None else f" at {lead.outdoor:.0f} °C outside".replace("-", "−")
     return (f"{WORDS[mode]} for {setpoint:.1f} °C at {segment.local_clock()}, started "
-            f"{segment.local_clock(started)}, model {lead.rate:.1f} K/h {outside}"
-            f"{'' if model.learned else ' (default)'}")
+            f"{segment.local_clock(started)}, model {lead.rate:.1f} K/h{'' if model.learned else ' (default)'}"
+            f"{outside}")
 
 
 class Predictive:

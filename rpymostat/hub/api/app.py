@@ -13,6 +13,7 @@ from rpymostat.hub.api.control import ControlAPI
 from rpymostat.hub.api.formats import FORMATS
 from rpymostat.hub.api.history import HistoryAPI
 from rpymostat.hub.api.metrics import MetricsAPI
+from rpymostat.hub.api.model import ModelAPI
 from rpymostat.hub.api.nodes import NodesAPI
 from rpymostat.hub.api.outputs import OutputsAPI
 from rpymostat.hub.api.readings import ReadingsAPI
@@ -54,7 +55,7 @@ def _changes_to(*listeners: Callable[[str], None] | None) -> Callable[[str], Non
 
 
 class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI, SettingsAPI, TokensAPI,
-             ControlAPI, ScheduleAPI, MetricsAPI, HistoryAPI):
+             ControlAPI, ScheduleAPI, MetricsAPI, HistoryAPI, ModelAPI):
     """The hub's API resource. Collaborators are injected so that tests run it in memory
     (StubTreq, a Clock, the store called inline) and the hub runs it for real."""
 

@@ -81,7 +81,14 @@ _RUNTIME = {
                                              "commanded": {"type": ["string", "null"]},
                                              "lease_until": {"type": ["string", "null"],
                                                              "format": "date-time"}})},
-    "preheat": {"type": "null", "description": "Optimal start: not yet."},
+    "preheat": {"type": ["object", "null"], "description": "An early start under way (the predictive plugin): "
+                "for which segment, since when, the predicted lead and the model it came from; null: none.",
+                "properties": {"mode": {"type": "string", "enum": ["heat", "cool"]}, "for": _Time,
+                               "started": _Time, "lead_s": {"type": "number"},
+                               "rate_k_per_h": {"type": "number"}, "outdoor": {"type": ["number", "null"]},
+                               "confidence": {"type": "number"}, "capped": {"type": "boolean"}},
+                "required": ["mode", "for", "started", "lead_s", "rate_k_per_h", "outdoor", "confidence",
+                             "capped"], "additionalProperties": False},
 }
 
 
