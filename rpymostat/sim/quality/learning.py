@@ -1,7 +1,8 @@
-"""``predictive`` in the benchmark, fed as the hub feeds it: the look-ahead segments of the
-timeline, the outdoor temperature, its previous decision, and a model the real learner fits
-from the heating runs recorded so far (a sample at the start and every 5 minutes, as the
-hub's recorder takes them), refitted as each run ends."""
+"""``predictive`` in the benchmark, fed as the hub feeds it: the segments of the timeline
+within the control loop's look-ahead window, the outdoor temperature, its previous
+decision, and a model the real learner fits from the heating runs recorded so far (a
+sample at the start and every 5 minutes, as the hub's recorder takes them), refitted as
+each run ends."""
 
 from __future__ import annotations
 
@@ -12,14 +13,13 @@ import attrs
 
 from rpymostat.core.control.decide import Decision, decide
 from rpymostat.core.control.learner import Run, Sample, ZoneModel, fit_zone
-from rpymostat.core.control.lookahead import Outdoor, Previous, Upcoming
+from rpymostat.core.control.lookahead import LOOKAHEAD_S, Outdoor, Previous, Upcoming, segment_kind
 from rpymostat.core.control.predictive import Predictive
 from rpymostat.core.settings import CONTROL_PROPERTIES
 from rpymostat.sim.quality.controllers import Tick
 from rpymostat.sim.quality.scenarios import weather_time
 from rpymostat.sim.quality.schedule import ScheduleView
 
-LOOK_AHEAD_S = 24 * 3600.0
 SAMPLE_S = 5 * 60.0
 PLUGIN_SETTINGS = {key: CONTROL_PROPERTIES[key]["default"] for key in Predictive.settings_schema["properties"]}
 
@@ -71,13 +71,13 @@ class PredictiveController:
         if self._segments is None:
             offset = now - weather_time(now)
             segments = tuple(
-                Upcoming(start + offset, segment.target, None if segment.rule_id is None else str(segment.rule_id),
-                         schedule.kinds.get(segment.rule_id, "default"))
+                Upcoming(start + offset, segment.target, schedule.names.get(segment.rule_id),
+                         segment_kind(segment.rule_id, schedule.kinds))
                 for start, segment in zip(schedule.starts, schedule.segments))
             self._segments = ([segment.start for segment in segments], segments)
         starts, segments = self._segments
         first = bisect.bisect_right(starts, now) - 1
-        last = bisect.bisect_right(starts, now + LOOK_AHEAD_S)
+        last = bisect.bisect_right(starts, now + LOOKAHEAD_S)
         return segments[max(first, 0):last]
 
     def decide(self, tick: Tick) -> Decision:

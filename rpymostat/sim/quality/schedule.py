@@ -37,6 +37,7 @@ class ScheduleView:
         zone = scenario.zone()
         self.timeline = resolve_timeline(zone, start, end)
         self.kinds = {rule.id: rule.kind for rule in zone.rules}
+        self.names = {rule.id: rule.name for rule in zone.rules}
         self.segments: tuple[Segment, ...] = self.timeline.segments
         self.starts = [_seconds(segment.start) for segment in self.segments]
         self.ends = [_seconds(segment.end) for segment in self.segments]
