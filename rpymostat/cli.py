@@ -7,6 +7,7 @@
     rpymostat [--home DIR] node re-enroll ID
     rpymostat [--home DIR] history export --series NAME [--series NAME ...] --from T --to T [--max-points N]
     rpymostat [--home DIR] history series [--prefix TEXT]
+    rpymostat [--home DIR] simulate ZONE [--days N] [--plugin NAME] [--rules FILE] [--set K=V] [--hub URL --token T]
     rpymostat [--home DIR] demo [--port N] [--speed N] [--weather NAME]
     rpymostat install-units [--venv PATH] [--dir DIR] [--only hub|sensor|relay] [--check]
     rpymostat bench control [--quick] [--house rc|energyplus|module:Class] ... (docs/control-quality.md)
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from rpymostat import __version__
 from rpymostat.hub.config import HubConfig, load_hub_config
+from rpymostat.hub.simulate_cli import add_parser as add_simulate
 from rpymostat.runtime.config import ConfigError, add_flags, flag_values, home_dir
 from rpymostat.runtime.install_units import add_parser as add_install_units
 from rpymostat.sim.quality.cli import add_parser as add_bench
@@ -77,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     names = history_commands.add_parser("series", help="list the stored series")
     names.add_argument("--prefix", default="", help="only names that start so, e.g. zone/1/")
     add_flags(names, HubConfig, ["db"])
+    add_simulate(commands)
     return parser
 
 
@@ -119,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         from rpymostat.hub.cli import history_command
 
         return history_command(args, config)
+    if args.command == "simulate":
+        from rpymostat.hub.simulate_cli import simulate_command
+
+        return simulate_command(args, config)
     return 2
 
 

@@ -153,3 +153,14 @@ def test_predictive_never_breaks_the_guard_rules(rise_hour, setpoints, outdoor, 
         before = [t for t in offs if t < on]
         assert not before or on - before[-1] >= s.min_off_s
         assert sum(1 for t in ons if on - H < t <= on) <= s.max_starts_per_hour
+
+
+def test_out_of_an_away_interval_it_starts_early_for_the_return():
+    away = Target(mode="heat", heat_setpoint=10.0)
+    segments = (Upcoming(0.0, away, "holiday", "once"), Upcoming(18 * H, DAY, "evening", "recurring"))
+    # 11 K at 2.8 K/h + 5 %: 4.1 h, capped at 3 h
+    before = inputs_at(15 * H - 60, temperature=10.0, target=away, segments=segments)
+    assert decide(before, Predictive()).action == "idle"
+    back = decide(inputs_at(15 * H, temperature=10.0, target=away, segments=segments), Predictive())
+    assert back.action == "heating" and back.reason.startswith("preheating for 21.0 °C at 18:00, started 15:00")
+    assert back.data["proposal"]["data"]["early"]["capped"] is True

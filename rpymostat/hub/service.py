@@ -7,6 +7,7 @@ from typing import Callable
 
 from twisted.application.service import MultiService, Service
 from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
@@ -106,6 +107,7 @@ class HubService(MultiService):
         self.pool = ThreadPool(minthreads=1, maxthreads=1 if config.db_url.startswith("sqlite") else 4,
                                name="rpymostat-db")
         self.store = AsyncStore(Store(config.db_url), thread_runner(reactor, self.pool))
+        self.sim_pool = ThreadPool(minthreads=0, maxthreads=1, name="rpymostat-simulate")  # POST .../simulate
         self.ready: Deferred = Deferred()
         self.api: HubAPI | None = None
         self.control: ControlService | None = None
@@ -114,6 +116,7 @@ class HubService(MultiService):
     def startService(self):
         super().startService()
         self.pool.start()
+        self.sim_pool.start()
         self._start().chainDeferred(self.ready)
 
     @inlineCallbacks
@@ -131,8 +134,10 @@ class HubService(MultiService):
         metrics = HubMetrics()
         # Relays are commanded over HTTPS pinned to the certificate each registered.
         http, pins = http_client(self.reactor, config.tls)
+        # An outdoor plugin may block (a command, up to 20 s): the reactor's own pool, not the database's.
         outdoor = OutdoorService(self.store, self.clock, lambda: self.api.settings, lambda: live.latest,
-                                 self.store.run, *configured_outdoor(config))
+                                 partial(deferToThreadPool, self.reactor, self.reactor.getThreadPool()),
+                                 *configured_outdoor(config))
         control = partial(ControlService, clock=self.clock, timer=self.timer, boot_id=self.boot_id,
                           http=MeteredHttp(http, metrics), store=CountingStore(self.store, metrics), pins=pins,
                           outdoor=outdoor.current)
@@ -140,6 +145,7 @@ class HubService(MultiService):
                           clock=self.clock, hub_id=hub_id, system=config.system, settings=settings,
                           started_at=now, gate=hub_gate(config, self.reactor), control=control, metrics=metrics,
                           metrics_open=config.metrics_open)
+        self.api.simulation_runner = partial(deferToThreadPool, self.reactor, self.sim_pool)
         certificate = self._certificate()
         self.control = self.api.control
         self.control.setServiceParent(self)
@@ -186,5 +192,6 @@ class HubService(MultiService):
     @inlineCallbacks
     def stopService(self):
         yield super().stopService()
+        self.sim_pool.stop()
         self.pool.stop()
         self.store.store.close()

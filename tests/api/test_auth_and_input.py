@@ -109,6 +109,7 @@ VALID = {
     "patch_rule": {"priority": 5},
     "put_hold": {"target": HEAT, "until": "PT2H"},
     "put_schedule_plugins": {"plugins": []},
+    "simulate_zone": {"days": 1, "decision_plugin": "predictive"},
 }
 
 OUT_OF_RANGE = {
@@ -176,6 +177,9 @@ OUT_OF_RANGE = {
                  {"target": {**HEAT, "sensors": [{"sensor_id": "28-404404404404"}]}, "until": None}],
     "put_schedule_plugins": [{"plugins": [{"name": "not-installed"}]}, {"plugins": [{"name": ""}]},
                              {"plugins": [{"name": "x"}] * 17}, {}],
+    "simulate_zone": [{"days": 0}, {"days": 15}, {"decision_plugin": "crystal_ball"},
+                      {"rules": [{**RULE, "zone_id": 2}]}, {"rules": [{**RULE, "cron": "61 18 * * *"}]},
+                      {"rules": [RULE] * 101}, {"settings": {"deadband": 50}}, {"what": "if"}],
 }
 
 MUTATING = [o for o in OPERATIONS if o.body]

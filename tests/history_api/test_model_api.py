@@ -2,21 +2,9 @@
 
 import pytest
 
-from rpymostat.core.history.names import OUTDOOR
-from tests.history_api.kit import decision, switch, zone_with_equipment
+from tests.history_api.kit import record_run, zone_with_equipment
 
 HOUR = 3600.0
-
-
-def record_run(store, zone_id, start, rate_k_per_h, outdoor=0.0, minutes=60, start_temperature=17.0):
-    """A heating run as the control loop and the recorder write it: its start, a sample
-    every 5 minutes with the zone's temperature rising at ``rate_k_per_h``, its end."""
-    store.history.append([(OUTDOOR, start - 60, outdoor)])
-    store.record_control([decision(zone_id, start, temperature=start_temperature)], [switch(zone_id, "on", start)])
-    for minute in range(5, minutes + 1, 5):
-        temperature = start_temperature + rate_k_per_h * minute / 60
-        store.sample_runs(start + minute * 60, 300, {zone_id: temperature})
-    store.record_control([], [switch(zone_id, "off", start + minutes * 60)])
 
 
 def test_the_default_until_runs_exist_then_the_learned_rate(any_hub):

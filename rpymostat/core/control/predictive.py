@@ -27,7 +27,7 @@ import attrs
 
 from rpymostat.core.control.decide import Inputs, Proposal
 from rpymostat.core.control.hysteresis import Hysteresis
-from rpymostat.core.control.learner import Rate
+from rpymostat.core.control.learner import Rate, ZoneModel
 from rpymostat.core.control.lookahead import Outdoor, Upcoming
 from rpymostat.core.settings import CONTROL_PROPERTIES
 from rpymostat.core.target import Target
@@ -193,3 +193,21 @@ class Predictive:
                                            "outdoor": lead.outdoor, "confidence": model.confidence,
                                            "capped": lead.capped}}
         return Proposal(proposal.commands, f"{_words(mode, segment, started, lead, model)}; {proposal.reason}", data)
+
+
+def predicted_start(before: Target, segment: Upcoming, model: Optional[ZoneModel], outdoor: Optional[Outdoor],
+                    now: float, settings: Mapping[str, Any], temperature: Optional[float] = None) -> Optional[float]:
+    """When the plugin would start early for ``segment`` after ``before``: from ``temperature``
+    when known (the room now, for the next change), else from ``before``'s setpoint (the room
+    will hold it until then). None when the segment asks no more of heat or cool."""
+    for mode in ("heat", "cool"):
+        if not wants_more(before, segment.target, mode):
+            continue
+        start_at = temperature if temperature is not None else setpoint_of(before, mode)
+        setpoint = setpoint_of(segment.target, mode)
+        rate = model.for_mode(mode) if model is not None else Rate(mode, _setting(settings, f"default_{mode}_rate"))
+        if start_at is None or setpoint is None:
+            continue
+        lead = lead_time(mode, start_at, setpoint, rate, outdoor, now, settings)
+        return None if lead is None else segment.start - lead.seconds
+    return None

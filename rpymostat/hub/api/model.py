@@ -58,9 +58,15 @@ class ModelAPI:
     def zone_model(self, call):
         zone_id = call.params["zone_id"]
         zone = yield self.store.get_zone(zone_id)
-        learning = None if self.control is None else getattr(self.control, "learning", None)
+        learning = yield self._learning(zone_id)
+        model = learning.model(zone_id, for_zone(self.settings, zone["settings"]))
+        return {"zone_id": zone_id, "fitted_at": format_optional(learning.fitted_at(zone_id)), **model.to_json()}
+
+    @inlineCallbacks
+    def _learning(self, zone_id: int):
+        """The control loop's learner once it has read the zone's runs, else one that reads them now."""
+        learning = getattr(self.control, "learning", None)
         if learning is None or not learning.known(zone_id):
             learning = Learning(self.store, self.clock)
             yield learning.load(zone_id)
-        model = learning.model(zone_id, for_zone(self.settings, zone["settings"]))
-        return {"zone_id": zone_id, "fitted_at": format_optional(learning.fitted_at(zone_id)), **model.to_json()}
+        return learning

@@ -16,6 +16,9 @@ from zoneinfo import ZoneInfo
 import attrs
 from twisted.internet.defer import inlineCallbacks, maybeDeferred
 
+from rpymostat.core.control.lookahead import Upcoming
+from rpymostat.core.control.predictive import NAME as PREDICTIVE
+from rpymostat.core.control.predictive import predicted_start
 from rpymostat.core.schedule.plugins import PluginUse, settings_problems
 from rpymostat.core.schedule.rules import (
     Rule,
@@ -35,6 +38,7 @@ from rpymostat.core.schedule.timeline import (
     resolve_timeline,
     timeline_to_json,
 )
+from rpymostat.core.settings import for_zone
 from rpymostat.core.target import Target
 from rpymostat.core.timeutil import format_time, from_timestamp, parse_time
 from rpymostat.hub.api.formats import INSTANT, UNIQUE_NAMES
@@ -365,7 +369,32 @@ class ScheduleAPI:
             return timeline_to_json(Timeline(start, end, (), warnings=plan.warnings))
         timeline = resolve_timeline(plan.schedule, start, end, plan.plugins)
         timeline = attrs.evolve(timeline, warnings=plan.warnings + timeline.warnings + cut)
-        return timeline_to_json(timeline)
+        shown = timeline_to_json(timeline)
+        yield self._predicted_starts(call.params["zone_id"], timeline, shown["segments"])
+        return shown
+
+    @inlineCallbacks
+    def _predicted_starts(self, zone_id: int, timeline: Timeline, shown: list[dict]):
+        """``predicted_start`` on each segment the predictive plugin would start early for."""
+        zone = yield self.store.get_zone(zone_id)
+        values = for_zone(self.settings, zone["settings"])
+        pairs = [(i, before, segment) for i, (before, segment) in
+                 enumerate(zip(timeline.segments, timeline.segments[1:]), start=1)
+                 if (before.target.decision or values["decision_plugin"]) == PREDICTIVE]
+        if not pairs:
+            return
+        model = (yield self._learning(zone_id)).model(zone_id, values)
+        now = self.now()
+        outdoor = getattr(self.control, "outdoor", lambda: None)()
+        runtime = None if self.control is None else self.control.zone_runtime(zone_id)
+        temperature = None if runtime is None else runtime["temperature"]
+        first_change = next((s.start.timestamp() for s in timeline.segments if s.start.timestamp() > now), None)
+        for i, before, segment in pairs:
+            at = segment.start.timestamp()
+            found = predicted_start(before.target, Upcoming(at, segment.target), model, outdoor, now, values,
+                                    temperature if at == first_change else None)
+            if found is not None:
+                shown[i]["predicted_start"] = format_time(found)
 
     @op("GET", "/v1/zones/{zone_id}/state", summary="What the schedule asks of the zone now: "
         "target, winning rule, why, next change (plus the control loop's view when it runs).",
