@@ -39,7 +39,6 @@ class Trace:
     indoor_c: list[float] = attrs.field(factory=list)
     outdoor_c: list[float] = attrs.field(factory=list)
     setpoint_c: list[float] = attrs.field(factory=list)
-    target_c: list[float] = attrs.field(factory=list)
     heat: list[bool] = attrs.field(factory=list)
     power_w: list[float] = attrs.field(factory=list)
     compute_s: list[float] = attrs.field(factory=list)
@@ -50,8 +49,6 @@ class Trace:
         self.indoor_c.append(indoor_c)
         self.outdoor_c.append(outdoor_c)
         self.setpoint_c.append(setpoint_c)
-        target = decision.data["target"]["heat_setpoint"]
-        self.target_c.append(setpoint_c if target is None else target)
         self.heat.append(decision.commands.heat)
         self.power_w.append(power_w)
         self.compute_s.append(compute_s)
