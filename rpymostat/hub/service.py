@@ -126,7 +126,7 @@ class HubService(MultiService):
         tokens = TokenBook(self.store, self.reactor, key_hash)
         tokens.load((yield self.store.active_tokens()))
         TokenReloads(tokens).setServiceParent(self)
-        live = Live().load((yield self.store.list_nodes()), (yield self.store.list_sensors()))
+        live = Live().load_snapshot((yield self.store.snapshot()))
         metrics = HubMetrics()
         # Relays are commanded over HTTPS pinned to the certificate each registered.
         http, pins = http_client(self.reactor, config.tls)

@@ -25,7 +25,7 @@ from rpymostat.hub.api.status import StatusAPI
 from rpymostat.hub.api.tokens import TokensAPI
 from rpymostat.hub.api.zones import ZonesAPI
 from rpymostat.hub.auth import CALLERS, ENROLLMENT, Principal, TokenBook
-from rpymostat.hub.live import Live
+from rpymostat.hub.live import Live, LiveWrites
 from rpymostat.hub.metrics import HubMetrics
 from rpymostat.hub.status import basic_zone_status
 from rpymostat.web.auth import WrongCredential, bearer, unauthorized
@@ -66,10 +66,12 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
                  control: Callable[[HubAPI], ControlLoop] | None = None,
                  on_change: Callable[[str], None] | None = None, gate: Gate | None = None,
                  metrics: HubMetrics | None = None, metrics_open: bool = False):
-        """``control`` makes the hub's control loop from this API (its inputs); the loop
+        """The API answers reads from ``live`` and makes its writes through
+        :class:`LiveWrites`, which keeps ``live`` in step with the database. ``control``
+        makes the hub's control loop from this API (its inputs); the loop
         hears every change the API reports, and its view fills the status and zone state
         routes. ``on_change`` hears the changes as well (tests)."""
-        self.store = store
+        self.store = LiveWrites(store, live)
         self.writer = writer
         self.tokens = tokens
         self.live = live

@@ -189,13 +189,11 @@ class ScheduleAPI:
         d.addCallback(lambda _: self.on_change(kind))
         return d
 
-    @inlineCallbacks
-    def _check_target_sensors(self, target: Target):
+    def _check_target_sensors(self, target: Target) -> None:
         """A target's sensors must be known to the hub (not necessarily in the zone: a
         sensor may move between zones later, and the loop only counts fresh readings)."""
         if target.sensors:
-            known = {s["id"] for s in (yield self.store.list_sensors())}
-            unknown = [s for s in target.sensor_ids() if s not in known]
+            unknown = [s for s in target.sensor_ids() if s not in self.live.sensors]
             if unknown:
                 raise ApiError(409, "conflict", f"target names no known sensor {unknown[0]!r}",
                                [{"field": "target", "message": f"no sensor {s!r}"} for s in unknown])
@@ -246,8 +244,8 @@ class ScheduleAPI:
             rule = rule_from_json(call.body, tz=self._tz(), now=self._now_dt())
         except RuleError as exc:
             raise _refused(exc) from None
-        yield self._zone_exists(rule.zone_id)
-        yield self._check_target_sensors(rule.target)
+        self._zone_exists(rule.zone_id)
+        self._check_target_sensors(rule.target)
         record = yield self.store.create_rule(rule_to_json(rule))
         if record is None:
             raise conflict(f"no zone {rule.zone_id}")
@@ -276,7 +274,7 @@ class ScheduleAPI:
             rule = patch_rule(rule_from_record(record, tz=tz), call.body, tz=tz, now=self._now_dt())
         except RuleError as exc:
             raise _refused(exc) from None
-        yield self._check_target_sensors(rule.target)
+        self._check_target_sensors(rule.target)
         stored = yield self.store.replace_rule(rule_to_json(rule))
         if stored is None:
             raise not_found(f"no rule {rule.id}")
@@ -309,7 +307,7 @@ class ScheduleAPI:
             request = parse_hold(body, tz=plan.schedule.tz, now=now)
         except RuleError as exc:  # UntilPassed included
             raise _refused(exc) from None
-        yield self._check_target_sensors(request.target)
+        self._check_target_sensors(request.target)
         hold: Rule = make_hold(plan.schedule, request, now, plugins=plan.plugins)
         record = yield self.store.put_hold(rule_to_json(hold))
         if record is None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from twisted.internet.defer import inlineCallbacks
-
 from rpymostat import __version__
 from rpymostat.core.timeutil import format_time
 from rpymostat.hub.api.routes import op
@@ -12,12 +10,9 @@ from rpymostat.hub.api.routes import op
 class StatusAPI:
     @op("GET", "/v1/status", summary="Hub summary: zones with temperature, target, action, alarms.",
         tag="hub", response="Status")
-    @inlineCallbacks
     def status(self, call):
-        zones = yield self.store.list_zones()
-        sensors = yield self.store.list_sensors()
-        nodes = yield self.store.list_nodes()
-        outputs = yield self.store.list_outputs()
+        live = self.live
+        zones, sensors = live.zone_list(), live.sensor_list()
         now = self.now()
         zone_states = [self.zone_status(zone, sensors, self.settings, now) for zone in zones]
         return {
@@ -29,6 +24,6 @@ class StatusAPI:
             "zones": zone_states,
             "alarms": [{**alarm, "zone_id": state["id"]} for state in zone_states
                        for alarm in state["alarms"]],
-            "counts": {"nodes": len(nodes), "sensors": len(sensors), "outputs": len(outputs),
+            "counts": {"nodes": len(live.nodes), "sensors": len(sensors), "outputs": len(live.outputs),
                        "zones": len(zones)},
         }
