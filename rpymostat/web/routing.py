@@ -19,7 +19,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from rpymostat.core.errors import Conflict
 from rpymostat.core.errors import NotFound as StoreNotFound
 from rpymostat.web.auth import WrongCredential
-from rpymostat.web.http import MAX_BODY, ApiError, json_response, read_json
+from rpymostat.web.http import MAX_BODY, ApiError, json_response, read_json, send
 
 log = Logger()
 SPEC_URI = "urn:rpymostat:openapi"
@@ -483,10 +483,7 @@ def _handle(principal, instance, op: Operation, handler: Callable, request, para
 
 def _respond(result, request, op: Operation) -> bytes:
     if isinstance(result, Raw):
-        request.setResponseCode(result.status)
-        request.setHeader(b"content-type", result.content_type.encode("ascii"))
-        request.setHeader(b"cache-control", b"no-store")
-        return result.body
+        return send(request, result.body, result.content_type.encode("ascii"), result.status)
     if isinstance(result, Reply):
         return json_response(request, result.payload, result.status)
     return json_response(request, result, op.status)
