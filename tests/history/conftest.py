@@ -1,6 +1,7 @@
 """A history store on SQLite and, when RPYMOSTAT_TEST_POSTGRES_URL is set, on PostgreSQL."""
 
 import pytest
+from sqlalchemy import func, select
 
 from rpymostat.hub.store.store import Store
 from tests.hubkit import POSTGRES_URL, reset_postgres
@@ -34,3 +35,8 @@ def store(database_url):
 @pytest.fixture
 def history(store):
     return store.history
+
+
+def count_rows(history, table) -> int:
+    with history.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar()

@@ -1,7 +1,6 @@
 """The compaction job: small steps on the hub's clock until nothing is left, then a look
 every interval; a failing step is logged and tried again."""
 
-from sqlalchemy import func, select
 from twisted.internet.defer import Deferred, fail
 from twisted.internet.task import Clock
 from twisted.logger import capturedLogs
@@ -9,14 +8,9 @@ from twisted.logger import capturedLogs
 from rpymostat.hub.history_jobs import Compaction
 from rpymostat.hub.store.aio import AsyncCalls
 from rpymostat.hub.store.schema import history_chunks, history_raw
-from tests.history.conftest import T0
+from tests.history.conftest import T0, count_rows
 
 DAY = 86400.0
-
-
-def count(history, table) -> int:
-    with history.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(table)).scalar()
 
 
 def test_steps_follow_each_other_while_there_is_more_then_wait_an_interval(history):
@@ -26,16 +20,16 @@ def test_steps_follow_each_other_while_there_is_more_then_wait_an_interval(histo
     job = Compaction(AsyncCalls(history), clock, interval_s=300, pause_s=1, budget=1000)
     job.startService()
     clock.advance(0)
-    assert count(history, history_chunks) == 1, "one day of one series per step of 1000 points"
+    assert count_rows(history, history_chunks) == 1, "one day of one series per step of 1000 points"
     for _ in range(5):
         clock.advance(1)
-    assert count(history, history_chunks) == 6 and count(history, history_raw) == 0
+    assert count_rows(history, history_chunks) == 6 and count_rows(history, history_raw) == 0
     assert clock.getDelayedCalls()[0].getTime() == clock.seconds() + 300
     history.append([("sensor/a", T0 + 30, 1.0)])
     clock.advance(299)
-    assert count(history, history_raw) == 1
+    assert count_rows(history, history_raw) == 1
     clock.advance(1)
-    assert count(history, history_raw) == 0, "a late point is merged into its day at the next look"
+    assert count_rows(history, history_raw) == 0, "a late point is merged into its day at the next look"
     job.stopService()
     assert clock.getDelayedCalls() == []
 

@@ -23,12 +23,12 @@ SPAN_MS = 3 * 86400_000
 
 @st.composite
 def columns(draw):
-    times = sorted(draw(st.sets(st.integers(-LIMIT // 2, LIMIT // 2), min_size=1, max_size=300)))
+    times = sorted(draw(st.sets(st.integers(1 - LIMIT, LIMIT - 1), min_size=1, max_size=300)))
     steady = draw(st.booleans())
     if steady:  # a sensor's rhythm with a little jitter, the usual case
         start, step = times[0], draw(st.integers(1, 600_000))
         times = [start + i * step + draw(st.integers(0, min(step - 1, 50))) for i in range(len(times))]
-    values = draw(st.lists(st.integers(-LIMIT // 2, LIMIT // 2) | st.integers(-5000, 5000),
+    values = draw(st.lists(st.integers(1 - LIMIT, LIMIT - 1) | st.integers(-5000, 5000),
                            min_size=len(times), max_size=len(times)))
     return times, values
 

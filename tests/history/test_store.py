@@ -4,11 +4,10 @@ loses and duplicates nothing, the choice between raw points and rollups, retenti
 import math
 
 import pytest
-from sqlalchemy import func, select
 
 from rpymostat.core.history.codec import quantize
 from rpymostat.hub.store.schema import history_chunks, history_raw, history_rollups
-from tests.history.conftest import T0
+from tests.history.conftest import T0, count_rows
 
 DAY = 86400.0
 
@@ -20,11 +19,6 @@ def minutes(series: str, start: float, count: int, value=lambda i: 20 + (i % 40)
 def kept(value: float) -> float:
     """A value as the store keeps it: to the hundredth, halves away from zero."""
     return quantize(value) / 100
-
-
-def rows(history, table) -> int:
-    with history.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(table)).scalar()
 
 
 def test_append_is_idempotent_and_creates_series(history):
@@ -71,8 +65,8 @@ def test_compaction_moves_settled_days_in_steps_and_keeps_every_point(history):
         if not steps[-1]:
             break
     assert steps == [True] * 3 + [False], "a day of one series per transaction, until 1000 points moved"
-    assert rows(history, history_chunks) == 4
-    assert rows(history, history_raw) == 2 * 1440
+    assert count_rows(history, history_chunks) == 4
+    assert count_rows(history, history_raw) == 2 * 1440
     for series in ("sensor/a", "sensor/b"):
         assert history.raw_points(series, T0, T0 + 3 * DAY) == [(t, kept(v)) for s, t, v in points if s == series]
     assert history.compact_step(now, 1000) is False
@@ -82,12 +76,12 @@ def test_a_resent_point_is_not_stored_twice_after_its_day_was_compacted(history)
     points = minutes("sensor/a", T0, 1440)
     history.append(points)
     history.compact_step(T0 + 2 * DAY, 10_000)
-    assert rows(history, history_raw) == 0
+    assert count_rows(history, history_raw) == 0
     assert history.append(points[10:20] + [("sensor/a", T0 + 30, 5.0)]) == 1
     assert history.query("sensor/a", T0, T0 + DAY, 10).points[0][4] == 1441, "the rollups count it once"
-    assert rows(history, history_raw) == 1
+    assert count_rows(history, history_raw) == 1
     history.compact_step(T0 + 2 * DAY, 10_000)
-    assert rows(history, history_raw) == 0 and rows(history, history_chunks) == 1
+    assert count_rows(history, history_raw) == 0 and count_rows(history, history_chunks) == 1
     stored = history.raw_points("sensor/a", T0, T0 + DAY)
     assert len(stored) == 1441 and stored[1] == (T0 + 30, 5.0)
     assert history.last_point("sensor/a") == (T0 + 1439 * 60, kept(points[-1][2]))
@@ -133,5 +127,18 @@ def test_retention_removes_old_raw_days_and_old_rollups(history):
     assert raw_gone.resolution == "15m", "where raw points were removed, the rollups answer"
     assert history.query("sensor/a", T0, T0 + 4 * DAY, 100) == before
     removed = history.apply_retention(T0 + 5 * DAY, raw_keep_s=None, rollup_keep_s=2 * DAY)
-    assert removed == 3 * (96 + 24 + 1) and rows(history, history_rollups) == 96 + 24 + 1
+    assert removed == 3 * (96 + 24 + 1) and count_rows(history, history_rollups) == 96 + 24 + 1
     assert history.apply_retention(T0 + 5 * DAY, raw_keep_s=3 * DAY, rollup_keep_s=2 * DAY) == 0
+
+
+def test_readings_resent_after_their_day_was_compacted_count_as_duplicates(store):
+    readings = [{"sensor_id": "28-a", "time": T0 + 60 * i, "value": 20 + i / 100, "received_at": T0}
+                for i in range(100)]
+    assert store.add_reading_batches([("node-1", readings[:60], T0), ("node-1", readings[40:], T0)]) == [60, 40]
+    store.history.compact_step(T0 + 2 * DAY, 10_000)
+    assert count_rows(store.history, history_raw) == 0
+    late = {"sensor_id": "28-a", "time": T0 + 30, "value": 7.0, "received_at": T0 + 2 * DAY}
+    assert store.add_reading_batches([("node-1", readings[90:] + [late], T0 + 2 * DAY),
+                                      ("node-1", [late], T0 + 2 * DAY)]) == [1, 0]
+    times = [r["time"] for r in store.readings_for("28-a", T0, T0 + DAY)]
+    assert times == sorted([T0 + 60 * i for i in range(100)] + [T0 + 30])

@@ -30,7 +30,7 @@ from typing import Iterable, Sequence
 FORMAT = 1
 VALUE_SCALE = 100
 CHUNK_MS = 86_400_000  # one chunk per series per UTC day
-LIMIT = 2**62  # what a time in ms or a scaled value may reach: deltas of two stay within 64 bits
+LIMIT = 2**60  # a time in ms or a scaled value stays below: deltas of deltas, zig-zagged, fit 64 bits
 
 _HEADER = struct.Struct("<IqqqBB")
 _TYPECODES = {1: "B", 2: "H", 4: "I", 8: "Q"}

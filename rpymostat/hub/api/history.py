@@ -43,15 +43,12 @@ _Temperatures = {"type": "object", "additionalProperties": _Number,
 
 _EXAMPLE_START = "2026-12-01T00:00:00Z"
 HISTORY_EXAMPLE = {
-    "from": _EXAMPLE_START, "to": "2026-12-02T00:00:00Z", "max_points": 2, "truncated": False,
-    "series": [{"name": "sensor/28-0316a2795aff", "resolution": "1h", "step_s": 43200.0,
-                "points": [{"time": _EXAMPLE_START, "min": 18.5, "mean": 19.4, "max": 20.1, "count": 720},
-                           {"time": "2026-12-01T12:00:00Z", "min": 19.8, "mean": 20.6, "max": 21.0,
-                            "count": 718}]}],
+    "from": _EXAMPLE_START, "to": "2026-12-02T00:00:00Z", "max_points": 1, "truncated": False,
+    "series": [{"name": "sensor/28-0316a2795aff", "resolution": "1d", "step_s": 86400.0,
+                "points": [{"time": _EXAMPLE_START, "min": 18.5, "mean": 20.0, "max": 21.0, "count": 1438}]}],
 }
 CSV_EXAMPLE = ("series,time,min,mean,max,count\r\n"
-               "sensor/28-0316a2795aff,2026-12-01T00:00:00Z,18.5,19.4,20.1,720\r\n"
-               "sensor/28-0316a2795aff,2026-12-01T12:00:00Z,19.8,20.6,21.0,718\r\n")
+               "sensor/28-0316a2795aff,2026-12-01T00:00:00Z,18.5,20.0,21.0,1438\r\n")
 RUNS_EXAMPLE = {
     "zone_id": 1, "from": "2026-12-01T00:00:00Z", "to": "2026-12-02T00:00:00Z", "truncated": False,
     "runs": [{"id": 7, "zone_id": 1, "kind": "heat", "start": "2026-12-01T06:00:00Z",

@@ -16,9 +16,8 @@ from __future__ import annotations
 import bisect
 import functools
 import heapq
-from typing import Optional, Sequence
+from typing import NamedTuple, Optional, Sequence
 
-import attrs
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
@@ -63,8 +62,7 @@ _LOCK_ID = 0x5250_4D48  # PostgreSQL advisory lock taken by compaction and reten
 Key = tuple[int, int]  # (series id, time in ms)
 
 
-@attrs.frozen
-class Appended:
+class Appended(NamedTuple):
     """What :meth:`HistoryStore.append_on` did: the series' ids (for
     :meth:`HistoryStore.remember` once committed), each point's key in the order given, and
     the keys of the points that were new."""
@@ -94,7 +92,7 @@ class HistoryStore:
         self.remember(appended.ids)
         return len(appended.new)
 
-    def append_on(self, conn: Connection, points: Sequence[tuple[str, float, float]]) -> "Appended":
+    def append_on(self, conn: Connection, points: Sequence[tuple[str, float, float]]) -> Appended:
         """:meth:`append` inside the caller's transaction. Within one call the first point
         for a time wins."""
         ids = self._series_ids(conn, {point[0] for point in points})
@@ -110,11 +108,10 @@ class HistoryStore:
         try:
             new = self._insert_raw(cursor, dialect, rows)
             new -= self._already_compacted(cursor, dialect, new)
-            added = ((sid, time_ms, value) for (sid, time_ms), value in rows.items()) if len(new) == len(rows) \
-                else ((sid, time_ms, rows[sid, time_ms]) for sid, time_ms in new)
-            params = [(*key, *totals) for key, totals in sorted(rollup_rows(added).items())]
-            if params:
-                cursor.executemany(_add_rollup_sql(dialect), params)
+            if len(new) == len(rows):  # the usual case: every point is new
+                self._add_to_rollups(cursor, dialect, [(sid, t, value) for (sid, t), value in rows.items()])
+            else:
+                self._add_to_rollups(cursor, dialect, [(sid, t, rows[sid, t]) for sid, t in new])
         finally:
             cursor.close()
         return Appended(ids, keys, new)
@@ -163,10 +160,12 @@ class HistoryStore:
         days = {(sid, time_ms - time_ms % CHUNK_MS) for sid, time_ms in new}
         if not days:
             return set()
-        sids = sorted({sid for sid, _ in days})
+        sids = {sid for sid, _ in days}
         starts = [day for _, day in days]
         cursor.execute(dialect.sql(_chunks_in_sql(len(sids))), [*sids, min(starts), max(starts)])
-        hit = {(sid, day) for sid, day in cursor.fetchall()} & days
+        hit = days.intersection(map(tuple, cursor.fetchall()))
+        if not hit:
+            return set()
         present: set[Key] = set()
         for sid, day in sorted(hit):
             cursor.execute(dialect.sql(_CHUNK_DATA), (sid, day))
@@ -175,6 +174,16 @@ class HistoryStore:
         if present:
             cursor.executemany(dialect.sql(_DELETE_RAW), sorted(present))
         return present
+
+    @staticmethod
+    def _add_to_rollups(cursor, dialect: Dialect, points: list[tuple[int, int, int]]) -> None:
+        """In key order, so that two transactions adding to the same buckets on PostgreSQL
+        lock them in the same order."""
+        totals = sorted(rollup_rows(points).items())
+        for part in range(0, len(totals), _INSERT_ROWS):
+            rollups = totals[part:part + _INSERT_ROWS]
+            cursor.execute(dialect.sql(_add_rollups_sql(len(rollups))),
+                           [v for key, summary in rollups for v in (*key, *summary)])
 
     # -- compaction and retention -----------------------------------------
 
@@ -188,32 +197,31 @@ class HistoryStore:
         for index, sid in enumerate(series_ids):
             while True:
                 if moved >= budget:
-                    return any(self._settled_day(other, cutoff) is not None for other in series_ids[index:])
+                    with self.engine.connect() as conn:
+                        return any(self._settled_day(conn, other, cutoff) is not None
+                                   for other in series_ids[index:])
                 with self.engine.begin() as conn:
-                    count = self._compact_oldest_day(conn, sid, cutoff)
-                if count is None:
-                    break
-                moved += count
+                    self._lock(conn)
+                    day = self._settled_day(conn, sid, cutoff)
+                    if day is None:
+                        break
+                    moved += self._compact_day(conn, sid, day)
         return False
 
-    def _settled_day(self, sid: int, cutoff: int) -> Optional[int]:
-        with self.engine.connect() as conn:
-            oldest = conn.execute(select(func.min(history_raw.c.time_ms))
-                                  .where(history_raw.c.series_id == sid)).scalar()
-        if oldest is None or chunk_start(oldest) >= cutoff:
-            return None
-        return chunk_start(oldest)
-
-    def _compact_oldest_day(self, conn: Connection, sid: int, cutoff: int) -> Optional[int]:
-        """Move the oldest raw day of a series before ``cutoff`` into its chunk; None when
-        there is none. The raw rows are deleted and returned by one statement, so a point
-        appended meanwhile is either moved or stays raw."""
-        self._lock(conn)
+    @staticmethod
+    def _settled_day(conn: Connection, sid: int, cutoff: int) -> Optional[int]:
+        """The oldest day of a series with raw points, if it ended before ``cutoff``."""
         oldest = conn.execute(select(func.min(history_raw.c.time_ms))
                               .where(history_raw.c.series_id == sid)).scalar()
         if oldest is None or chunk_start(oldest) >= cutoff:
             return None
-        day = chunk_start(oldest)
+        return chunk_start(oldest)
+
+    @staticmethod
+    def _compact_day(conn: Connection, sid: int, day: int) -> int:
+        """Move a day's raw points into its chunk; returns how many moved. The raw rows are
+        deleted and returned by one statement, so a point appended meanwhile is either
+        moved or stays raw."""
         moved = conn.execute(text("DELETE FROM history_raw WHERE series_id = :sid AND time_ms >= :lo "
                                   "AND time_ms < :hi RETURNING time_ms, value"),
                              {"sid": sid, "lo": day, "hi": day + CHUNK_MS}).all()
@@ -239,8 +247,8 @@ class HistoryStore:
                 removed += conn.execute(delete(history_chunks).where(history_chunks.c.start_ms < cut)).rowcount
                 removed += conn.execute(delete(history_raw).where(history_raw.c.time_ms < cut)).rowcount
                 if cut > self._raw_from(conn):
-                    moved = update(meta).where(meta.c.key == RAW_FROM_KEY).values(value=str(cut))
-                    if conn.execute(moved).rowcount == 0:
+                    mark = update(meta).where(meta.c.key == RAW_FROM_KEY).values(value=str(cut))
+                    if conn.execute(mark).rowcount == 0:
                         conn.execute(insert(meta).values(key=RAW_FROM_KEY, value=str(cut)))
             if rollup_keep_s is not None:
                 cut_s = int(now - rollup_keep_s)
@@ -424,13 +432,15 @@ def _chunks_in_sql(series: int) -> str:
 
 
 @functools.cache
-def _add_rollup_sql(dialect: Dialect) -> str:
-    r, least, greatest = "history_rollups", dialect.least, dialect.greatest
-    return dialect.sql(
-        f"INSERT INTO {r} (series_id, step_s, start_s, low, high, total, count) VALUES (?, ?, ?, ?, ?, ?, ?) "
-        f"ON CONFLICT (series_id, step_s, start_s) DO UPDATE SET "
-        f"low = {least}({r}.low, excluded.low), high = {greatest}({r}.high, excluded.high), "
-        f"total = {r}.total + excluded.total, count = {r}.count + excluded.count")
+def _add_rollups_sql(count: int) -> str:
+    """One statement for all of a batch's buckets (their keys are distinct, as PostgreSQL
+    requires of one upsert): one step through the database instead of one a bucket."""
+    r = "history_rollups"
+    return (f"INSERT INTO {r} (series_id, step_s, start_s, low, high, total, count) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * count)
+            + f" ON CONFLICT (series_id, step_s, start_s) DO UPDATE SET "
+            f"low = LEAST({r}.low, excluded.low), high = GREATEST({r}.high, excluded.high), "
+            f"total = {r}.total + excluded.total, count = {r}.count + excluded.count")
 
 
 # The chunks a chart reads are mostly the same few (today's, yesterday's): decoding is

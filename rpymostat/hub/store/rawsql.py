@@ -3,40 +3,39 @@ paths: readings and the history store.
 
 There SQLAlchemy's execution machinery cost more than the database work itself and held
 the GIL the reactor thread needed. Statements are written once, with ``?`` for each
-parameter; SQLite and PostgreSQL take the same ones but for that marker and the names of
-the two-argument min and max.
+parameter and PostgreSQL's ``LEAST``/``GREATEST`` for the smaller and larger of two values;
+:meth:`Dialect.sql` gives the statement a database takes (SQLite says ``min``/``max``).
 """
 
 from __future__ import annotations
 
-import functools
-
-import attrs
 from sqlalchemy.engine import Connection
 
 
-@attrs.frozen
 class Dialect:
-    marker: str
-    least: str
-    greatest: str
+    """The statements one database takes, each worked out once and then looked up (this
+    runs for every reading)."""
+
+    def __init__(self, marker: str, renames: tuple[tuple[str, str], ...] = ()):
+        self.marker = marker
+        self.renames = renames
+        self._statements: dict[str, str] = {}
 
     @classmethod
     def of(cls, conn: Connection) -> "Dialect":
-        return cls._named(conn.dialect.name)
+        return _DIALECTS[conn.dialect.name]
 
-    @classmethod
-    @functools.cache
-    def _named(cls, name: str) -> "Dialect":
-        if name == "sqlite":
-            return cls("?", "min", "max")
-        if name == "postgresql":
-            return cls("%s", "LEAST", "GREATEST")
-        raise RuntimeError(f"unsupported database {name!r}")
-
-    @functools.cache  # noqa: B019 - two instances at most, one per database, kept for good
     def sql(self, statement: str) -> str:
-        return statement.replace("?", self.marker)
+        ours = self._statements.get(statement)
+        if ours is None:
+            ours = statement
+            for theirs, renamed in self.renames:
+                ours = ours.replace(theirs, renamed)
+            ours = self._statements[statement] = ours.replace("?", self.marker)
+        return ours
+
+
+_DIALECTS = {"sqlite": Dialect("?", (("LEAST(", "min("), ("GREATEST(", "max("))), "postgresql": Dialect("%s")}
 
 
 def driver_cursor(conn: Connection):
