@@ -4,11 +4,11 @@ Runs a real hub (`rpymostat hub --no-tls`, SQLite in a temporary home) furnished
 three zones, eight sensors and four rules, and, as the baseline in the same run, a bare
 twisted.web resource (bench/bare_web.py) that answers the bytes the hub answered for each
 read route and, for readings, parses the same JSON and inserts into SQLite with one
-transaction per request. Both serve plain HTTP on loopback and are driven the same way. (The hub on HTTPS, its default, also
-loads pyOpenSSL: about 13 MB more.) The load comes from wrk (a C load generator: `apt-get install
-wrk`) when it is installed, else from Python client processes, which on a 2-core machine
-compete with the servers for CPU and flatten the difference. Prints figures; never passes
-or fails on them.
+transaction per request. Both serve plain HTTP on loopback and are driven the same
+way. (The hub on HTTPS, its default, also loads pyOpenSSL: about 13 MB more.) The load
+comes from wrk (a C load generator: `apt-get install wrk`) when it is installed, else
+from Python client processes, which on a 2-core machine compete with the servers for CPU
+and flatten the difference. Prints figures and the load average; never passes or fails on them.
 
     python bench/api.py [--clients 8] [--seconds 5] [--python-clients]
 """

@@ -7,6 +7,7 @@ from typing import Callable
 
 from twisted.application.service import MultiService, Service
 from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
@@ -135,7 +136,7 @@ class HubService(MultiService):
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
                           clock=self.clock, hub_id=hub_id, system=config.system, settings=settings,
                           started_at=now, gate=hub_gate(config, self.reactor), control=control, metrics=metrics,
-                          metrics_open=config.metrics_open)
+                          metrics_open=config.metrics_open, compute=self._compute)
         certificate = self._certificate()
         self.control = self.api.control
         self.control.setServiceParent(self)
@@ -169,6 +170,10 @@ class HubService(MultiService):
                        listen=config.listen,
                        properties=hub_txt(hub_id, __version__, config.system, fingerprint)).setServiceParent(self)
         return self
+
+    def _compute(self, function: Callable, *args):
+        """Long pure work (a large timeline) in the reactor's worker threads, not the database's."""
+        return deferToThreadPool(self.reactor, self.reactor.getThreadPool(), function, *args)
 
     def _certificate(self) -> Certificate | None:
         if not self.config.tls:

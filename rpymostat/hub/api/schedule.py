@@ -2,13 +2,16 @@
 its schedule plugins, and the installed plugins. A mixin of ``HubAPI``.
 
 The pure core (:mod:`rpymostat.core.schedule.rules`, :mod:`rpymostat.core.schedule.timeline`) decides everything;
-these handlers gather its inputs from the store and the hub's settings on every request
-(no cached plan), so a change to a rule, a hold, the zone or the hub's time zone shows
-in the very next answer. Each change also calls ``on_change`` so the control loop ticks.
+these handlers gather its inputs from the store and the hub's settings. Timelines and
+zone states are answered from :class:`rpymostat.hub.timelines.Timelines`, which keeps
+each zone's plan and resolved windows until a change to a rule, a hold, the zone or the
+hub's settings (``on_change``) drops them, so such a change shows in the very next
+answer. Each change also calls ``on_change`` so the control loop ticks.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -30,9 +33,7 @@ from rpymostat.core.schedule.timeline import (
     MAX_WINDOW,
     Timeline,
     ZoneSchedule,
-    current_state,
     make_hold,
-    resolve_timeline,
     timeline_to_json,
 )
 from rpymostat.core.target import Target
@@ -329,10 +330,15 @@ class ScheduleAPI:
 
     # -- timeline and state ----------------------------------------------
 
+    def _second(self) -> datetime:
+        """Now, to the second: what the timeline and state routes answer for, so that the
+        answers kept for this second serve every request in it."""
+        return from_timestamp(math.floor(self.now()))
+
     def _window(self, query: dict) -> tuple[datetime, datetime, tuple[str, ...]]:
         """[from, to) of a timeline query: to before from is an empty window; one longer
         than the most a timeline spans is cut there, with a warning."""
-        start = parse_time(query["from"]) if "from" in query else self._now_dt()
+        start = parse_time(query["from"]) if "from" in query else self._second()
         end = parse_time(query["to"]) if "to" in query else start + TIMELINE_DEFAULT
         if end - start > MAX_WINDOW:
             end = start + MAX_WINDOW
@@ -343,7 +349,7 @@ class ScheduleAPI:
     @op("GET", "/v1/zones/{zone_id}/timeline", summary="The zone's schedule over [from, to): "
         "segments with the winning rule, why, and the rules it shadowed; conflicts.",
         tag="schedule", response="Timeline",
-        query=(Param("from", _TIME_QUERY, description="Default: now."),
+        query=(Param("from", _TIME_QUERY, description="Default: now (to the second)."),
                Param("to", _TIME_QUERY, description="Default: from + 7 days; at most 400 days "
                                                     "after from (a longer window is cut there, "
                                                     "with a warning); not after from: no "
@@ -351,12 +357,11 @@ class ScheduleAPI:
     @inlineCallbacks
     def zone_timeline(self, call):
         start, end, cut = self._window(call.query)
-        plan = yield self.zone_plan(call.params["zone_id"])
+        zone_id = call.params["zone_id"]
         if end <= start:
+            plan = yield self.timelines.plan(zone_id)
             return timeline_to_json(Timeline(start, end, (), warnings=plan.warnings))
-        timeline = resolve_timeline(plan.schedule, start, end, plan.plugins)
-        timeline = attrs.evolve(timeline, warnings=plan.warnings + timeline.warnings + cut)
-        return timeline_to_json(timeline)
+        return (yield self.timelines.encoded(zone_id, start, end, cut))
 
     @op("GET", "/v1/zones/{zone_id}/state", summary="What the schedule asks of the zone now: "
         "target, winning rule, why, next change (plus the control loop's view when it runs).",
@@ -364,11 +369,8 @@ class ScheduleAPI:
     @inlineCallbacks
     def zone_state(self, call):
         zone_id = call.params["zone_id"]
-        plan = yield self.zone_plan(zone_id)
-        now = self._now_dt()
-        state = current_state(plan.schedule, now, plan.plugins)
-        since = resolve_timeline(plan.schedule, now - timedelta(days=1), now + timedelta(seconds=1),
-                                 plan.plugins).at(now).start
+        now = self._second()
+        plan, state, since = yield self.timelines.state(zone_id, now)
         segment = state.segment
         schedule = {
             "zone_id": zone_id,
