@@ -10,6 +10,7 @@ from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
+from twisted.web.resource import Resource
 
 from rpymostat import __version__
 from rpymostat.hub.advertise import Advertiser, hub_txt
@@ -30,6 +31,7 @@ from rpymostat.runtime.config import connection_limits, ways_to_set
 from rpymostat.runtime.private import private_dir, private_sqlite
 from rpymostat.runtime.tls import Certificate, ensure_certificate, http_client, server_endpoint
 from rpymostat.web.gate import Gate, HostCheck, Settings
+from rpymostat.web.http import ApiError, json_response
 from rpymostat.web.site import LISTEN_BACKLOG, QuietSite, fit_descriptors
 
 log = Logger()
@@ -60,6 +62,19 @@ def prepare_store(store: AsyncStore, now: float, configured_key: str | None,
         yield store.set_meta("enrollment_key_hash", key_hash)
         announce(f"Enrollment key for nodes (shown once): {key}")
     return opened["hub_id"], key_hash
+
+
+class Starting(Resource):
+    """What the hub's socket answers until the API is ready (the database opened and
+    migrated, the live state loaded): 503 with Retry-After, so a node or a monitor hears
+    at once that the hub is there and coming up, and tries again a moment later."""
+
+    isLeaf = True
+
+    def render(self, request):
+        request.setHeader(b"retry-after", b"1")
+        error = ApiError(503, "starting", "the hub is starting; try again in a moment")
+        return json_response(request, error.envelope(), error.status)
 
 
 class Listener(Service):
@@ -118,8 +133,15 @@ class HubService(MultiService):
 
     @inlineCallbacks
     def _start(self):
+        """Listen first, answering 503 while the rest starts, then serve the API."""
         config = self.config
         private_home(config)
+        certificate = self._certificate()
+        site = QuietSite(Starting(), fit_descriptors(connection_limits(config)), reactor=self.reactor)
+        listener = Listener(server_endpoint(self.reactor, config.port, config.listen, LISTEN_BACKLOG, certificate),
+                            site)
+        listener.setServiceParent(self)
+        port = yield listener.listening
         now = self.clock.seconds()
         hub_id, key_hash = yield prepare_store(self.store, now, config.enrollment_key, self.announce)
         settings = yield self.store.get_settings()
@@ -137,7 +159,6 @@ class HubService(MultiService):
                           clock=self.clock, hub_id=hub_id, system=config.system, settings=settings,
                           started_at=now, gate=hub_gate(config, self.reactor), control=control, metrics=metrics,
                           metrics_open=config.metrics_open, compute=self._compute)
-        certificate = self._certificate()
         self.control = self.api.control
         self.control.setServiceParent(self)
         metrics.watch_control(self.control)
@@ -151,11 +172,7 @@ class HubService(MultiService):
         export = attach_influx(config, self.store.store)
         if export is not None:
             export.setServiceParent(self)
-        site = QuietSite(self.api.resource(), fit_descriptors(connection_limits(config)), reactor=self.reactor)
-        listener = Listener(server_endpoint(self.reactor, config.port, config.listen, LISTEN_BACKLOG, certificate),
-                            site)
-        listener.setServiceParent(self)
-        port = yield listener.listening
+        site.resource = self.api.resource()
         bound = port.getHost()
         host = "127.0.0.1" if bound.host in ("0.0.0.0", "") else bound.host
         self.url = f"{'https' if certificate else 'http'}://{host}:{bound.port}/"

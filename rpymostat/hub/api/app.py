@@ -90,10 +90,15 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
         self.control = None if control is None else control(self)
         self.zone_status = basic_zone_status if self.control is None else self.control.zone_status
         self.timelines = Timelines(self.zone_plan, compute or maybeDeferred)
-        self.on_change = _changes_to(self.timelines.changed, on_change,
+        self.change_count = 0
+        self.status_kept: tuple | None = None
+        self.on_change = _changes_to(self.timelines.changed, self._count_change, on_change,
                                      None if self.control is None else self.control.changed)
         self.document = self.build_openapi()
         self.validators = Validators(self.document, FORMATS)
+
+    def _count_change(self, kind: str) -> None:
+        self.change_count += 1
 
     def resource(self):
         return self.routes.resource(self.app)
