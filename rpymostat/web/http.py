@@ -72,7 +72,7 @@ def send(request, body: bytes, content_type: bytes, status: int = 200) -> bytes:
     request.setHeader(b"content-type", content_type)
     if status != 200 or request.method not in (b"GET", b"HEAD"):
         request.setHeader(b"cache-control", b"no-store")
-        return body
+        return _sized(request, body)
     request.setHeader(b"cache-control", b"private, no-cache")
     tag = hashlib.blake2b(body, digest_size=12).hexdigest()
     zipped = len(body) >= GZIP_MIN and _accepts_gzip(request)
@@ -85,7 +85,13 @@ def send(request, body: bytes, content_type: bytes, status: int = 200) -> bytes:
         return b""
     if zipped:
         request.setHeader(b"content-encoding", b"gzip")
-        return _gzipped(tag, body)
+        return _sized(request, _gzipped(tag, body))
+    return _sized(request, body)
+
+
+def _sized(request, body: bytes) -> bytes:
+    """A known length: sent as it is rather than in chunks."""
+    request.setHeader(b"content-length", b"%d" % len(body))
     return body
 
 
