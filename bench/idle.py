@@ -18,7 +18,6 @@ flat from hour to hour. Prints figures; never passes or fails on them.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import re
 import subprocess
@@ -26,26 +25,16 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
+from api import call  # bench/api.py, beside this script
 
 BIN = Path(sys.executable).parent
 NODES = 5
 SENSORS_PER_NODE = 2
 REPORT_S = 30.0
 HOUR = 3600.0
-
-
-def call(url: str, method: str, path: str, body=None, token=None):
-    request = urllib.request.Request(url + path, method=method,
-                                     data=json.dumps(body).encode() if body is not None else None)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request) as response:
-        return json.loads(response.read() or b"null")
 
 
 def start_hub(home: Path, speed: float, epoch: float) -> tuple[subprocess.Popen, str, str]:
