@@ -106,7 +106,7 @@ class Hub:
         tokens.load(self.raw_store.active_tokens())
         self.token_reloads = TokenReloads(tokens)
         self.token_reloads.startService()
-        live = Live().load(self.raw_store.list_nodes(), self.raw_store.list_sensors())
+        live = Live().load_snapshot(self.raw_store.snapshot())
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
                           clock=self.clock, hub_id=self.hub_id, system="test",
                           settings=self.raw_store.get_settings(), started_at=self.clock.seconds(),

@@ -67,6 +67,7 @@ class HubMetrics:
                                 ["method", "route", "code"], registry=r)
         self.latency = Histogram("rpymostat_http_request_duration_seconds", "Time to answer an API request.",
                                  ["method", "route"], buckets=LATENCY_BUCKETS, registry=r)
+        self._by_route: dict[tuple[str, str, str], tuple[Any, Any]] = {}
         self.mqtt_connected = Gauge("rpymostat_mqtt_connected", "1 while the MQTT bridge is connected "
                                     "to its broker.", registry=r)
         self.mqtt_messages = Counter("rpymostat_mqtt_messages", "MQTT messages received, by what they were.",
@@ -103,8 +104,12 @@ class HubMetrics:
 
         def finished(result):
             code = "lost" if isinstance(result, Failure) else str(request.code)
-            self.requests.labels(method, route, code).inc()
-            self.latency.labels(method, route).observe(self.timer() - started)
+            key = (method, route, code)
+            counted = self._by_route.get(key)
+            if counted is None:  # labels() takes a lock and builds its key on every call
+                counted = self._by_route[key] = (self.requests.labels(*key), self.latency.labels(method, route))
+            counted[0].inc()
+            counted[1].observe(self.timer() - started)
 
         request.notifyFinish().addBoth(finished)
 

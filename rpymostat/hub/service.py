@@ -10,6 +10,7 @@ from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
+from twisted.web.resource import Resource
 
 from rpymostat import __version__
 from rpymostat.hub.advertise import Advertiser, hub_txt
@@ -32,6 +33,7 @@ from rpymostat.runtime.config import connection_limits, ways_to_set
 from rpymostat.runtime.private import private_dir, private_sqlite
 from rpymostat.runtime.tls import Certificate, ensure_certificate, http_client, server_endpoint
 from rpymostat.web.gate import Gate, HostCheck, Settings
+from rpymostat.web.http import ApiError, json_response
 from rpymostat.web.site import LISTEN_BACKLOG, QuietSite, fit_descriptors
 
 log = Logger()
@@ -62,6 +64,19 @@ def prepare_store(store: AsyncStore, now: float, configured_key: str | None,
         yield store.set_meta("enrollment_key_hash", key_hash)
         announce(f"Enrollment key for nodes (shown once): {key}")
     return opened["hub_id"], key_hash, opened["first_start"]
+
+
+class Starting(Resource):
+    """What the hub's socket answers until the API is ready (the database opened and
+    migrated, the live state loaded): 503 with Retry-After, so a node or a monitor hears
+    at once that the hub is there and coming up, and tries again a moment later."""
+
+    isLeaf = True
+
+    def render(self, request):
+        request.setHeader(b"retry-after", b"1")
+        error = ApiError(503, "starting", "the hub is starting; try again in a moment")
+        return json_response(request, error.envelope(), error.status)
 
 
 class Listener(Service):
@@ -134,8 +149,15 @@ class HubService(MultiService):
 
     @inlineCallbacks
     def _start(self):
+        """Listen first, answering 503 while the rest starts, then serve the API."""
         config = self.config
         private_home(config)
+        certificate = self._certificate()
+        site = QuietSite(Starting(), fit_descriptors(connection_limits(config)), reactor=self.reactor)
+        listener = Listener(server_endpoint(self.reactor, config.port, config.listen, LISTEN_BACKLOG, certificate),
+                            site)
+        listener.setServiceParent(self)
+        port = yield listener.listening
         now = self.clock.seconds()
         hub_id, key_hash, first_start = yield prepare_store(self.store, now, config.enrollment_key, self.announce)
         settings = yield self.store.get_settings()
@@ -143,7 +165,7 @@ class HubService(MultiService):
         tokens = TokenBook(self.store, self.reactor, key_hash)
         tokens.load((yield self.store.active_tokens()))
         TokenReloads(tokens).setServiceParent(self)
-        live = Live().load((yield self.store.list_nodes()), (yield self.store.list_sensors()))
+        live = Live().load_snapshot((yield self.store.snapshot()))
         metrics = HubMetrics()
         # Relays are commanded over HTTPS pinned to the certificate each registered.
         http, pins = http_client(self.reactor, config.tls)
@@ -157,9 +179,9 @@ class HubService(MultiService):
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
                           clock=self.clock, hub_id=hub_id, system=config.system, settings=settings,
                           started_at=now, gate=hub_gate(config, self.reactor), control=control, metrics=metrics,
-                          metrics_open=config.metrics_open, real_clock=self.reactor)
+                          metrics_open=config.metrics_open, real_clock=self.reactor,
+                          compute=self._compute)
         self.api.simulation_runner = partial(deferToThreadPool, self.reactor, self.sim_pool)
-        certificate = self._certificate()
         self.control = self.api.control
         self.control.setServiceParent(self)
         metrics.watch_control(self.control)
@@ -175,11 +197,7 @@ class HubService(MultiService):
         if export is not None:
             export.setServiceParent(self)
         root, with_ui = site_resource(self.api)
-        site = QuietSite(root, fit_descriptors(connection_limits(config)), reactor=self.reactor)
-        listener = Listener(server_endpoint(self.reactor, config.port, config.listen, LISTEN_BACKLOG, certificate),
-                            site)
-        listener.setServiceParent(self)
-        port = yield listener.listening
+        site.resource = root
         bound = port.getHost()
         host = "127.0.0.1" if bound.host in ("0.0.0.0", "") else bound.host
         self.url = f"{'https' if certificate else 'http'}://{host}:{bound.port}/"
@@ -198,6 +216,10 @@ class HubService(MultiService):
                        listen=config.listen,
                        properties=hub_txt(hub_id, __version__, config.system, fingerprint)).setServiceParent(self)
         return self
+
+    def _compute(self, function: Callable, *args):
+        """Long pure work (a large timeline) in the reactor's worker threads, not the database's."""
+        return deferToThreadPool(self.reactor, self.reactor.getThreadPool(), function, *args)
 
     def _certificate(self) -> Certificate | None:
         if not self.config.tls:

@@ -12,14 +12,15 @@ import attrs
 import fastjsonschema
 from klein import Klein
 from klein.resource import KleinResource
-from twisted.internet.defer import CancelledError, Deferred, maybeDeferred
+from twisted.internet.defer import CancelledError, Deferred, fail, maybeDeferred
 from twisted.logger import Logger
+from twisted.web.server import NOT_DONE_YET
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from rpymostat.core.errors import Conflict
 from rpymostat.core.errors import NotFound as StoreNotFound
 from rpymostat.web.auth import WrongCredential
-from rpymostat.web.http import MAX_BODY, ApiError, json_response, read_json
+from rpymostat.web.http import MAX_BODY, ApiError, json_response, read_json, send
 
 log = Logger()
 SPEC_URI = "urn:rpymostat:openapi"
@@ -96,13 +97,28 @@ class Routes:
         self.app = Klein()
         self.app.url_map.merge_slashes = False
         self.operations: list[Operation] = []
+        self.handlers: dict[str, Callable] = {}
         self.path_params = path_params
         self.app.handle_errors(Exception)(_error_response)
 
-    @staticmethod
-    def resource(app: Klein) -> KleinResource:
+    def resource(self, app: Klein) -> KleinResource:
         """The resource serving ``app`` (an instance's bound app)."""
-        return SegmentResource(app)
+        return SegmentResource(app, self._direct())
+
+    def _direct(self) -> list[tuple[re.Pattern, Operation, Callable, dict[str, int]]]:
+        """The GET routes whose paths hold no parameter but integers, matched without
+        Klein (see :class:`SegmentResource`)."""
+        table = []
+        for op in self.operations:
+            names = re.findall(r"\{(\w+)\}", op.path)
+            if op.method != "GET" or any(self.path_params[n].get("type") != "integer" for n in names):
+                continue
+            pattern = re.escape(op.path)
+            for name in names:
+                pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<{name}>[1-9][0-9]{{0,9}})")
+            maxima = {name: self.path_params[name]["maximum"] for name in names}
+            table.append((re.compile(pattern), op, self.handlers[op.name], maxima))
+        return table
 
     def op(self, method: str, path: str, *, summary: str, tag: str, role: str | None = "admin",
            body: str | None = None, response: str | None = None, status: int = 200,
@@ -118,6 +134,7 @@ class Routes:
                 return _serve(instance, operation, handler, request, params)
 
             endpoint.__name__ = handler.__name__
+            self.handlers[operation.name] = handler
             self.app.route(self._klein_rule(path), methods=[method], endpoint=operation.name)(endpoint)
             self.operations.append(operation)
             return endpoint
@@ -221,18 +238,71 @@ def _responses(op: Operation) -> dict:
 
 
 class SegmentResource(KleinResource):
-    """A Klein resource that keeps path segments apart.
+    """A Klein resource that keeps path segments apart, and answers the reads that
+    clients poll without Klein.
 
     twisted.web splits the path at each ``/`` and then percent-decodes every segment; Klein
     joins them again with ``/`` before routing, so ``a%2Fb`` would become two segments. Here
     a segment's own ``/`` (and ``%``) is encoded again for the router, and ``_handle``
     decodes the parameter it matched.
+
+    Klein's routing and its chain of Deferreds cost more than a whole bare twisted.web
+    request, so a GET whose path is exactly one of ``direct``'s (integer parameters in
+    their plain decimal form only) goes straight to the same ``_serve`` and error
+    handler; its answer, when ready at once, is returned as the render's bytes. Any
+    other request, and any doubt, goes to Klein.
     """
 
+    def __init__(self, app: Klein, direct: list[tuple[re.Pattern, Operation, Callable, dict[str, int]]] = ()):
+        super().__init__(app)
+        self._direct = direct
+
     def render(self, request):
+        if request.method == b"GET" and self._direct:
+            answer = self._answer_directly(request)
+            if answer is not None:
+                return answer
         request.postpath = [segment.replace(b"%", b"%25").replace(b"/", b"%2F")
                             for segment in request.postpath]
         return super().render(request)
+
+    def _answer_directly(self, request):
+        path = request.path.decode("latin-1")
+        for pattern, op, handler, maxima in self._direct:
+            found = pattern.fullmatch(path)
+            if found is None:
+                continue
+            params = {name: int(value) for name, value in found.groupdict().items()}
+            if any(value > maxima[name] for name, value in params.items()):
+                return None
+            return self._serve_directly(request, op, handler, params)
+        return None
+
+    def _serve_directly(self, request, op: Operation, handler: Callable, params: dict):
+        instance = self._app._instance
+        gone: list = []
+        request.notifyFinish().addBoth(gone.append)
+        try:
+            d = _serve(instance, op, handler, request, params)
+        except Exception:
+            d = fail()
+        d.addErrback(lambda failure: _error_response(instance, request, failure))
+        now: list = []
+        d.addCallback(lambda body: now.append(body) or body)
+        if now and isinstance(now[0], bytes):
+            return now[0]
+
+        def write(body):
+            if gone:
+                return
+            if isinstance(body, bytes):
+                request.write(body)
+            request.finish()
+
+        d.addCallback(write)
+        d.addErrback(lambda failure: log.failure("writing the answer to {path}", failure,
+                                                 path=request.path.decode("latin-1")))
+        return NOT_DONE_YET
 
 
 class Validators:
@@ -486,10 +556,7 @@ def _handle(principal, instance, op: Operation, handler: Callable, request, para
 
 def _respond(result, request, op: Operation) -> bytes:
     if isinstance(result, Raw):
-        request.setResponseCode(result.status)
-        request.setHeader(b"content-type", result.content_type.encode("ascii"))
-        request.setHeader(b"cache-control", b"no-store")
-        return result.body
+        return send(request, result.body, result.content_type.encode("ascii"), result.status)
     if isinstance(result, Reply):
         return json_response(request, result.payload, result.status)
     return json_response(request, result, op.status)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable, Protocol
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, maybeDeferred
 
 from rpymostat import __version__
 from rpymostat.core.settings import effective
@@ -30,9 +30,10 @@ from rpymostat.hub.api.tokens import TokensAPI
 from rpymostat.hub.api.zones import ZonesAPI
 from rpymostat.hub.auth import CALLERS, ENROLLMENT, Principal, TokenBook
 from rpymostat.hub.events import Events
-from rpymostat.hub.live import Live
+from rpymostat.hub.live import Live, LiveWrites
 from rpymostat.hub.metrics import HubMetrics
 from rpymostat.hub.status import basic_zone_status
+from rpymostat.hub.timelines import Timelines
 from rpymostat.web.auth import WrongCredential, bearer, unauthorized
 from rpymostat.web.gate import Gate
 from rpymostat.web.http import ApiError
@@ -72,11 +73,15 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
                  control: Callable[[HubAPI], ControlLoop] | None = None,
                  on_change: Callable[[str], None] | None = None, gate: Gate | None = None,
                  metrics: HubMetrics | None = None, metrics_open: bool = False,
-                 events: Events | None = None, real_clock=None):
-        """``control`` makes the hub's control loop from this API (its inputs); the loop
+                 events: Events | None = None, real_clock=None,
+                 compute: Callable[..., Deferred] | None = None):
+        """The API answers reads from ``live`` and makes its writes through
+        :class:`LiveWrites`, which keeps ``live`` in step with the database. ``control``
+        makes the hub's control loop from this API (its inputs); the loop
         hears every change the API reports, and its view fills the status and zone state
-        routes. ``on_change`` hears the changes as well (tests)."""
-        self.store = store
+        routes. ``on_change`` hears the changes as well (tests). ``compute(function,
+        *args)`` runs long pure work off the reactor (a worker thread; inline when None)."""
+        self.store = LiveWrites(store, live)
         self.writer = writer
         self.tokens = tokens
         self.live = live
@@ -95,10 +100,16 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
         self.metrics_open = metrics_open
         self.control = None if control is None else control(self)
         self.zone_status = basic_zone_status if self.control is None else self.control.zone_status
-        self.on_change = _changes_to(self.events.changed, on_change,
+        self.timelines = Timelines(self.zone_plan, compute or maybeDeferred)
+        self.change_count = 0
+        self.status_kept: tuple | None = None
+        self.on_change = _changes_to(self.events.changed, self.timelines.changed, self._count_change, on_change,
                                      None if self.control is None else self.control.changed)
         self.document = self.build_openapi()
         self.validators = Validators(self.document, FORMATS)
+
+    def _count_change(self, kind: str) -> None:
+        self.change_count += 1
 
     def resource(self):
         return self.routes.resource(self.app)

@@ -8,7 +8,7 @@ from twisted.internet.defer import inlineCallbacks
 from rpymostat.core.timeutil import format_optional, format_time
 from rpymostat.hub.api.routes import op
 from rpymostat.hub.auth import ENROLLMENT, Principal
-from rpymostat.web.http import ApiError
+from rpymostat.web.http import ApiError, not_found
 
 
 class NodesAPI:
@@ -45,7 +45,7 @@ class NodesAPI:
         body = call.body
         self._speaks_for(call.principal, body["node_id"])
         row = yield self.enlist(body, call.request.getClientAddress().host)
-        node_json = yield self._node_json(row)
+        node_json = self._node_json(row)
         reply = {"node": node_json, "hub_id": self.hub_id, "settings": self.node_settings()}
         if row["command_token"] is not None and call.principal.node_id == row["id"]:
             reply["command_token"] = row["command_token"]  # to that node only, never to an admin
@@ -74,12 +74,8 @@ class NodesAPI:
         if not principal.may_act_for(node_id):
             raise ApiError(403, "forbidden", f"this token belongs to node {principal.node_id!r}")
 
-    @inlineCallbacks
-    def _node_json(self, row, sensors=None, outputs=None):
-        if sensors is None:
-            sensors = yield self.store.list_sensors()
-        if outputs is None:
-            outputs = yield self.store.list_outputs()
+    def _node_json(self, row: dict) -> dict:
+        sensors, outputs = self.live.sensor_list(), self.live.output_list()
         return {
             "id": row["id"], "kind": row["kind"], "name": row["name"], "url": row["url"],
             "tls_fingerprint": row["tls_fingerprint"], "address": row["address"], "version": row["version"],
@@ -90,21 +86,15 @@ class NodesAPI:
 
     @op("GET", "/v1/nodes", summary="Nodes with last seen, address and version.", tag="nodes",
         response="NodeList")
-    @inlineCallbacks
     def list_nodes(self, call):
-        rows = yield self.store.list_nodes()
-        sensors = yield self.store.list_sensors()
-        outputs = yield self.store.list_outputs()
-        nodes = []
-        for row in rows:
-            nodes.append((yield self._node_json(row, sensors, outputs)))
-        return {"nodes": nodes}
+        return {"nodes": [self._node_json(row) for row in self.live.node_list()]}
 
     @op("GET", "/v1/nodes/{node_id}", summary="One node.", tag="nodes", response="Node")
-    @inlineCallbacks
     def get_node(self, call):
-        row = yield self.store.get_node(call.params["node_id"])
-        return (yield self._node_json(row))
+        row = self.live.nodes.get(call.params["node_id"])
+        if row is None:
+            raise not_found(f"no node {call.params['node_id']!r}")
+        return self._node_json(row)
 
     @op("DELETE", "/v1/nodes/{node_id}", summary="Forget a node and revoke its tokens; its sensors "
         "and outputs keep their history.", tag="nodes", status=204)

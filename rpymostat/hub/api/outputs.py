@@ -6,7 +6,7 @@ from twisted.internet.defer import inlineCallbacks
 
 from rpymostat.core.timeutil import format_optional, parse_time
 from rpymostat.hub.api.routes import op
-from rpymostat.web.http import ApiError
+from rpymostat.web.http import ApiError, not_found
 
 
 class OutputsAPI:
@@ -18,16 +18,14 @@ class OutputsAPI:
 
     @op("GET", "/v1/outputs", summary="Relay outputs with zone, function and state.", tag="outputs",
         response="OutputList")
-    @inlineCallbacks
     def list_outputs(self, call):
-        rows = yield self.store.list_outputs()
-        return {"outputs": [self._output_json(row) for row in rows]}
+        return {"outputs": [self._output_json(row) for row in self.live.output_list()]}
 
     @op("PATCH", "/v1/outputs/{output_id}", summary="Set an output's alias, zone or function.",
         tag="outputs", body="OutputPatch", response="Output")
     @inlineCallbacks
     def patch_output(self, call):
-        yield self._zone_exists(call.body.get("zone_id"))
+        self._zone_exists(call.body.get("zone_id"))
         row = yield self.store.patch_output(call.params["output_id"], call.body)
         self.on_change("outputs")
         return self._output_json(row)
@@ -46,7 +44,9 @@ class OutputsAPI:
         body="OutputState", response="Output")
     @inlineCallbacks
     def report_output_state(self, call):
-        row = yield self.store.get_output(call.params["output_id"])
+        row = self.live.outputs.get(call.params["output_id"])
+        if row is None:
+            raise not_found(f"no output {call.params['output_id']!r}")
         if row["node_id"] is None or not call.principal.may_act_for(row["node_id"]):
             raise ApiError(403, "forbidden", "this output does not belong to this node")
         when = parse_time(call.body["time"]).timestamp() if "time" in call.body else self.now()

@@ -43,7 +43,7 @@ class ReadingsAPI:
         unique = {(row["sensor_id"], row["time"]): row for row in rows}
 
         def stored(new: int) -> dict:
-            self.live.record(rows)
+            self.live.record(rows, {node_id: now})
             self.metrics.readings(source, new, len(rows) - new, [error["reason"] for error in errors])
             if new:
                 self.on_change("readings")

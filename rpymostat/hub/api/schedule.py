@@ -2,13 +2,16 @@
 its schedule plugins, and the installed plugins. A mixin of ``HubAPI``.
 
 The pure core (:mod:`rpymostat.core.schedule.rules`, :mod:`rpymostat.core.schedule.timeline`) decides everything;
-these handlers gather its inputs from the store and the hub's settings on every request
-(no cached plan), so a change to a rule, a hold, the zone or the hub's time zone shows
-in the very next answer. Each change also calls ``on_change`` so the control loop ticks.
+these handlers gather its inputs from the store and the hub's settings. Timelines and
+zone states are answered from :class:`rpymostat.hub.timelines.Timelines`, which keeps
+each zone's plan and resolved windows until a change to a rule, a hold, the zone or the
+hub's settings (``on_change``) drops them, so such a change shows in the very next
+answer. Each change also calls ``on_change`` so the control loop ticks.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -33,9 +36,7 @@ from rpymostat.core.schedule.timeline import (
     MAX_WINDOW,
     Timeline,
     ZoneSchedule,
-    current_state,
     make_hold,
-    resolve_timeline,
     timeline_to_json,
 )
 from rpymostat.core.settings import for_zone
@@ -199,13 +200,11 @@ class ScheduleAPI:
         d.addCallback(lambda _: self.on_change(kind))
         return d
 
-    @inlineCallbacks
-    def _check_target_sensors(self, target: Target):
+    def _check_target_sensors(self, target: Target) -> None:
         """A target's sensors must be known to the hub (not necessarily in the zone: a
         sensor may move between zones later, and the loop only counts fresh readings)."""
         if target.sensors:
-            known = {s["id"] for s in (yield self.store.list_sensors())}
-            unknown = [s for s in target.sensor_ids() if s not in known]
+            unknown = [s for s in target.sensor_ids() if s not in self.live.sensors]
             if unknown:
                 raise ApiError(409, "conflict", f"target names no known sensor {unknown[0]!r}",
                                [{"field": "target", "message": f"no sensor {s!r}"} for s in unknown])
@@ -256,8 +255,8 @@ class ScheduleAPI:
             rule = rule_from_json(call.body, tz=self._tz(), now=self._now_dt())
         except RuleError as exc:
             raise _refused(exc) from None
-        yield self._zone_exists(rule.zone_id)
-        yield self._check_target_sensors(rule.target)
+        self._zone_exists(rule.zone_id)
+        self._check_target_sensors(rule.target)
         record = yield self.store.create_rule(rule_to_json(rule))
         if record is None:
             raise conflict(f"no zone {rule.zone_id}")
@@ -286,7 +285,7 @@ class ScheduleAPI:
             rule = patch_rule(rule_from_record(record, tz=tz), call.body, tz=tz, now=self._now_dt())
         except RuleError as exc:
             raise _refused(exc) from None
-        yield self._check_target_sensors(rule.target)
+        self._check_target_sensors(rule.target)
         stored = yield self.store.replace_rule(rule_to_json(rule))
         if stored is None:
             raise not_found(f"no rule {rule.id}")
@@ -319,7 +318,7 @@ class ScheduleAPI:
             request = parse_hold(body, tz=plan.schedule.tz, now=now)
         except RuleError as exc:  # UntilPassed included
             raise _refused(exc) from None
-        yield self._check_target_sensors(request.target)
+        self._check_target_sensors(request.target)
         hold: Rule = make_hold(plan.schedule, request, now, plugins=plan.plugins)
         record = yield self.store.put_hold(rule_to_json(hold))
         if record is None:
@@ -341,17 +340,22 @@ class ScheduleAPI:
 
     # -- timeline and state ----------------------------------------------
 
+    def _second(self) -> datetime:
+        """Now, to the second: what the timeline and state routes answer for, so that the
+        answers kept for this second serve every request in it."""
+        return from_timestamp(math.floor(self.now()))
+
     def _window(self, query: dict) -> tuple[datetime, datetime, tuple[str, ...]]:
         """[from, to) of a timeline query; one longer than the most a timeline spans is cut
-        there, with a warning."""
-        window = query_window(query, self._now_dt(), default=TIMELINE_DEFAULT, longest=MAX_WINDOW, anchor="from")
+        there, with a warning. Now is taken to the second (``_second``)."""
+        window = query_window(query, self._second(), default=TIMELINE_DEFAULT, longest=MAX_WINDOW, anchor="from")
         cut = (f"a timeline spans at most {MAX_WINDOW.days} days: this one ends at {format_time(window.end)}",)
         return window.start, window.end, cut if window.cut else ()
 
     @op("GET", "/v1/zones/{zone_id}/timeline", summary="The zone's schedule over [from, to): "
         "segments with the winning rule, why, and the rules it shadowed; conflicts.",
         tag="schedule", response="Timeline",
-        query=(Param("from", TIME_QUERY, description="Default: now."),
+        query=(Param("from", TIME_QUERY, description="Default: now (to the second)."),
                Param("to", TIME_QUERY, description="Default: from + 7 days; at most 400 days "
                                                     "after from (a longer window is cut there, "
                                                     "with a warning); not after from: no "
@@ -359,25 +363,30 @@ class ScheduleAPI:
     @inlineCallbacks
     def zone_timeline(self, call):
         start, end, cut = self._window(call.query)
-        plan = yield self.zone_plan(call.params["zone_id"])
+        zone_id = call.params["zone_id"]
         if end <= start:
+            plan = yield self.timelines.plan(zone_id)
             return timeline_to_json(Timeline(start, end, (), warnings=plan.warnings))
-        timeline = resolve_timeline(plan.schedule, start, end, plan.plugins)
-        timeline = attrs.evolve(timeline, warnings=plan.warnings + timeline.warnings + cut)
-        shown = timeline_to_json(timeline)
-        yield self._predicted_starts(call.params["zone_id"], timeline, shown["segments"])
+        timeline = yield self.timelines.timeline(zone_id, start, end)
+        shown = yield self._with_predicted_starts(zone_id, timeline, cut)
+        if shown is None:  # nothing predicted: the bytes kept for this window serve
+            return (yield self.timelines.encoded(zone_id, start, end, cut))
         return shown
 
     @inlineCallbacks
-    def _predicted_starts(self, zone_id: int, timeline: Timeline, shown: list[dict]):
-        """``predicted_start`` on each segment the predictive plugin would start early for."""
+    def _with_predicted_starts(self, zone_id: int, timeline: Timeline, cut: tuple[str, ...]):
+        """The timeline's JSON with ``predicted_start`` on each segment the predictive
+        plugin would start early for; None where it would start early for none. Predicted
+        starts move with the model, the outdoor and the zone's temperature, so they are
+        never kept with the timeline."""
         zone = yield self.store.get_zone(zone_id)
         values = for_zone(self.settings, zone["settings"])
         pairs = [(i, before, segment) for i, (before, segment) in
                  enumerate(zip(timeline.segments, timeline.segments[1:]), start=1)
                  if (before.target.decision or values["decision_plugin"]) == PREDICTIVE]
         if not pairs:
-            return
+            return None
+        shown = timeline_to_json(attrs.evolve(timeline, warnings=timeline.warnings + cut))
         model = (yield self._learning(zone_id)).model(zone_id, values)
         now = self.now()
         outdoor = getattr(self.control, "outdoor", lambda: None)()
@@ -389,7 +398,8 @@ class ScheduleAPI:
             found = predicted_start(before.target, Upcoming(at, segment.target), model, outdoor, now, values,
                                     temperature if at == first_change else None)
             if found is not None:
-                shown[i]["predicted_start"] = format_time(found)
+                shown["segments"][i]["predicted_start"] = format_time(found)
+        return shown
 
     @op("GET", "/v1/zones/{zone_id}/state", summary="What the schedule asks of the zone now: "
         "target, winning rule, why, next change (plus the control loop's view when it runs).",
@@ -397,11 +407,8 @@ class ScheduleAPI:
     @inlineCallbacks
     def zone_state(self, call):
         zone_id = call.params["zone_id"]
-        plan = yield self.zone_plan(zone_id)
-        now = self._now_dt()
-        state = current_state(plan.schedule, now, plan.plugins)
-        since = resolve_timeline(plan.schedule, now - timedelta(days=1), now + timedelta(seconds=1),
-                                 plan.plugins).at(now).start
+        now = self._second()
+        plan, state, since = yield self.timelines.state(zone_id, now)
         segment = state.segment
         schedule = {
             "zone_id": zone_id,

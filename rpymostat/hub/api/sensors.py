@@ -21,17 +21,15 @@ class SensorsAPI:
 
     @op("GET", "/v1/sensors", summary="Sensors with alias, zone, last value, last seen and staleness.",
         tag="sensors", response="SensorList")
-    @inlineCallbacks
     def list_sensors(self, call):
-        rows = yield self.store.list_sensors()
         now = self.now()
-        return {"sensors": [self._sensor_json(row, now) for row in rows]}
+        return {"sensors": [self._sensor_json(row, now) for row in self.live.sensor_list()]}
 
     @op("PATCH", "/v1/sensors/{sensor_id}", summary="Set a sensor's alias or zone.", tag="sensors",
         body="SensorPatch", response="Sensor")
     @inlineCallbacks
     def patch_sensor(self, call):
-        yield self._zone_exists(call.body.get("zone_id"))
+        self._zone_exists(call.body.get("zone_id"))
         row = yield self.store.patch_sensor(call.params["sensor_id"], call.body)
         self.on_change("sensors")
         return self._sensor_json(row, self.now())
@@ -46,11 +44,8 @@ class SensorsAPI:
         self.on_change("sensors")
         return self._sensor_json(row, self.now())
 
-    @inlineCallbacks
-    def _zone_exists(self, zone_id):
+    def _zone_exists(self, zone_id) -> None:
         """A zone named in a body must exist: a 409, since the request is well formed and
         the resource it addresses was found; only the hub's state is against it."""
-        if zone_id is not None:
-            zones = yield self.store.list_zones()
-            if zone_id not in {z["id"] for z in zones}:
-                raise conflict(f"no zone {zone_id}")
+        if zone_id is not None and zone_id not in self.live.zones:
+            raise conflict(f"no zone {zone_id}")

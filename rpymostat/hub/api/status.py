@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
-from twisted.internet.defer import inlineCallbacks
+import math
 
 from rpymostat import __version__
 from rpymostat.core.timeutil import format_time
 from rpymostat.hub.api.routes import op
+from rpymostat.web.http import Encoded, encode
 
 
 class StatusAPI:
+    """The status is what the UI polls, so its bytes are kept and sent again until
+    something it shows changes: the live state, a change the API reported, a decision of
+    the control loop or its own alarms, or the second (its time and staleness)."""
+
     @op("GET", "/v1/status", summary="Hub summary: zones with temperature, target, action, alarms.",
         tag="hub", response="Status")
-    @inlineCallbacks
     def status(self, call):
-        zones = yield self.store.list_zones()
-        sensors = yield self.store.list_sensors()
-        nodes = yield self.store.list_nodes()
-        outputs = yield self.store.list_outputs()
-        now = self.now()
+        now = math.floor(self.now())
+        views = () if self.control is None else tuple(self.control.views.values())
+        key = (self.change_count, self.live.version, now, tuple(map(id, views)),
+               () if self.control is None else self.control.service_alarms())
+        kept = self.status_kept
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        body = Encoded(encode(self.status_now(now)))
+        self.status_kept = (key, body, views)  # the views kept alive: their ids stay theirs
+        return body
+
+    def status_now(self, now: float) -> dict:
+        live = self.live
+        zones, sensors = live.zone_list(), live.sensor_list()
         zone_states = [self.zone_status(zone, sensors, self.settings, now) for zone in zones]
         return {
             "version": __version__,
@@ -29,6 +42,6 @@ class StatusAPI:
             "zones": zone_states,
             "alarms": [{**alarm, "zone_id": state["id"]} for state in zone_states
                        for alarm in state["alarms"]],
-            "counts": {"nodes": len(nodes), "sensors": len(sensors), "outputs": len(outputs),
+            "counts": {"nodes": len(live.nodes), "sensors": len(sensors), "outputs": len(live.outputs),
                        "zones": len(zones)},
         }

@@ -7,7 +7,7 @@ from twisted.internet.defer import inlineCallbacks
 from rpymostat.core.target import Target
 from rpymostat.core.timeutil import format_optional
 from rpymostat.hub.api.routes import op
-from rpymostat.web.http import conflict
+from rpymostat.web.http import conflict, not_found
 
 
 class ZonesAPI:
@@ -17,13 +17,11 @@ class ZonesAPI:
                 "settings": row["settings"], "sensors": row["sensors"], "outputs": row["outputs"],
                 "created": format_optional(row["created_at"]), "updated": format_optional(row["updated_at"])}
 
-    @inlineCallbacks
-    def _check_zone_body(self, body: dict, zone_id: int | None = None):
+    def _check_zone_body(self, body: dict, zone_id: int | None = None) -> None:
         """What the hub's state decides (the schema has checked the rest): the sensors and
         outputs named exist and no other zone uses the outputs; all checked before
         anything is stored."""
-        sensors = {s["id"]: s for s in (yield self.store.list_sensors())}
-        outputs = {o["id"]: o for o in (yield self.store.list_outputs())}
+        sensors, outputs = self.live.sensors, self.live.outputs
         for sensor_id in body.get("sensors", ()):
             if sensor_id not in sensors:
                 raise conflict(f"no sensor {sensor_id!r}")
@@ -40,10 +38,8 @@ class ZonesAPI:
             body["default_target"] = target.to_json()
 
     @op("GET", "/v1/zones", summary="All zones.", tag="zones", response="ZoneList")
-    @inlineCallbacks
     def list_zones(self, call):
-        rows = yield self.store.list_zones()
-        return {"zones": [self._zone_json(row) for row in rows]}
+        return {"zones": [self._zone_json(row) for row in self.live.zone_list()]}
 
     @op("POST", "/v1/zones", summary="Create a zone.", tag="zones", body="ZoneCreate", response="Zone",
         status=201)
@@ -51,25 +47,30 @@ class ZonesAPI:
     def create_zone(self, call):
         body = dict(call.body)
         body.setdefault("default_target", {"mode": "off"})
-        yield self._check_zone_body(body)
+        self._check_zone_body(body)
         row = yield self.store.create_zone(body, self.now())
         self.on_change("zones")
         return self._zone_json(row)
 
     @op("GET", "/v1/zones/{zone_id}", summary="One zone.", tag="zones", response="Zone")
-    @inlineCallbacks
     def get_zone(self, call):
-        row = yield self.store.get_zone(call.params["zone_id"])
-        return self._zone_json(row)
+        return self._zone_json(self.known_zone(call.params["zone_id"]))
+
+    def known_zone(self, zone_id: int) -> dict:
+        """The zone as the hub holds it, or a 404."""
+        row = self.live.zones.get(zone_id)
+        if row is None:
+            raise not_found(f"no zone {zone_id}")
+        return row
 
     @op("PATCH", "/v1/zones/{zone_id}", summary="Change a zone; `settings` replaces the zone's "
         "overrides as a whole.", tag="zones", body="ZonePatch", response="Zone")
     @inlineCallbacks
     def patch_zone(self, call):
         zone_id = call.params["zone_id"]
-        yield self.store.get_zone(zone_id)
+        self.known_zone(zone_id)
         body = dict(call.body)
-        yield self._check_zone_body(body, zone_id)
+        self._check_zone_body(body, zone_id)
         row = yield self.store.patch_zone(zone_id, body, self.now())
         self.on_change("zones")
         return self._zone_json(row)

@@ -292,6 +292,18 @@ class Store(RuleStore, ControlStore):
 
         return self._tx(work)
 
+    def snapshot(self) -> dict:
+        """Nodes, sensors, outputs and zones as of one transaction: what the hub's live
+        state (:mod:`rpymostat.hub.live`) is loaded from, at start and after each write."""
+        def work(conn):
+            ids = conn.execute(select(zones.c.id).order_by(zones.c.id)).scalars().all()
+            return {"nodes": _rows(conn.execute(select(nodes).order_by(nodes.c.id))),
+                    "sensors": _rows(conn.execute(select(sensors).order_by(sensors.c.id))),
+                    "outputs": _rows(conn.execute(select(outputs).order_by(outputs.c.id))),
+                    "zones": [self._zone(conn, zone_id) for zone_id in ids]}
+
+        return self._tx(work)
+
     def list_nodes(self) -> list[dict]:
         return self._tx(lambda c: _rows(c.execute(select(nodes).order_by(nodes.c.id))))
 
