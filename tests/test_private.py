@@ -153,7 +153,7 @@ def first_start(config: HubConfig, configured_key: str | None = None):
 
 def test_the_first_start_writes_its_credentials_to_private_files_and_announces_only_their_paths(tmp_path):
     config = HubConfig(home=tmp_path / "home")
-    said, logged, (_, key_hash), tokens = first_start(config)
+    said, logged, (_, key_hash, first), tokens = first_start(config)
     token_file, key_file = config.home / "admin-token", config.home / "enrollment-key"
     assert mode(token_file) == mode(key_file) == 0o600
     token, key = token_file.read_text().strip(), key_file.read_text().strip()
@@ -164,14 +164,15 @@ def test_the_first_start_writes_its_credentials_to_private_files_and_announces_o
     for line in said + logged:
         assert token not in line and key not in line
 
-    again, _, (_, key_hash_again), _ = first_start(config)
+    again, _, (_, key_hash_again, first_again), _ = first_start(config)
+    assert first and not first_again
     assert again == [] and key_hash_again == key_hash
     assert token_file.read_text().strip() == token and key_file.read_text().strip() == key
 
 
 def test_a_configured_enrollment_key_is_written_nowhere(tmp_path):
     config = HubConfig(home=tmp_path / "home")
-    said, _, (_, key_hash), _ = first_start(config, "kR3v9XzQ2mWp8LtY4nBc6HdJ0sFa1GeU5")
+    said, _, (_, key_hash, _), _ = first_start(config, "kR3v9XzQ2mWp8LtY4nBc6HdJ0sFa1GeU5")
     assert key_hash == hash_token("kR3v9XzQ2mWp8LtY4nBc6HdJ0sFa1GeU5")
     assert not (config.home / "enrollment-key").exists() and len(said) == 1
 

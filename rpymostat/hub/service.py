@@ -21,6 +21,7 @@ from rpymostat.hub.control import ControlService
 from rpymostat.hub.history_jobs import Compaction
 from rpymostat.hub.influx import attach_influx
 from rpymostat.hub.live import Live
+from rpymostat.hub.login import new_login_code, sign_in_url
 from rpymostat.hub.metrics import CountingStore, HubMetrics, MeteredHttp
 from rpymostat.hub.recorder import Recorder, control_temperatures
 from rpymostat.hub.store.aio import AsyncStore, ReadingWriter, thread_runner
@@ -38,6 +39,7 @@ log = Logger()
 
 ADMIN_TOKEN_FILE = "admin-token"
 ENROLLMENT_KEY_FILE = "enrollment-key"
+SIGN_IN_FILE = "sign-in-link"
 
 
 def private_home(config: HubConfig) -> None:
@@ -45,7 +47,7 @@ def private_home(config: HubConfig) -> None:
     so or checked (see :mod:`rpymostat.runtime.private`): the database holds the hub's
     secret and token hashes."""
     home = private_dir(config.home)
-    keep_private_if_present(home / ADMIN_TOKEN_FILE, home / ENROLLMENT_KEY_FILE)
+    keep_private_if_present(*(home / name for name in (ADMIN_TOKEN_FILE, ENROLLMENT_KEY_FILE, SIGN_IN_FILE)))
     database = sqlite_file(config.db_url)
     if database is not None:
         private_sqlite(database)
@@ -56,7 +58,8 @@ def prepare_store(store: AsyncStore, now: float, configured_key: str | None, hom
                   announce: Callable[[str], None]):
     """Open the database; on first start make the admin token and enrollment key. They go
     to 0600 files in ``home`` and only their paths are announced: what a service prints
-    ends up in the journal, which more people may read. Returns ``(hub_id, enrollment_key_hash)``."""
+    ends up in the journal, which more people may read. Returns ``(hub_id,
+    enrollment_key_hash, first_start)``."""
     opened = yield store.open(now)
     if opened["first_start"]:
         _, plain = yield store.create_token("admin", "first admin", now)
@@ -71,7 +74,7 @@ def prepare_store(store: AsyncStore, now: float, configured_key: str | None, hom
         key_hash = hash_token(key)
         yield store.set_meta("enrollment_key_hash", key_hash)
         announce(f"Enrollment key for nodes written to {path} (mode 0600)")
-    return opened["hub_id"], key_hash
+    return opened["hub_id"], key_hash, opened["first_start"]
 
 
 class Listener(Service):
@@ -97,6 +100,18 @@ class Listener(Service):
         if self._port is not None:
             return self._port.stopListening()
         return None
+
+
+def site_resource(api: HubAPI):
+    """(the site's root, whether the UI is on it): the web UI beside the API when the
+    ``webui`` extra is installed and built."""
+    api_root = api.resource()
+    try:
+        from rpymostat_webui.resource import mount
+    except ImportError:
+        return api_root, False
+    root = mount(api_root, api.gate)
+    return root, root is not api_root
 
 
 def hub_gate(config: HubConfig, clock) -> Gate:
@@ -133,8 +148,8 @@ class HubService(MultiService):
         config = self.config
         private_home(config)
         now = self.clock.seconds()
-        hub_id, key_hash = yield prepare_store(self.store, now, config.enrollment_key, config.home,
-                                                 self.announce)
+        hub_id, key_hash, first_start = yield prepare_store(self.store, now, config.enrollment_key, config.home,
+                                                            self.announce)
         settings = yield self.store.get_settings()
         # Real time, even when the demo runs the hub's clock faster.
         tokens = TokenBook(self.store, self.reactor, key_hash)
@@ -149,7 +164,7 @@ class HubService(MultiService):
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
                           clock=self.clock, hub_id=hub_id, system=config.system, settings=settings,
                           started_at=now, gate=hub_gate(config, self.reactor), control=control, metrics=metrics,
-                          metrics_open=config.metrics_open)
+                          metrics_open=config.metrics_open, real_clock=self.reactor)
         certificate = self._certificate()
         self.control = self.api.control
         self.control.setServiceParent(self)
@@ -164,7 +179,8 @@ class HubService(MultiService):
         export = attach_influx(config, self.store.store)
         if export is not None:
             export.setServiceParent(self)
-        site = QuietSite(self.api.resource(), fit_descriptors(connection_limits(config)), reactor=self.reactor)
+        root, with_ui = site_resource(self.api)
+        site = QuietSite(root, fit_descriptors(connection_limits(config)), reactor=self.reactor)
         listener = Listener(server_endpoint(self.reactor, config.port, config.listen, LISTEN_BACKLOG, certificate),
                             site)
         listener.setServiceParent(self)
@@ -174,6 +190,12 @@ class HubService(MultiService):
         self.url = f"{'https' if certificate else 'http'}://{host}:{bound.port}/"
         log.info("RPyMostat hub {version} ({hub_id}) listening on {url}", version=__version__,
                  hub_id=hub_id, url=self.url)
+        if with_ui and first_start:
+            code = yield self.store.run(new_login_code, self.store.store, self.reactor.seconds())
+            path = config.home / SIGN_IN_FILE
+            write_private(path, sign_in_url(self.url, code) + "\n")
+            self.announce(f"Sign in to the web UI with the link written to {path} (mode 0600; "
+                          f"it works once, for 10 minutes)")
         fingerprint = certificate.fingerprint if certificate else None
         if fingerprint:
             log.info("TLS certificate sha256 {fingerprint} ({path})", fingerprint=fingerprint,
