@@ -4,10 +4,13 @@ processes, sharing one simulated house."""
 import re
 import signal
 import socket
+import stat
+import subprocess
 import time
 from pathlib import Path
 
 from rpymostat.core.timeutil import parse_time
+from rpymostat.sim.demo import admin_token_file
 from rpymostat_webui.resource import built
 from tests.integration.procs import BIN, Proc, http
 
@@ -134,3 +137,16 @@ def test_a_second_demo_in_the_same_home_reuses_its_token_and_takes_free_ports(tm
     assert not url.endswith(f":{busy}") and f"port {busy} is taken" in "\n".join(demo.lines)
     assert relay == first_relay, "the relay comes back where the hub last knew it"
     assert sum("Admin token written to" in line for line in demo.lines) == 0
+
+
+def test_a_demo_home_without_the_token_file_gets_a_working_token_in_it(tmp_path):
+    hub_home = tmp_path / "demo" / "hub"
+    subprocess.run([str(BIN / "rpymostat"), "--home", str(hub_home), "token", "list"], check=True,
+                   capture_output=True, timeout=60)  # a database, as a demo before the token file left it
+    path = admin_token_file(hub_home)
+    assert path == hub_home / "admin-token" and stat.S_IMODE(path.stat().st_mode) == 0o600
+    token = path.read_text().strip()
+    listed = subprocess.run([str(BIN / "rpymostat"), "--home", str(hub_home), "token", "list"], check=True,
+                            capture_output=True, text=True, timeout=60).stdout
+    assert "\tadmin\tdemo\t-\tactive" in listed and token not in listed
+    assert admin_token_file(hub_home).read_text().strip() == token, "made once, then reused"
