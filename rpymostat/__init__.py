@@ -1,3 +1,4 @@
-"""RPyMostat hub and the code shared by every part of the system."""
+"""RPyMostat: the pure core, the hub, what both node daemons share, and the simulated house;
+Architecture.md draws the packages and which may import which."""
 
 __version__ = "0.1.0"

@@ -8,8 +8,10 @@
     rpymostat [--home DIR] login-link [--url BASE] [--minutes N]
     rpymostat [--home DIR] history export --series NAME [--series NAME ...] --from T --to T [--max-points N]
     rpymostat [--home DIR] history series [--prefix TEXT]
+    rpymostat [--home DIR] simulate ZONE [--days N] [--plugin NAME] [--rules FILE] [--set K=V] [--hub URL --token T]
     rpymostat [--home DIR] demo [--port N] [--speed N] [--weather NAME]
     rpymostat install-units [--venv PATH] [--dir DIR] [--only hub|sensor|relay] [--check]
+    rpymostat bench control [--quick] [--house rc|energyplus|module:Class] ... (docs/control-quality.md)
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from pathlib import Path
 
 from rpymostat import __version__
 from rpymostat.hub.config import HubConfig, load_hub_config
+from rpymostat.hub.simulate_cli import add_parser as add_simulate
 from rpymostat.runtime.config import ConfigError, add_flags, flag_values, home_dir
 from rpymostat.runtime.install_units import add_parser as add_install_units
+from rpymostat.sim.quality.cli import add_parser as add_bench
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_flags(link, HubConfig, ["db", "port", "listen", "tls"])
 
     add_install_units(commands)
+    add_bench(commands)
     history = commands.add_parser("history", help="read the hub's history (its database, beside the hub)")
     history_commands = history.add_subparsers(dest="history_command", required=True, metavar="ACTION")
     export = history_commands.add_parser("export", help="series over a range as CSV on stdout")
@@ -80,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     names = history_commands.add_parser("series", help="list the stored series")
     names.add_argument("--prefix", default="", help="only names that start so, e.g. zone/1/")
     add_flags(names, HubConfig, ["db"])
+    add_simulate(commands)
     return parser
 
 
@@ -89,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         from rpymostat.runtime.install_units import install_units_command
 
         return install_units_command(args)
+    if args.command == "bench":
+        from rpymostat.sim.quality.cli import run as bench_control
+
+        return bench_control(args)
     home = home_dir(args.home)
     try:
         config = load_hub_config(home, args.config, os.environ, flag_values(args, HubConfig))
@@ -122,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         from rpymostat.hub.cli import history_command
 
         return history_command(args, config)
+    if args.command == "simulate":
+        from rpymostat.hub.simulate_cli import simulate_command
+
+        return simulate_command(args, config)
     return 2
 
 

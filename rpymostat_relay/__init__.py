@@ -1,1 +1,2 @@
-"""RPyMostat relay node daemon, its drivers and its small API."""
+"""The relay node daemon (``rpymostat-relay``): outputs switched on leases, its small API,
+and its drivers (``drivers/``)."""

@@ -6,7 +6,9 @@ off) and outputs; the reply brings the command token the API then requires and t
 minimum off time the outputs then enforce. Every change of an
 output's state is reported with ``PUT /v1/outputs/{id}/state``; while the hub is away
 only the latest report per output is kept and tried again every few seconds (which is
-also how a relay that is never commanded notices a lost hub: three failed calls).
+also how a relay that is never commanded notices a lost hub: three failed calls). A report
+fails as expected when the hub is unreachable (kept and tried again) or refuses it
+(dropped); any other error fails ``crashed``, and the daemon stops.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class RelayNode:
         self.pending: dict[str, StateReport] = {}
         self._sending: Deferred | None = None
         self._retry = None
+        self.crashed: Deferred = Deferred()
 
     def registration(self, hub_url: str) -> dict:
         body = {"node_id": self.node_id, "kind": "relay", "name": self.name, "version": __version__,
@@ -101,14 +104,18 @@ class RelayNode:
             self._retry.cancel()
         if self._sending is None and self.link is not None and self.link.client is not None:
             self._sending = self._send()
-            self._sending.addErrback(lambda f: None if f.check(CancelledError)
-                                     else log.failure("reporting output states failed", f))
+            self._sending.addErrback(self._send_failed)
             self._sending.addBoth(self._sent)
         return self._sending if self._sending is not None else succeed(None)
 
     def stop(self) -> None:
         if self._retry is not None and self._retry.active():
             self._retry.cancel()
+
+    def _send_failed(self, failure) -> None:
+        """A cancel is the stop's doing; anything else is a fault: the node stops."""
+        if not failure.check(CancelledError) and not self.crashed.called:
+            self.crashed.errback(failure)
 
     def _sent(self, _):
         self._sending = None

@@ -25,6 +25,11 @@ times only) maps onto the timer by how the two clocks read at boot; one later th
 
 Driver calls block, so they go through ``run`` (one worker thread in the daemon, inline
 in tests); commands are serialised so that an "off" and an "on" cannot overtake each other.
+
+A driver's ``RelayError`` and a journal that cannot be written (``OSError``) are the
+failures the bank expects: an output that went off at the end of its lease and failed is
+tried again every ``RETRY_OFF_S``. Any other error there fails ``crashed``: the daemon
+then stops, which switches every output off.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from pathlib import Path
 from typing import Callable
 
 import attrs
-from twisted.internet.defer import DeferredLock, inlineCallbacks
+from twisted.internet.defer import Deferred, DeferredLock, inlineCallbacks
 from twisted.logger import Logger
 
 from rpymostat.runtime.monotonic import timer_time, wall_time
@@ -120,6 +125,7 @@ class OutputBank:
         self.states: dict[str, OutputState] = {}
         self._timers: dict[str, object] = {}
         self._lock = DeferredLock()
+        self.crashed: Deferred = Deferred()
 
     def wall(self, instant: float) -> float:
         """An instant on the timer as wall-clock time."""
@@ -180,8 +186,9 @@ class OutputBank:
             return self.states[output_id]
         try:
             yield self.run(self.driver.set, output_id, True, lease_s)
-        except RelayError:
-            log.failure("could not switch {output_id} on; switching it off", output_id=output_id)
+        except RelayError as exc:
+            log.warn("could not switch {output_id} on ({exc}); switching it off and refusing the command",
+                     output_id=output_id, exc=exc)
             yield self._switch_off(output_id, "error")
             raise
         now = self.timer.seconds()
@@ -215,8 +222,12 @@ class OutputBank:
         d.addErrback(self._retry_off, output_id)
 
     def _retry_off(self, failure, output_id: str):
-        log.failure("could not switch {output_id} off after its lease; retrying", failure,
-                    output_id=output_id)
+        if not failure.check(RelayError, OSError):
+            if not self.crashed.called:
+                self.crashed.errback(failure)
+            return
+        log.warn("could not switch {output_id} off after its lease ({exc}); trying again in {s} s",
+                 output_id=output_id, exc=failure.value, s=RETRY_OFF_S)
         self._timers[output_id] = self.timer.callLater(RETRY_OFF_S, self._expire, output_id)
 
     def _cancel_timer(self, output_id: str) -> None:
@@ -235,8 +246,9 @@ class OutputBank:
                 if state.on:
                     try:
                         yield self._switch_off(output_id, "stop")
-                    except RelayError:
-                        log.failure("could not switch {output_id} off at stop", output_id=output_id)
+                    except RelayError as exc:
+                        log.warn("could not switch {output_id} off at stop ({exc}); closing the driver "
+                                 "tries once more", output_id=output_id, exc=exc)
             yield self.run(self.driver.close)
         finally:
             self._lock.release()

@@ -5,22 +5,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from twisted.application.service import Service
-from twisted.internet.defer import Deferred, inlineCallbacks
-from twisted.internet.task import deferLater
+from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
-from twisted.python.threadpool import ThreadPool
 
-from rpymostat.node.credentials import FILE as CREDENTIALS_FILE
-from rpymostat.node.discovery import HubBrowser
 from rpymostat.node.identity import node_id
-from rpymostat.node.link import HubLink
+from rpymostat.node.service import NodeService
 from rpymostat.runtime.clock import boot_for, timer_for
 from rpymostat.runtime.config import connection_limits
 from rpymostat.runtime.plugins import load_class, with_clock
-from rpymostat.runtime.private import keep_private_if_present, private_dir
-from rpymostat.runtime.process import thread_runner
-from rpymostat.runtime.tls import Certificate, ensure_certificate, http_client, server_endpoint
+from rpymostat.runtime.tls import Certificate, ensure_certificate, server_endpoint
 from rpymostat.web.gate import Gate, HostCheck, Settings
 from rpymostat.web.site import LISTEN_BACKLOG, QuietSite, fit_descriptors
 from rpymostat_relay.api import RelayAPI
@@ -44,36 +37,24 @@ def relay_gate(config: RelayConfig, clock) -> Gate:
                                   origins=config.ways_to_set("allowed_origins")))
 
 
-class RelayService(Service):
+class RelayService(NodeService):
+    kind = "relay"
+
     def __init__(self, config: RelayConfig, reactor, clock=None, timer=None, boot_id: str | None = None):
-        """``clock`` is the wall clock (the reactor unless the demo speeds it up), ``timer``
-        the monotonic one for leases and the minimum off time, and ``boot_id`` the boot of
-        the machine it counts in (``rpymostat.runtime.clock.boot_for``). Without ``timer``:
-        the machine's monotonic clock and its boot."""
-        self.config = config
-        self.reactor = reactor
-        self.clock = clock or reactor
+        """``timer`` is the monotonic clock of leases and the minimum off time, and
+        ``boot_id`` the boot of the machine it counts in (``rpymostat.runtime.clock.boot_for``).
+        Without ``timer``: the machine's monotonic clock and its boot."""
+        super().__init__(config, reactor, clock)
         self.timer = timer if timer is not None else timer_for(reactor, None)
         self.boot_id = boot_id if timer is not None else boot_for(None)
-        self.ready: Deferred = Deferred()
-        # One worker: drivers are called from one thread at a time.
-        self.pool = ThreadPool(minthreads=1, maxthreads=1, name="rpymostat-relay")
         self.bank: OutputBank | None = None
         self.node: RelayNode | None = None
-        self.browser: HubBrowser | None = None
         self.port = None
-
-    def startService(self):
-        super().startService()
-        self.pool.start()
-        deferLater(self.reactor, 0, self._start).chainDeferred(self.ready)
 
     @inlineCallbacks
     def _start(self):
         config = self.config
-        private_dir(config.data_dir)
-        keep_private_if_present(config.data_dir / CREDENTIALS_FILE, config.data_dir / JOURNAL_FILE)
-        run = thread_runner(self.reactor, self.pool)
+        run = self._private_runner(JOURNAL_FILE)
         driver = yield run(with_clock(load_class("rpymostat_relay.drivers", config.driver), self.clock),
                            config.driver_settings)
         ident = node_id(config.data_dir, kind="relay")
@@ -86,6 +67,8 @@ class RelayService(Service):
         self.node = RelayNode(bank=self.bank, api=api, node_id=ident, name=config.name, port=config.port,
                               listen=config.listen, url=config.url,
                               fingerprint=certificate.fingerprint if certificate else None)
+        self.bank.crashed.addErrback(self.crash)
+        self.node.crashed.addErrback(self.crash)
         yield self.bank.boot()
         # Connection timeouts keep real time, also under the demo's faster clock.
         site = QuietSite(api.resource(), fit_descriptors(connection_limits(config)), reactor=self.reactor)
@@ -98,15 +81,7 @@ class RelayService(Service):
         if certificate is not None:
             log.info("TLS certificate sha256 {fingerprint} ({path})", fingerprint=certificate.fingerprint,
                      path=certificate.cert_path)
-        if not config.hub:
-            self.browser = HubBrowser(self.reactor, config.zeroconf_interfaces)
-        http, pins = http_client(self.reactor, config.uses_tls)
-        self.node.link = HubLink(
-            clock=self.reactor, http=http, data_dir=config.data_dir, node_id=ident, name=config.name,
-            registration=self.node.registration, on_registered=self.node.registered,
-            browser=self.browser, hub_url=config.hub, enrollment_key=config.enrollment_key,
-            token=config.token, system=config.system, pins=pins, hub_fingerprint=config.hub_fingerprint,
-            ways_to_set=config.ways_to_set)
+        self.node.link = self._hub_link(self.node, ident)
         self.node.link.start()
         return self
 
@@ -136,6 +111,4 @@ class RelayService(Service):
             if timeout.active():
                 timeout.cancel()
             self.node.stop()
-        if self.browser is not None:
-            yield self.browser.close()
-        self.pool.stop()
+        yield self._stop_shared()

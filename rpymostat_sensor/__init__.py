@@ -1,1 +1,2 @@
-"""RPyMostat sensor node daemon and its drivers."""
+"""The sensor node daemon (``rpymostat-sensor``): sampling, the on-disk queue, delivery to the
+hub, and its drivers (``drivers/``)."""

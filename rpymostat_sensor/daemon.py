@@ -273,8 +273,8 @@ class SensorNode:
                 yield self.run(self.queue.append, result.readings)
             yield self.run(self.queue.prune, now)
         except sqlite3.OperationalError as exc:  # a full disk, an I/O error: the next sample may fare better
-            log.error("could not queue the readings of {time}: {exc}; they are lost",
-                      time=format_time(now), exc=exc)
+            log.warn("could not queue the readings of {time} ({exc}); they are lost, the next sample is "
+                     "queued as usual", time=format_time(now), exc=exc)
             return
         self.delivery.fire(DE.QUEUED)
 
@@ -322,7 +322,7 @@ class SensorNode:
             if exc.status == 404:
                 self.registered_ids = frozenset()
         except sqlite3.OperationalError as exc:
-            log.error("could not read the readings queue: {exc}", exc=exc)
+            log.warn("could not read the readings queue ({exc}); trying again after a backoff", exc=exc)
         return DE.UNLINKED if self.link.client is None else DE.FAILED
 
     @inlineCallbacks
@@ -332,7 +332,7 @@ class SensorNode:
         except HubRefused as exc:
             if exc.status not in DROP_STATUSES:
                 raise
-            log.error("hub refused {n} readings as invalid ({exc}); dropping them", n=len(batch), exc=exc)
+            log.warn("hub refused {n} readings as invalid ({exc}); dropping them", n=len(batch), exc=exc)
             self.stats["dropped"] += len(batch)
             yield self.run(self.queue.ack, batch)
             return

@@ -1,6 +1,7 @@
 """Stateful property test: the control core, driving simulated equipment through readings,
 silence, clock jumps, target changes, hub restarts and relays switching off by themselves,
-never breaks an equipment rule, whatever the decision plugin proposes.
+never breaks an equipment rule, whatever the decision plugin proposes (the hysteresis, an
+adversarial one, or ``predictive`` looking ahead and latching).
 
 The invariants are checked against this test's own record of every switch, not against
 the guard's own bookkeeping, so a bug in ``apply`` or in the guard's reading of the
@@ -33,6 +34,9 @@ from rpymostat.core.control.decide import (
     switched_off,
 )
 from rpymostat.core.control.hysteresis import Hysteresis
+from rpymostat.core.control.learner import Rate, ZoneModel
+from rpymostat.core.control.lookahead import Previous, Upcoming
+from rpymostat.core.control.predictive import Predictive
 from rpymostat.core.readings import Reading
 from rpymostat.core.target import FAN_MODES, MODES, Target
 
@@ -220,6 +224,31 @@ class ControlMachine(RuleBasedStateMachine):
             ticks += 1
         self.advance(end)
 
+    @rule(duration=st.floats(0, 4 * HOUR), gain=st.floats(0, 1), loss=st.floats(0, 1),
+          rise_in=st.floats(0, 4 * HOUR), heat=st.floats(5, 35), cool=st.floats(5, 35),
+          kind=st.sampled_from(["recurring", "once", "hold"]), confidence=st.floats(0, 1))
+    def predictive_runs(self, duration, gain, loss, rise_in, heat, cool, kind, confidence):
+        """Ticks as ``hub_runs`` with the ``predictive`` plugin, which sees a drawn segment
+        ahead (any setpoints, in the target's mode), a model of any confidence and its own
+        previous decision, so that it starts early and latches as it would live."""
+        self.step()
+        coming = Target(self.target.mode, heat, cool, self.target.fan)
+        segments = (Upcoming(self.now, self.target, kind=kind), Upcoming(self.now + rise_in, coming))
+        model = ZoneModel(Rate("heat", 3.0, confidence=confidence, learned=True),
+                          Rate("cool", 2.0, confidence=confidence, learned=True))
+        end, previous, plugin = self.now + duration, None, Predictive()
+        while True:
+            due = self.now + CONTROL_INTERVAL
+            if self.recheck_at is not None and self.now < self.recheck_at < due:
+                due = self.recheck_at
+            if due > end:
+                break
+            self.advance(due)
+            self.sensors_report(gain, loss)
+            decision = self.hub_decides(plugin, segments=segments, model=model, previous=previous)
+            previous = Previous(self.now, plugin.name, decision.action, decision.data["proposal"]["data"])
+        self.advance(end)
+
     def sensors_report(self, gain, loss):
         eq = self.equipment
         change = (gain if eq.heat.on or eq.aux.on else 0.0) - (gain if eq.cool.on else 0.0) - loss
@@ -242,7 +271,7 @@ class ControlMachine(RuleBasedStateMachine):
                 self.on_since[function] = None
                 self.last_off[function] = when
 
-    def hub_decides(self, plugin, aggregate=None):
+    def hub_decides(self, plugin, aggregate=None, **ahead):
         s, now = self.s, self.now
         if aggregate is None:
             aggregate = AGGREGATORS[self.aggregator].aggregate(
@@ -263,7 +292,7 @@ class ControlMachine(RuleBasedStateMachine):
         self.last_aggregate = aggregate
 
         decision = decide(Inputs(aggregate.temperature, aggregate.time, self.target, self.equipment,
-                                 now, s), plugin)
+                                 now, s, **ahead), plugin)
         if temperature is None:
             assert "no_temperature" in [alarm.code for alarm in decision.alarms]
         assert decision.recheck_at is None or decision.recheck_at > now
@@ -281,6 +310,7 @@ class ControlMachine(RuleBasedStateMachine):
         self.leases = {name: now + s.lease_s for name in GUARDED + ("fan",)
                        if getattr(decision.commands, name)}
         self.recheck_at = decision.recheck_at
+        return decision
 
     def check_switch(self, name, on, temperature):
         s, now = self.s, self.now

@@ -16,13 +16,6 @@ NODE = "pi-1"
 
 
 @pytest.fixture
-def hub(tmp_path):
-    hub = Hub(f"sqlite:///{tmp_path / 'hub.db'}")
-    yield hub
-    hub.close()
-
-
-@pytest.fixture
 def logged():
     """(level, text) of each line the hub link logs."""
     lines: list[tuple[LogLevel, str]] = []

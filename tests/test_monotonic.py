@@ -94,6 +94,7 @@ def test_cancel_delay_and_reset_follow_twisted():
         other.reset(1)
 
 
+@pytest.mark.logs_errors("Unhandled error in a timer call")
 def test_an_error_in_a_call_is_logged_and_the_loop_goes_on():
     loop = FakeLoop()
     clock = MonotonicClock(Reactor(), loop)

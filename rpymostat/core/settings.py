@@ -32,6 +32,17 @@ CONTROL_PROPERTIES = {
     "max_starts_per_hour": _number(6, 1, 12, "Most starts of one piece of equipment in any hour.",
                                    "integer"),
     "changeover_s": _number(30, 30, 3600, "Seconds of idle between heating and cooling.", "integer"),
+    "preheat_max_hours": _number(3.0, 0.25, 12.0, "Longest early start of the predictive plugin, in "
+                                 "hours before the segment it prepares."),
+    "preheat_margin": _number(0.25, 0.0, 1.0, "Extra lead time of the predictive plugin, as a share of "
+                              "the predicted one, while the learned model has no confidence; it "
+                              "shrinks to 5 % as confidence grows."),
+    "default_heat_rate": _number(3.0, 0.1, 20.0, "K/h a zone is taken to heat at until enough runs "
+                                 "are learned."),
+    "default_cool_rate": _number(2.0, 0.1, 20.0, "K/h a zone is taken to cool at until enough runs "
+                                 "are learned."),
+    "learner_min_runs": _number(3, 1, 50, "Runs of a mode the learner needs before it replaces the "
+                                "default rate.", "integer"),
     "decision_plugin": {"type": "string", "pattern": NAME, "default": "hysteresis",
                         "description": "Decision plugin used when a target names none."},
 }
@@ -66,6 +77,9 @@ HUB_PROPERTIES = {
               "description": "Units the UI shows; the API always speaks °C."},
     "default_aggregation": {"type": "string", "pattern": NAME, "default": "mean",
                             "description": "Aggregation plugin used when a target names none."},
+    "outdoor_sensor": {"type": ["string", "null"], "minLength": 1, "maxLength": 128, "default": None,
+                       "description": "The sensor that reads the outdoor temperature (its id); null: none, "
+                                      "or the configured outdoor plugin's."},
     **CONTROL_PROPERTIES,
     **HISTORY_PROPERTIES,
 }

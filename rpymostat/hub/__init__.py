@@ -1,2 +1,2 @@
-"""The hub process: its service, control loop, dispatch to relays, live state, mDNS
-advertisement, REST API (``api/``) and database (``store/``)."""
+"""The hub process: its service and commands, control loop, dispatch to relays, live state,
+mDNS advertisement, REST API (``api/``) and database (``store/``)."""

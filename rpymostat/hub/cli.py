@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 import time
 
-from rpymostat.runtime.process import install_reactor, start_logging
+from rpymostat.runtime.process import install_reactor, run_service, start_logging
 
 
 def _with_store(config, work) -> int:
@@ -117,35 +117,7 @@ def history_command(args, config) -> int:
 def run_hub(config) -> int:
     reactor = install_reactor(tls=config.tls)
     start_logging(config.log_level)
-    from twisted.logger import Logger
-
     from rpymostat.hub.service import HubService
-    from rpymostat.runtime.private import NotPrivate
-    from rpymostat.runtime.sdnotify import notify
-    from rpymostat.runtime.tls import CertificateError
 
-    log = Logger(namespace="rpymostat.hub.service")
     service = HubService(config, reactor, announce=lambda text: print(text, flush=True))
-    outcome = {"code": 0}
-
-    def failed(failure):
-        if failure.check(NotPrivate, CertificateError):
-            log.critical("the hub cannot start: {why}", why=failure.value)
-        else:
-            log.failure("the hub could not start", failure)
-        outcome["code"] = 1
-        reactor.stop()
-
-    def ready(_):
-        notify("READY=1")
-
-    def stopping():
-        notify("STOPPING=1")
-        return service.stopService()
-
-    reactor.callWhenRunning(service.startService)
-    reactor.callWhenRunning(lambda: service.ready.addCallbacks(ready, failed))
-    reactor.addSystemEventTrigger("before", "shutdown", stopping)
-    reactor.run()
-    log.info("hub stopped")
-    return outcome["code"]
+    return run_service(reactor, service, "the hub", namespace="rpymostat.hub.service")

@@ -16,6 +16,7 @@ from rpymostat.web.config import ServerSettings
 DEFAULT_PORT = 8573
 INFLUXDB = "InfluxDB export (docs/history.md)"
 MQTT = "MQTT bridge (Home Assistant, MQTT sensors)"
+OUTDOOR = "Outdoor temperature (docs/decision-plugins.md)"
 
 
 def mqtt_url(instance, attribute: attrs.Attribute, value: str | None) -> None:
@@ -40,6 +41,14 @@ def mqtt_sensors(instance, attribute: attrs.Attribute, value: dict) -> None:
         bindings(value)
     except SensorBindingError as exc:
         raise SettingError(attribute.name, str(exc)) from None
+
+
+def outdoor_plugin(instance, attribute: attrs.Attribute, value: str | None) -> None:
+    from rpymostat.hub.outdoor import plugin_problem
+
+    problem = plugin_problem(value, None if instance is None else instance.outdoor_settings)
+    if problem is not None:
+        raise SettingError(*problem)
 
 
 def strong_key(instance, attribute: attrs.Attribute, value: str | None) -> None:
@@ -86,12 +95,22 @@ class HubConfig(ServerSettings, ClockSettings):
                                  shown_default="none",
                                  help="sensors read from MQTT topics: a table of sensor id to "
                                       "{topic, path, unit, name} (docs/integrations.md)")
+    outdoor_settings: dict = setting(attrs.Factory(dict), group=OUTDOOR, shown_default="none",
+                                     help="the outdoor plugin's settings, e.g. {path = \"/run/outdoor\"} for "
+                                          "file or {command = \"...\"} for command")
+    outdoor_plugin: str | None = setting(None, group=OUTDOOR, validator=outdoor_plugin,
+                                         shown_default="none (an outdoor sensor may be named in the settings)",
+                                         help="outdoor-temperature plugin (rpymostat.outdoor entry point): "
+                                              "file, command or a third party's")
     influxdb_url: str | None = setting(None, group=INFLUXDB, help="an InfluxDB v2 write API to copy every "
                                        "series to, e.g. http://127.0.0.1:8086; none: no export")
     influxdb_org: str = setting("rpymostat", group=INFLUXDB, help="the InfluxDB organization")
     influxdb_bucket: str = setting("rpymostat", group=INFLUXDB, help="the InfluxDB bucket")
     influxdb_token_file: Path | None = setting(None, group=INFLUXDB,
                                                help="a file holding the InfluxDB API token")
+
+    def __attrs_post_init__(self) -> None:
+        outdoor_plugin(self, attrs.fields(HubConfig).outdoor_plugin, self.outdoor_plugin)
 
     @property
     def db_url(self) -> str:

@@ -12,8 +12,11 @@ When it runs:
 What one tick does, per zone: the newest readings from :class:`rpymostat.hub.live.Live` (no
 database reads for them), the schedule's current target (``HubAPI.zone_plan``, the same
 loading code the schedule routes use, cached until the schedule's next change or an API
-change), the zone's settings (``settings.for_zone``), its equipment history →
-``decide()`` → the commands go to the :class:`rpymostat.hub.dispatch.Dispatcher`, the history
+change), the zone's settings (``settings.for_zone``), its equipment history, and the
+look-ahead inputs: the timeline's next 12 hours (resolved with the target, kept until the
+next change or 6 hours), the learner's model (:class:`rpymostat.hub.learning.Learning`,
+whose runs are read at start-up and as a run ends), the outdoor temperature and the
+zone's previous decision → ``decide()`` → the commands go to the :class:`rpymostat.hub.dispatch.Dispatcher`, the history
 moves on with ``apply``, and the decision is logged. The configuration (zones, outputs,
 nodes) is read from the store only after the API said it changed.
 
@@ -75,6 +78,8 @@ from rpymostat.core.control.decide import (
     switched_off,
 )
 from rpymostat.core.control.guard import FUNCTIONS, HOUR
+from rpymostat.core.control.learner import MODES as RUN_KINDS
+from rpymostat.core.control.lookahead import LOOKAHEAD_S, Outdoor, Previous, Upcoming, segments_ahead
 from rpymostat.core.errors import Unavailable
 from rpymostat.core.machine import Machine
 from rpymostat.core.readings import Reading
@@ -83,6 +88,8 @@ from rpymostat.core.settings import for_zone
 from rpymostat.core.target import Target
 from rpymostat.core.timeutil import format_optional, from_timestamp, to_timestamp
 from rpymostat.hub.dispatch import Dispatcher
+from rpymostat.hub.learning import Learning
+from rpymostat.hub.outdoor import from_sensor
 from rpymostat.hub.status import basic_zone_status
 from rpymostat.runtime.monotonic import timer_time, wall_time
 from rpymostat.runtime.plugins import GROUPS, load_all
@@ -146,11 +153,16 @@ class _Unlogged:
 
 @attrs.frozen
 class _Schedule:
+    """The target in force until ``until`` (the schedule's next change), and the timeline
+    ahead for the look-ahead inputs, good until ``refresh_at``."""
+
     target: Target
     rule_id: object
     rule_name: str | None
     why: str
     until: float | None
+    segments: tuple[Upcoming, ...] = ()
+    refresh_at: float | None = None
 
 
 @attrs.define
@@ -217,6 +229,21 @@ LOOP_STATES = {
 }
 
 
+def _previous(view: ZoneView | None) -> Previous | None:
+    if view is None:
+        return None
+    data = view.decision.data
+    return Previous(view.decided_at, data["plugin"], view.decision.action, data["proposal"]["data"])
+
+
+def _preheat(decision: Decision) -> dict | None:
+    """The early start a plugin reports in its ``early`` data, its times as ISO 8601."""
+    early = decision.data["proposal"]["data"].get("early")
+    if not isinstance(early, dict):
+        return None
+    return {**early, "for": format_optional(early.get("for")), "started": format_optional(early.get("started"))}
+
+
 def equipment_from_history(rows: list[dict], zone_ids, now: float,
                            guard_now: float | None = None) -> dict[int, Equipment]:
     """Each zone's equipment as its switch events left it, restarted at ``now``.
@@ -266,7 +293,8 @@ class ControlService(Service):
     name = "control"
 
     def __init__(self, api, *, clock, http, timer=None, boot_id: str | None = None, store=None, pins=None,
-                 decision_plugins: dict | None = None, aggregators: dict | None = None):
+                 decision_plugins: dict | None = None, aggregators: dict | None = None,
+                 outdoor: Callable[[], Outdoor | None] | None = None):
         self.api = api
         self.clock = clock
         self.timer = timer if timer is not None else clock
@@ -278,6 +306,8 @@ class ControlService(Service):
                                      pins=pins)
         self.decision_plugins = decision_plugins if decision_plugins is not None else load_all(GROUPS["decision"])
         self.aggregators = aggregators if aggregators is not None else load_all(GROUPS["aggregation"])
+        self.outdoor = outdoor if outdoor is not None else self._outdoor_sensor
+        self.learning = Learning(self.store, clock)
         self.started_at: float | None = None
         self._zones: dict[int, _Zone] = {}
         self.zones: list[dict] = []
@@ -454,7 +484,7 @@ class ControlService(Service):
         now, timer_now = self.clock.seconds(), self.timer.seconds()
         for zone in self.zones:
             schedule = self._zones[zone["id"]].schedule
-            if schedule is None or (schedule.until is not None and now >= schedule.until):
+            if schedule is None or any(t is not None and now >= t for t in (schedule.until, schedule.refresh_at)):
                 schedule = yield self._load_schedule(zone["id"], now)
                 if schedule is None:
                     continue
@@ -483,6 +513,9 @@ class ControlService(Service):
         for entry in entries:
             if entry.zone_id not in gone and entry.zone_id in self._zones:
                 self._zones[entry.zone_id].logged = (entry.signature, entry.at)
+        for zone_id in {row["zone_id"] for row in switches
+                        if row["state"] == "off" and row["function"] in RUN_KINDS} - set(gone):
+            self._learn(zone_id)
         for zone_id in gone:
             log.info("zone {zone_id} was deleted before its control history was written: its "
                      "{decisions} decisions and {switches} switch events went with it",
@@ -517,7 +550,10 @@ class ControlService(Service):
         ids = {z["id"] for z in zones}
         for gone in set(self._zones) - ids:
             del self._zones[gone]
+            self.learning.forget(gone)
         for zone in zones:
+            if not self.learning.known(zone["id"]):
+                self._learn(zone["id"])
             self._zones.setdefault(zone["id"], _Zone(Equipment(hub_start=self.started_at)))
             for function, output_id in zone["outputs"].items():
                 if output_id in self.outputs:
@@ -553,7 +589,8 @@ class ControlService(Service):
         names = {rule.id: rule.name for rule in plan.schedule.rules}
         schedule = _Schedule(segment.target, segment.rule_id, names.get(segment.rule_id, segment.rule_id),
                              segment.why,
-                             None if state.next_change is None else to_timestamp(state.next_change))
+                             None if state.next_change is None else to_timestamp(state.next_change),
+                             segments_ahead(plan.schedule, now, plan.plugins), now + LOOKAHEAD_S / 2)
         self._zones[zone_id].schedule = schedule
         return schedule
 
@@ -569,7 +606,9 @@ class ControlService(Service):
         plugin, plugin_settings = self._plugin(schedule.target, values)
         rule = None if schedule.rule_id is None else str(schedule.rule_name)
         decision = decide(Inputs(aggregate.temperature, aggregate.time, schedule.target, kept.equipment,
-                                 now, settings, rule=rule, plugin_settings=plugin_settings, guard_now=timer_now),
+                                 now, settings, rule=rule, plugin_settings=plugin_settings, guard_now=timer_now,
+                                 segments=schedule.segments, model=self.learning.model(zone_id, values),
+                                 outdoor=self.outdoor(), previous=_previous(kept.view)),
                           plugin)
         self._apply(zone_id, decision, now, timer_now)
         notes += self._command(zone, decision)
@@ -580,6 +619,14 @@ class ControlService(Service):
                              decision.recheck_at)
         self._log(zone, decision, aggregate, schedule, alarms, lost, now, timer_now)
         self.api.events.decided(zone_id, self.zone_runtime(zone_id))  # the UI's live view (GET /v1/events)
+
+    def _learn(self, zone_id: int) -> None:
+        """Read the zone's runs again for the learner (at start-up, and when one ended)."""
+        self.learning.load(zone_id).addErrback(
+            lambda failure: log.failure("learning from the runs of zone {zone_id} failed", failure, zone_id=zone_id))
+
+    def _outdoor_sensor(self) -> Outdoor | None:
+        return from_sensor(self.api.settings, self.api.live.latest, self.clock.seconds())
 
     def _aggregate(self, zone: dict, target: Target, settings: Settings,
                    now: float) -> tuple[Aggregate, tuple[Alarm, ...]]:
@@ -703,7 +750,7 @@ class ControlService(Service):
             "decided_at": format_optional(view.decided_at),
             "next_recheck": format_optional(view.next_check),
             "outputs": outputs,
-            "preheat": None,
+            "preheat": _preheat(decision),
         }
 
     def zone_status(self, zone: dict, sensors: list[dict], settings: dict, now: float) -> dict:

@@ -9,6 +9,7 @@ from typing import Callable
 
 from twisted.application.service import MultiService, Service
 from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
@@ -23,6 +24,7 @@ from rpymostat.hub.influx import attach_influx
 from rpymostat.hub.live import Live
 from rpymostat.hub.login import new_login_code, sign_in_url
 from rpymostat.hub.metrics import CountingStore, HubMetrics, MeteredHttp
+from rpymostat.hub.outdoor import OutdoorService, configured_outdoor
 from rpymostat.hub.recorder import Recorder, control_temperatures
 from rpymostat.hub.store.aio import AsyncStore, ReadingWriter, thread_runner
 from rpymostat.hub.store.store import Store, sqlite_file
@@ -133,6 +135,7 @@ class HubService(MultiService):
         self.pool = ThreadPool(minthreads=1, maxthreads=1 if config.db_url.startswith("sqlite") else 4,
                                name="rpymostat-db")
         self.store = AsyncStore(Store(config.db_url), thread_runner(reactor, self.pool))
+        self.sim_pool = ThreadPool(minthreads=0, maxthreads=1, name="rpymostat-simulate")  # POST .../simulate
         self.ready: Deferred = Deferred()
         self.api: HubAPI | None = None
         self.control: ControlService | None = None
@@ -141,6 +144,7 @@ class HubService(MultiService):
     def startService(self):
         super().startService()
         self.pool.start()
+        self.sim_pool.start()
         self._start().chainDeferred(self.ready)
 
     @inlineCallbacks
@@ -159,12 +163,18 @@ class HubService(MultiService):
         metrics = HubMetrics()
         # Relays are commanded over HTTPS pinned to the certificate each registered.
         http, pins = http_client(self.reactor, config.tls)
+        # An outdoor plugin may block (a command, up to 20 s): the reactor's own pool, not the database's.
+        outdoor = OutdoorService(self.store, self.clock, lambda: self.api.settings, lambda: live.latest,
+                                 partial(deferToThreadPool, self.reactor, self.reactor.getThreadPool()),
+                                 *configured_outdoor(config))
         control = partial(ControlService, clock=self.clock, timer=self.timer, boot_id=self.boot_id,
-                          http=MeteredHttp(http, metrics), store=CountingStore(self.store, metrics), pins=pins)
+                          http=MeteredHttp(http, metrics), store=CountingStore(self.store, metrics), pins=pins,
+                          outdoor=outdoor.current)
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
                           clock=self.clock, hub_id=hub_id, system=config.system, settings=settings,
                           started_at=now, gate=hub_gate(config, self.reactor), control=control, metrics=metrics,
                           metrics_open=config.metrics_open, real_clock=self.reactor)
+        self.api.simulation_runner = partial(deferToThreadPool, self.reactor, self.sim_pool)
         certificate = self._certificate()
         self.control = self.api.control
         self.control.setServiceParent(self)
@@ -173,6 +183,7 @@ class HubService(MultiService):
             from rpymostat.hub.mqtt.bridge import MqttBridge
 
             MqttBridge.from_config(config, self.api, self.reactor).setServiceParent(self)
+        outdoor.setServiceParent(self)
         Compaction(self.store.history, self.clock).setServiceParent(self)
         Recorder(self.store, self.clock, lambda: self.api.settings,
                  lambda: control_temperatures(self.control)).setServiceParent(self)
@@ -217,5 +228,6 @@ class HubService(MultiService):
     @inlineCallbacks
     def stopService(self):
         yield super().stopService()
+        self.sim_pool.stop()
         self.pool.stop()
         self.store.store.close()

@@ -1,2 +1,2 @@
 """What the sensor and relay daemons share: the link to the hub (find, enroll, pin, register),
-its client, credentials, identity, configuration and command line."""
+its client, credentials, identity, configuration, command line and service."""

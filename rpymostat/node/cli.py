@@ -19,14 +19,16 @@ def node_parser(prog: str, description: str, config_class: type) -> argparse.Arg
     return parser
 
 
-def run_daemon(prog: str, args, config_class: type, load: Callable, build: Callable) -> int:
-    """Load the config with ``load(file, flags=...)`` (exit 2 on a bad one), then run
-    ``build(config, reactor, clock)``.
+def run_daemon(prog: str, parser: argparse.ArgumentParser, argv: list[str] | None, config_class: type,
+               load: Callable, build: Callable) -> int:
+    """Parse ``argv`` with ``parser`` (``node_parser``'s), load the config with ``load(file,
+    flags=...)`` (exit 2 on a bad one), then run ``build(config, reactor, clock)``.
 
     ``clock`` is the reactor, or a faster one under ``--speed`` (the demo): it times the
     node's own behaviour (reports, leases, minimum off time) while network time-outs and
     retries keep real time.
     """
+    args = parser.parse_args(argv)
     try:
         config = load(args.config, flags=flag_values(args, config_class))
     except ConfigError as exc:

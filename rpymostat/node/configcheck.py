@@ -24,6 +24,14 @@ def _fast(schema: dict) -> Callable[[Any], Any]:
     return _compiled[key][1]
 
 
+def driver_schema(title: str, properties: dict, required: tuple[str, ...] = ()) -> dict:
+    """A driver's ``settings_schema``: an object of ``properties`` and nothing else, which
+    ``GET /v1/plugins`` publishes under ``title``."""
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, "type": "object",
+              "additionalProperties": False, "properties": properties}
+    return {**schema, "required": list(required)} if required else schema
+
+
 def validated(schema: dict, config: dict | None) -> dict:
     """The config with the schema's top-level defaults filled in, or ConfigError."""
     config = dict(config or {})

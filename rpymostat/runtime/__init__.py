@@ -1,3 +1,3 @@
-"""What every process shares at run time: the reactor and process life, clocks, entry-point
-plugins, private files, TLS, systemd notification. Twisted is allowed; HTTP routes and the
-database are not."""
+"""What every process shares at run time: the console scripts, the reactor and process life,
+configuration, clocks, entry-point plugins, private files, TLS, zeroconf, systemd
+notification. Twisted is allowed; HTTP routes and the database are not."""

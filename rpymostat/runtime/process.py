@@ -25,13 +25,21 @@ def install_reactor(tls: bool = True):
     return reactor
 
 
+def event_text(event: dict) -> str:
+    """A log event's text, followed by its failure's traceback if it carries one."""
+    from twisted.logger import formatEvent
+
+    text = formatEvent(event)
+    if event.get("log_failure") is not None:
+        text += "\n" + event["log_failure"].getTraceback()
+    return text
+
+
 def start_logging(level: str = "info", stream=sys.stdout) -> None:
-    from twisted.logger import FilteringLogObserver, LogLevel, LogLevelFilterPredicate, formatEvent, globalLogBeginner
+    from twisted.logger import FilteringLogObserver, LogLevel, LogLevelFilterPredicate, globalLogBeginner
 
     def observer(event):
-        text = formatEvent(event)
-        if event.get("log_failure") is not None:
-            text += "\n" + event["log_failure"].getTraceback()
+        text = event_text(event)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(event.get("log_time", time.time())))
         namespace = event.get("log_namespace", "-").split(".")[-1]
         stream.write(f"{stamp} {event['log_level'].name:5} [{namespace}] {text}\n")
@@ -52,8 +60,9 @@ def thread_runner(reactor, pool) -> Callable:
     return lambda f, *args: deferToThreadPool(reactor, pool, f, *args)
 
 
-def run_service(reactor, service, what: str) -> int:
-    """Run ``service`` until a signal; 0 on a clean stop.
+def run_service(reactor, service, what: str, namespace: str | None = None) -> int:
+    """Run ``service`` until a signal; 0 on a clean stop. ``what`` names the process in its
+    log lines, which are logged in ``namespace`` (``what`` itself by default).
 
     ``service.ready`` fires once it runs. A service may also have ``crashed``, a Deferred
     that fails when it can no longer do its work: the process then ends with status 1, so
@@ -61,11 +70,12 @@ def run_service(reactor, service, what: str) -> int:
     """
     from twisted.logger import Logger
 
+    from rpymostat.runtime.commands import missing_extra
     from rpymostat.runtime.config import ConfigError
     from rpymostat.runtime.private import NotPrivate
     from rpymostat.runtime.tls import CertificateError
 
-    log = Logger(namespace=what)
+    log = Logger(namespace=namespace or what)
     outcome = {"code": 0}
 
     def started(_):
@@ -73,8 +83,9 @@ def run_service(reactor, service, what: str) -> int:
         return _
 
     def failed(failure):
-        if failure.check(NotPrivate, CertificateError, ConfigError):
-            log.critical("{what} cannot start: {why}", what=what, why=failure.value)
+        missing = missing_extra(failure.value, "")  # a driver's or a database's library
+        if failure.check(NotPrivate, CertificateError, ConfigError) or missing:
+            log.critical("{what} cannot start: {why}", what=what, why=missing or failure.value)
         else:
             log.failure(f"{what} could not start", failure)
         outcome["code"] = 1

@@ -1,1 +1,2 @@
-"""A simulated house and its weather: the test bed and demo for the whole system."""
+"""A simulated house and its weather, and ``rpymostat demo``: for the demo, the benchmarks and
+the simulated drivers only (the hub never imports it)."""

@@ -1,4 +1,4 @@
-"""The interface every relay driver offers to the relay node daemon.
+"""The relay drivers (gpio, phidget, piface, sim) and the interface each offers to the daemon.
 
 A driver is a class registered in the ``rpymostat_relay.drivers`` entry-point group, built
 from its config dict (validated against the class attribute ``settings_schema``). The
@@ -10,7 +10,8 @@ daemon calls it from one worker thread at a time:
   failsafe where there is one. Every renewal is a ``set`` with the same state.
 - ``get(output_id)`` -> bool: the state the hardware reports, where it can.
 - ``all_off()``: every output off, trying all of them even when one fails.
-- ``close()``: outputs off and hardware released; the driver is unusable afterwards.
+- ``close()``: outputs off and hardware released; the driver is unusable afterwards. The base
+  class does it; a driver says how its hardware is released in ``_release_hardware()``.
 
 Every driver starts with all its outputs off. Hardware trouble raises ``RelayError`` (an
 unknown id raises ``UnknownOutput``, which is also a ``KeyError``).
@@ -22,7 +23,7 @@ import abc
 
 import attrs
 
-from rpymostat.node.configcheck import ConfigError, validated  # noqa: F401  (drivers import them from here)
+from rpymostat.node.configcheck import ConfigError, driver_schema, validated  # noqa: F401  (drivers import them from here)
 
 
 class RelayError(Exception):
@@ -68,6 +69,7 @@ def output_list_schema(id_pattern: str, extra: dict | None = None) -> dict:
 class RelayDriver(abc.ABC):
     name: str
     settings_schema: dict
+    _closed = False
 
     @abc.abstractmethod
     def outputs(self) -> list[OutputInfo]: ...
@@ -78,8 +80,24 @@ class RelayDriver(abc.ABC):
     @abc.abstractmethod
     def get(self, output_id: str) -> bool: ...
 
+    def close(self) -> None:
+        """Every output off, then what the driver holds released even when that failed; the
+        second call does nothing."""
+        if self._closed:
+            return
+        try:
+            self.all_off()
+        finally:
+            self._closed = True
+            self._release_hardware()
+
     @abc.abstractmethod
-    def close(self) -> None: ...
+    def _release_hardware(self) -> None:
+        """Give back the pins, channels or boards the driver holds."""
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RelayError("driver is closed")
 
     def all_off(self) -> None:
         failures = []

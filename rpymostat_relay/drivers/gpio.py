@@ -23,6 +23,7 @@ from rpymostat_relay.drivers import (
     RelayDriver,
     RelayError,
     UnknownOutput,
+    driver_schema,
     output_infos,
     output_list_schema,
     validated,
@@ -33,18 +34,11 @@ ID_PATTERN = "^gpio([0-9]|1[0-9]|2[0-7])$"
 
 class GpioDriver(RelayDriver):
     name = "gpio"
-    settings_schema = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "Relays on Raspberry Pi GPIO pins (RPi.GPIO / rpi-lgpio)",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["outputs"],
-        "properties": {
-            "outputs": output_list_schema(
-                ID_PATTERN, {"active_low": {"type": "boolean", "default": False}}
-            ),
-        },
-    }
+    settings_schema = driver_schema("Relays on Raspberry Pi GPIO pins (RPi.GPIO / rpi-lgpio)", {
+        "outputs": output_list_schema(
+            ID_PATTERN, {"active_low": {"type": "boolean", "default": False}}
+        ),
+    }, required=("outputs",))
 
     def __init__(self, config: dict | None = None):
         config = validated(self.settings_schema, config or {"outputs": []})
@@ -65,7 +59,6 @@ class GpioDriver(RelayDriver):
         gpio.setwarnings(False)
         for output_id, pin in self._pins.items():
             gpio.setup(pin, gpio.OUT, initial=self._level(output_id, False))
-        self._closed = False
 
     def outputs(self):
         return list(self._infos)
@@ -78,23 +71,16 @@ class GpioDriver(RelayDriver):
         pin = self._pin(output_id)
         return self._gpio.input(pin) == self._level(output_id, True)
 
-    def close(self):
-        if self._closed:
-            return
-        try:
-            self.all_off()
-        finally:
-            self._closed = True
-            if self._pins:
-                self._gpio.cleanup(sorted(self._pins.values()))
+    def _release_hardware(self):
+        if self._pins:
+            self._gpio.cleanup(sorted(self._pins.values()))
 
     def _level(self, output_id, on):
         high = on != self._active_low[output_id]
         return self._gpio.HIGH if high else self._gpio.LOW
 
     def _pin(self, output_id):
-        if self._closed:
-            raise RelayError("driver is closed")
+        self._check_open()
         try:
             return self._pins[output_id]
         except KeyError:

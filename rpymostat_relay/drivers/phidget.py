@@ -29,6 +29,7 @@ from rpymostat_relay.drivers import (
     RelayDriver,
     RelayError,
     UnknownOutput,
+    driver_schema,
     output_infos,
     output_list_schema,
     validated,
@@ -50,19 +51,12 @@ class _Channel:
 
 class PhidgetDriver(RelayDriver):
     name = "phidget"
-    settings_schema = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "Relays on Phidget22 digital outputs",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["outputs"],
-        "properties": {
-            "outputs": output_list_schema(ID_PATTERN),
-            "attach_timeout_ms": {
-                "type": "integer", "minimum": 1, "maximum": 60000, "default": 5000,
-            },
+    settings_schema = driver_schema("Relays on Phidget22 digital outputs", {
+        "outputs": output_list_schema(ID_PATTERN),
+        "attach_timeout_ms": {
+            "type": "integer", "minimum": 1, "maximum": 60000, "default": 5000,
         },
-    }
+    }, required=("outputs",))
 
     def __init__(self, config: dict | None = None):
         config = validated(self.settings_schema, config or {"outputs": []})
@@ -74,7 +68,6 @@ class PhidgetDriver(RelayDriver):
         self._DigitalOutput = devices.DigitalOutput
         self._PhidgetException = errors.PhidgetException
         self._FAILSAFE_TRIPPED = codes.ErrorCode.EPHIDGET_FAILSAFE
-        self._closed = False
         self._channels = {}
         for info in self._infos:
             serial, index = re.match(ID_PATTERN, info.id).groups()
@@ -113,15 +106,9 @@ class PhidgetDriver(RelayDriver):
         """The armed hardware failsafe time of an output, for status reports."""
         return self._channel(output_id).failsafe_ms
 
-    def close(self):
-        if self._closed:
-            return
-        try:
-            self.all_off()
-        finally:
-            self._closed = True
-            for channel in self._channels.values():
-                self._release(channel)
+    def _release_hardware(self):
+        for channel in self._channels.values():
+            self._release(channel)
 
     def _apply(self, channel, on, lease_s):
         handle = channel.handle
@@ -171,8 +158,7 @@ class PhidgetDriver(RelayDriver):
             channel.failsafe_ms = None
 
     def _channel(self, output_id):
-        if self._closed:
-            raise RelayError("driver is closed")
+        self._check_open()
         try:
             return self._channels[output_id]
         except KeyError:

@@ -24,6 +24,7 @@ from rpymostat_relay.drivers import (
     RelayDriver,
     RelayError,
     UnknownOutput,
+    driver_schema,
     output_infos,
     output_list_schema,
     validated,
@@ -42,18 +43,11 @@ def locate(output_id: str) -> tuple[int, str, int]:
 
 class PiFaceDriver(RelayDriver):
     name = "piface"
-    settings_schema = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "Relays on PiFace Digital boards (pifacedigitalio)",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["outputs"],
-        "properties": {
-            "outputs": output_list_schema(ID_PATTERN),
-            "bus": {"type": "integer", "minimum": 0, "default": 0},
-            "chip_select": {"type": "integer", "minimum": 0, "default": 0},
-        },
-    }
+    settings_schema = driver_schema("Relays on PiFace Digital boards (pifacedigitalio)", {
+        "outputs": output_list_schema(ID_PATTERN),
+        "bus": {"type": "integer", "minimum": 0, "default": 0},
+        "chip_select": {"type": "integer", "minimum": 0, "default": 0},
+    }, required=("outputs",))
 
     def __init__(self, config: dict | None = None):
         config = validated(self.settings_schema, config or {"outputs": []})
@@ -65,7 +59,6 @@ class PiFaceDriver(RelayDriver):
             if other != output_id:
                 raise ConfigError(f"{other} and {output_id} are the same output on the board")
         pifacedigitalio = importlib.import_module("pifacedigitalio")
-        self._closed = False
         self._boards = {}
         for board in sorted({board for board, _, _ in self._where.values()}):
             try:
@@ -73,7 +66,7 @@ class PiFaceDriver(RelayDriver):
                     hardware_addr=board, bus=config["bus"], chip_select=config["chip_select"]
                 )
             except Exception as exc:  # SPI missing, no board answering, GPIO interrupt setup
-                self._deinit()
+                self._release_hardware()
                 raise RelayError(f"PiFace Digital {board}: {exc}") from exc
 
     def outputs(self):
@@ -96,23 +89,13 @@ class PiFaceDriver(RelayDriver):
         except OSError as exc:
             raise RelayError(f"{output_id}: SPI read failed: {exc}") from exc
 
-    def close(self):
-        if self._closed:
-            return
-        try:
-            self.all_off()
-        finally:
-            self._closed = True
-            self._deinit()
-
-    def _deinit(self):
+    def _release_hardware(self):
         for board in self._boards.values():
             board.deinit_board()
         self._boards = {}
 
     def _pin(self, output_id):
-        if self._closed:
-            raise RelayError("driver is closed")
+        self._check_open()
         try:
             board, group, index = self._where[output_id]
         except KeyError:

@@ -17,8 +17,8 @@ import attrs
 
 from rpymostat_relay.drivers import (
     RelayDriver,
-    RelayError,
     UnknownOutput,
+    driver_schema,
     output_infos,
     output_list_schema,
     validated,
@@ -35,21 +35,15 @@ class Switch:
 
 class SimDriver(RelayDriver):
     name = "sim"
-    settings_schema = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "Simulated relays",
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "outputs": {
-                **output_list_schema("^[A-Za-z0-9._:/-]{1,64}$"),
-                "default": [{"id": "sim-heat"}, {"id": "sim-cool"}, {"id": "sim-fan"}],
-            },
-            "house_dir": {"type": "string", "minLength": 1,
-                          "description": "Log every switch for the shared simulated house "
-                                         "(rpymostat.sim.shared) in this directory."},
+    settings_schema = driver_schema("Simulated relays", {
+        "outputs": {
+            **output_list_schema("^[A-Za-z0-9._:/-]{1,64}$"),
+            "default": [{"id": "sim-heat"}, {"id": "sim-cool"}, {"id": "sim-fan"}],
         },
-    }
+        "house_dir": {"type": "string", "minLength": 1,
+                      "description": "Log every switch for the shared simulated house "
+                                     "(rpymostat.sim.shared) in this directory."},
+    })
 
     def __init__(self, config: dict | None = None, *, clock: Callable[[], float] = time.time):
         config = validated(self.settings_schema, config)
@@ -58,7 +52,6 @@ class SimDriver(RelayDriver):
         self._state = {info.id: False for info in self._infos}
         self._listeners: list[Callable[[Switch], None]] = []
         self.history: list[Switch] = []
-        self._closed = False
         if "house_dir" in config:
             from rpymostat.sim.shared import SwitchLog
 
@@ -88,13 +81,10 @@ class SimDriver(RelayDriver):
         self._check(output_id)
         return self._state[output_id]
 
-    def close(self):
-        if not self._closed:
-            self.all_off()
-            self._closed = True
+    def _release_hardware(self):
+        """Simulated relays hold no hardware."""
 
     def _check(self, output_id):
-        if self._closed:
-            raise RelayError("driver is closed")
+        self._check_open()
         if output_id not in self._state:
             raise UnknownOutput(output_id)

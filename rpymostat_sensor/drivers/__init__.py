@@ -1,4 +1,4 @@
-"""The interface every sensor driver offers to the sensor node daemon.
+"""The sensor drivers (w1, command, sim) and the interface each offers to the daemon.
 
 A driver is a class registered in the ``rpymostat_sensor.drivers`` entry-point group. The
 daemon builds it from the driver's section of the node configuration (a dict, validated
@@ -22,7 +22,7 @@ import math
 
 import attrs
 
-from rpymostat.node.configcheck import ConfigError, validated  # noqa: F401  (drivers import them from here)
+from rpymostat.node.configcheck import ConfigError, driver_schema, validated  # noqa: F401  (drivers import them from here)
 
 
 @attrs.frozen

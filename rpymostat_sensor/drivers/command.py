@@ -19,13 +19,7 @@ import os
 import signal
 import subprocess
 
-from rpymostat_sensor.drivers import (
-    Reading,
-    SensorDriver,
-    SensorInfo,
-    unique_ids,
-    validated,
-)
+from rpymostat_sensor.drivers import Reading, SensorDriver, SensorInfo, driver_schema, unique_ids, validated
 
 DEFAULT_TIMEOUT_S = 10.0
 QUOTE_LIMIT = 200
@@ -71,38 +65,31 @@ def run_sensor_command(sensor_id: str, argv: list[str], timeout_s: float) -> Rea
 
 class CommandDriver(SensorDriver):
     name = "command"
-    settings_schema = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "Sensors read by running a program",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["sensors"],
-        "properties": {
-            "sensors": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["id", "command"],
-                    "properties": {
-                        "id": {"type": "string", "pattern": "^[A-Za-z0-9._:/-]{1,64}$"},
-                        "name": {"type": "string"},
-                        "command": {
-                            "type": "array",
-                            "minItems": 1,
-                            "items": {"type": "string", "minLength": 1},
-                        },
-                        "timeout_s": {
-                            "type": "number",
-                            "exclusiveMinimum": 0,
-                            "maximum": 300,
-                            "default": DEFAULT_TIMEOUT_S,
-                        },
+    settings_schema = driver_schema("Sensors read by running a program", {
+        "sensors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id", "command"],
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[A-Za-z0-9._:/-]{1,64}$"},
+                    "name": {"type": "string"},
+                    "command": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string", "minLength": 1},
+                    },
+                    "timeout_s": {
+                        "type": "number",
+                        "exclusiveMinimum": 0,
+                        "maximum": 300,
+                        "default": DEFAULT_TIMEOUT_S,
                     },
                 },
             },
         },
-    }
+    }, required=("sensors",))
 
     def __init__(self, config: dict | None = None):
         config = validated(self.settings_schema, config or {"sensors": []})

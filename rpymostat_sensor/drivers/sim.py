@@ -21,13 +21,7 @@ import random
 import time
 from typing import Callable, Protocol
 
-from rpymostat_sensor.drivers import (
-    Reading,
-    SensorDriver,
-    SensorInfo,
-    unique_ids,
-    validated,
-)
+from rpymostat_sensor.drivers import Reading, SensorDriver, SensorInfo, driver_schema, unique_ids, validated
 
 
 class TemperatureSource(Protocol):
@@ -57,45 +51,39 @@ SENSOR_DEFAULTS = {"base": 20.0, "amplitude": 1.0, "period_s": 3600.0, "noise": 
 
 class SimDriver(SensorDriver):
     name = "sim"
-    settings_schema = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "Simulated sensors",
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "seed": {"type": "integer", "default": 0},
-            "house": {
+    settings_schema = driver_schema("Simulated sensors", {
+        "seed": {"type": "integer", "default": 0},
+        "house": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["dir"],
+            "description": "Read the shared simulated house (rpymostat.sim.shared) instead "
+                           "of drifting values; its sensors are sim-living, sim-bedroom and "
+                           "sim-outdoor.",
+            "properties": {
+                "dir": {"type": "string", "minLength": 1},
+                "weather": {"type": "string", "default": "builtin"},
+                "initial_c": {"type": "number", "minimum": -20, "maximum": 40},
+            },
+        },
+        "sensors": {
+            "type": "array",
+            "default": [{"id": "sim-0"}],
+            "items": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["dir"],
-                "description": "Read the shared simulated house (rpymostat.sim.shared) instead "
-                               "of drifting values; its sensors are sim-living, sim-bedroom and "
-                               "sim-outdoor.",
+                "required": ["id"],
                 "properties": {
-                    "dir": {"type": "string", "minLength": 1},
-                    "weather": {"type": "string", "default": "builtin"},
-                    "initial_c": {"type": "number", "minimum": -20, "maximum": 40},
-                },
-            },
-            "sensors": {
-                "type": "array",
-                "default": [{"id": "sim-0"}],
-                "items": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["id"],
-                    "properties": {
-                        "id": {"type": "string", "pattern": "^[A-Za-z0-9._:/-]{1,64}$"},
-                        "name": {"type": "string"},
-                        "base": {"type": "number", "minimum": -40, "maximum": 70},
-                        "amplitude": {"type": "number", "minimum": 0, "maximum": 30},
-                        "period_s": {"type": "number", "exclusiveMinimum": 0},
-                        "noise": {"type": "number", "minimum": 0, "maximum": 5},
-                    },
+                    "id": {"type": "string", "pattern": "^[A-Za-z0-9._:/-]{1,64}$"},
+                    "name": {"type": "string"},
+                    "base": {"type": "number", "minimum": -40, "maximum": 70},
+                    "amplitude": {"type": "number", "minimum": 0, "maximum": 30},
+                    "period_s": {"type": "number", "exclusiveMinimum": 0},
+                    "noise": {"type": "number", "minimum": 0, "maximum": 5},
                 },
             },
         },
-    }
+    })
 
     def __init__(
         self,

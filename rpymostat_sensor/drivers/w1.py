@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from rpymostat_sensor.drivers import Reading, SensorDriver, SensorInfo, validated
+from rpymostat_sensor.drivers import Reading, SensorDriver, SensorInfo, driver_schema, validated
 
 RESET_VALUE = 85.0
 
@@ -40,16 +40,10 @@ def _library():
 
 class W1Driver(SensorDriver):
     name = "w1"
-    settings_schema = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "1-Wire sensors (w1thermsensor)",
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "base_dir": {"type": "string", "minLength": 1},
-            "names": {"type": "object", "additionalProperties": {"type": "string"}},
-        },
-    }
+    settings_schema = driver_schema("1-Wire sensors (w1thermsensor)", {
+        "base_dir": {"type": "string", "minLength": 1},
+        "names": {"type": "object", "additionalProperties": {"type": "string"}},
+    })
 
     def __init__(self, config: dict | None = None):
         config = validated(self.settings_schema, config)

@@ -3,13 +3,6 @@ import pytest
 from tests.hubkit import POSTGRES_URL, Hub, reset_postgres
 
 
-@pytest.fixture
-def hub(tmp_path):
-    h = Hub(f"sqlite:///{tmp_path / 'hub.db'}")
-    yield h
-    h.close()
-
-
 def _backends():
     yield pytest.param("sqlite", id="sqlite")
     yield pytest.param("postgres", id="postgres", marks=pytest.mark.skipif(

@@ -117,6 +117,7 @@ VALID = {
     "put_hold": {"target": HEAT, "until": "PT2H"},
     "put_schedule_plugins": {"plugins": []},
     "login": {"code": LOGIN_CODE, "name": "Firefox on Android"},
+    "simulate_zone": {"days": 1, "decision_plugin": "predictive"},
 }
 
 OUT_OF_RANGE = {
@@ -186,6 +187,9 @@ OUT_OF_RANGE = {
                              {"plugins": [{"name": "x"}] * 17}, {}],
     "login": [{"code": "short"}, {"code": "x" * 65}, {"code": "spaces are not in codes"},
               {"code": LOGIN_CODE, "name": ""}, {"name": "phone"}, {}],
+    "simulate_zone": [{"days": 0}, {"days": 15}, {"decision_plugin": "crystal_ball"},
+                      {"rules": [{**RULE, "zone_id": 2}]}, {"rules": [{**RULE, "cron": "61 18 * * *"}]},
+                      {"rules": [RULE] * 101}, {"settings": {"deadband": 50}}, {"what": "if"}],
 }
 
 MUTATING = [o for o in OPERATIONS if o.body]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from twisted.internet.defer import Deferred
 from twisted.logger import globalLogPublisher
 
@@ -129,6 +130,7 @@ class HeldStore:
         return d
 
 
+@pytest.mark.logs_errors("could not read the tokens again; answering from the ones in memory")
 def test_a_database_that_cannot_be_read_leaves_the_tokens_in_memory(hub):
     seen: list = []
     globalLogPublisher.addObserver(seen.append)

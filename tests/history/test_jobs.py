@@ -1,6 +1,7 @@
 """The compaction job: small steps on the hub's clock until nothing is left, then a look
 every interval; a failing step is logged and tried again."""
 
+import pytest
 from twisted.internet.defer import Deferred, fail
 from twisted.internet.task import Clock
 from twisted.logger import capturedLogs
@@ -43,6 +44,7 @@ class Failing:
         return fail(RuntimeError("database is locked")) if self.calls == 1 else Deferred()
 
 
+@pytest.mark.logs_errors("history compaction failed; it is tried again in 300 s")
 def test_a_failed_step_is_logged_and_tried_again_and_stopping_waits_for_a_step_under_way():
     clock, store = Clock(), Failing()
     job = Compaction(store, clock, interval_s=300)

@@ -3,6 +3,7 @@ for the history's tests."""
 
 from __future__ import annotations
 
+from rpymostat.core.history.names import OUTDOOR
 from rpymostat.core.timeutil import format_time
 from tests.hubkit import Hub, relay_node, sensor_node
 
@@ -38,3 +39,14 @@ def post_readings(hub: Hub, readings: list[tuple[str, float, float]]) -> None:
             {"sensor_id": sensor_id, "time": format_time(time), "value": value}
             for sensor_id, time, value in part]}, token="device")
         assert reply.status == 202 and reply.body["rejected"] == 0, reply.body
+
+
+def record_run(store, zone_id, start, rate_k_per_h, outdoor=0.0, minutes=60, start_temperature=17.0):
+    """A heating run as the control loop and the recorder write it: its start, a sample
+    every 5 minutes with the zone's temperature rising at ``rate_k_per_h``, its end."""
+    store.history.append([(OUTDOOR, start - 60, outdoor)])
+    store.record_control([decision(zone_id, start, temperature=start_temperature)], [switch(zone_id, "on", start)])
+    for minute in range(5, minutes + 1, 5):
+        temperature = start_temperature + rate_k_per_h * minute / 60
+        store.sample_runs(start + minute * 60, 300, {zone_id: temperature})
+    store.record_control([], [switch(zone_id, "off", start + minutes * 60)])

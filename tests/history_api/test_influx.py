@@ -102,6 +102,7 @@ def test_a_failed_batch_is_retried_with_doubling_delays_until_written():
     assert sink.retries == 5 and sink.written == 3 and len(server.batches) == 1
 
 
+@pytest.mark.logs_errors("the InfluxDB server refused 2 points")
 def test_a_refused_batch_is_not_retried():
     sink = InfluxSink(Server(refuse=True))
     waits = Waits(sink)
@@ -154,6 +155,7 @@ def test_the_export_is_attached_only_when_configured(tmp_path):
     assert export.sink.tags == {"system": "attic"}
 
 
+@pytest.mark.logs_errors("the InfluxDB export is off: its token file cannot be read")
 def test_an_unreadable_token_file_leaves_the_export_off_and_says_so(tmp_path):
     said = []
     globalLogPublisher.addObserver(said.append)

@@ -145,6 +145,14 @@ def admin_token(proc: Proc, timeout: float | None = None) -> str | None:
 ADMIN_TOKEN_LINE = r"Admin token written to (\S+) "
 
 
+def start_advertised_hub(home: Path, *extra: str, port: int = 0) -> tuple[Proc, str, str | None]:
+    """:func:`start_hub` taking ENROLLMENT_KEY, once it is advertised over mDNS (what nodes
+    without ``--hub`` wait for)."""
+    proc, url, token = start_hub(home, "--enrollment-key", ENROLLMENT_KEY, *extra, port=port)
+    proc.wait_for(r"advertised .* port \d+")
+    return proc, url, token
+
+
 def browse(service_type: str, want, timeout: float = 15.0):
     """The first ServiceInfo of ``service_type`` on loopback for which ``want(info)`` holds.
 

@@ -6,27 +6,16 @@ import signal
 import socket
 import stat
 import subprocess
-import time
 from pathlib import Path
 
 from rpymostat.core.timeutil import parse_time
 from rpymostat.sim.demo import admin_token_file
 from rpymostat_webui.resource import built
-from tests.integration.procs import BIN, Proc, http
+from tests.integration.procs import BIN, Proc, http, wait_until
 
 SPEED = 120
 MIN_RUN_S = 300
 MIN_OFF_S = 300
-
-
-def wait_until(check, timeout, step=0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(step)
-    return None
 
 
 def token_from(demo: Proc) -> str:

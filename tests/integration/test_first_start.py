@@ -4,14 +4,8 @@ and nothing secret reaches its output (which a service manager keeps in the jour
 import os
 import stat
 
+from rpymostat_webui.resource import built
 from tests.integration.procs import http, start_hub
-
-
-def loads_webui() -> bool:
-    """Whether the hub serves the web UI (built by ``make webui``), which adds a sign-in link."""
-    from rpymostat_webui.resource import load_assets
-
-    return bool(load_assets())
 
 
 def mode(path) -> int:
@@ -30,7 +24,7 @@ def test_the_first_start_keeps_its_secrets_in_private_files_that_work(tmp_path):
         secrets = [token, key]
         assert all(secrets)
         private = ["admin-token", "enrollment-key", "rpymostat.db"]
-        if loads_webui():
+        if built():  # a hub serving the web UI adds a sign-in link
             proc.wait_for("Sign in to the web UI with the link written to")
             link = (home / "sign-in-link").read_text().strip()
             secrets.append(link.rsplit("/", 1)[1])

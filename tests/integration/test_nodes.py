@@ -12,11 +12,10 @@ import time
 from rpymostat.runtime.monotonic import boot_id
 from rpymostat_relay.outputs import JOURNAL_FILE
 from tests.integration.procs import (
-    ENROLLMENT_KEY,
     command_token,
     http,
     relay_api_url,
-    start_hub,
+    start_advertised_hub,
     start_node,
     stored_readings,
     wait_until,
@@ -25,10 +24,9 @@ from tests.integration.procs import (
 INTERVAL = 5  # the hub's smallest report interval
 
 
-def hub_up(procs, home, *extra):
-    proc, url, token = start_hub(home, "--enrollment-key", ENROLLMENT_KEY, *extra)
+def hub_up(procs, home):
+    proc, url, token = start_advertised_hub(home)
     procs.append(proc)
-    proc.wait_for(r"advertised .* port \d+")
     return proc, url, token
 
 

@@ -6,26 +6,15 @@ from __future__ import annotations
 
 import os
 import signal
-import stat
 import subprocess
 
 import pytest
 
 from tests.integration.procs import BIN, Proc, start_hub, start_node
+from tests.test_private import mode, usual_umask  # noqa: F401  (usual_umask: autouse here too)
 
 NOBODY = 65534
 NO_HUB = "http://127.0.0.1:9"  # nothing listens: the nodes only start
-
-
-def mode(path) -> int:
-    return stat.S_IMODE(os.stat(path).st_mode)
-
-
-@pytest.fixture(autouse=True)
-def usual_umask():
-    previous = os.umask(0o022)
-    yield
-    os.umask(previous)
 
 
 def warned(proc: Proc, path) -> bool:

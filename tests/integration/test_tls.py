@@ -14,13 +14,12 @@ import secrets
 import time
 
 from tests.integration.procs import (
-    ENROLLMENT_KEY,
     PINS,
     fingerprint_in_log,
     free_port,
     http,
     relay_api_url,
-    start_hub,
+    start_advertised_hub,
     start_node,
     stored_readings,
     wait_until,
@@ -44,9 +43,8 @@ def test_nodes_pin_the_hub_and_refuse_it_with_another_certificate(tmp_path, proc
     system = ("--system", f"tls-{secrets.token_hex(3)}")  # not another test's hub on this loopback
 
     def hub_up():
-        hub, url, admin = start_hub(home, "--enrollment-key", ENROLLMENT_KEY, *system, *clock, port=hub_port)
+        hub, url, admin = start_advertised_hub(home, *system, *clock, port=hub_port)
         procs.append(hub)
-        hub.wait_for(r"advertised .* port \d+")
         return hub, url, admin
 
     def relay_up():

@@ -1,15 +1,6 @@
 import pytest
 from twisted.logger import formatEvent, globalLogPublisher
 
-from tests.hubkit import Hub
-
-
-@pytest.fixture
-def hub(tmp_path):
-    h = Hub(f"sqlite:///{tmp_path / 'hub.db'}")
-    yield h
-    h.close()
-
 
 @pytest.fixture
 def caplog_twisted():

@@ -3,21 +3,12 @@ minimum off time, state changes reach the hub, and the latest ones wait out an o
 
 from __future__ import annotations
 
-import pytest
-
 from rpymostat.node.credentials import load_credentials
 from rpymostat.node.link import HubLink
 from rpymostat_relay.daemon import RelayNode, local_address_towards
 from tests.hubkit import ENROLLMENT_KEY, Hub
 from tests.relay.test_api import Relay
 from tests.sensor.nodekit import FlakyHttp
-
-
-@pytest.fixture
-def hub(tmp_path):
-    hub = Hub(f"sqlite:///{tmp_path / 'hub.db'}")
-    yield hub
-    hub.close()
 
 
 class Wired(Relay):

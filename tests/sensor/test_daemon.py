@@ -12,13 +12,6 @@ from tests.hubkit import Hub
 from tests.sensor.sensorkit import Node, stored
 
 
-@pytest.fixture
-def hub(tmp_path):
-    hub = Hub(f"sqlite:///{tmp_path / 'hub.db'}")
-    yield hub
-    hub.close()
-
-
 def test_enrolls_registers_and_reports_at_once_then_every_interval(hub, tmp_path):
     node = Node(hub, tmp_path / "node")
     start = hub.clock.seconds()

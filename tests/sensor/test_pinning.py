@@ -57,13 +57,6 @@ class Browser:
 
 
 @pytest.fixture
-def hub(tmp_path):
-    hub = Hub(f"sqlite:///{tmp_path / 'hub.db'}")
-    yield hub
-    hub.close()
-
-
-@pytest.fixture
 def warned():
     """What the node warned of: the conditions a person must act on."""
     seen: list[str] = []

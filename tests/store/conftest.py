@@ -1,1 +1,1 @@
-from tests.api.conftest import any_hub, hub  # noqa: F401  (shared fixtures)
+from tests.api.conftest import any_hub  # noqa: F401  (shared fixture)

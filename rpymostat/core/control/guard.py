@@ -57,6 +57,8 @@ from typing import Any, Mapping, Optional
 
 import attrs
 
+from rpymostat.core.control.learner import ZoneModel
+from rpymostat.core.control.lookahead import Outdoor, Previous, Upcoming
 from rpymostat.core.readings import age_problem, invalid_reason, stale_at
 from rpymostat.core.target import AUTO_MIN_GAP, SETPOINT_MAX, SETPOINT_MIN, Target
 from rpymostat.core.timeutil import is_finite_number
@@ -144,6 +146,12 @@ class Inputs:
     ``plugin_settings`` are the decision plugin's own settings, already validated against
     its ``settings_schema``. ``now`` is wall-clock time (readings, schedules);
     ``guard_now``, when given, is the guard's clock, in which ``equipment`` is kept.
+
+    Plugin API 2 added the look-ahead inputs, all optional so that a plugin written for
+    API 1 never sees a difference: ``segments`` (the segment in force first, then those
+    starting within the look-ahead window), ``model`` (the zone's learned heating and
+    cooling rates), ``outdoor`` (the newest outdoor temperature, None when unknown) and
+    ``previous`` (the zone's previous decision, None before its first).
     """
 
     temperature: Optional[float]
@@ -155,6 +163,14 @@ class Inputs:
     rule: Optional[str] = None
     plugin_settings: Mapping[str, Any] = attrs.field(factory=dict)
     guard_now: Optional[float] = None
+    segments: tuple[Upcoming, ...] = ()
+    model: Optional[ZoneModel] = None
+    outdoor: Optional[Outdoor] = None
+    previous: Optional[Previous] = None
+
+    def upcoming(self) -> tuple[Upcoming, ...]:
+        """The segments that start after now, soonest first."""
+        return tuple(segment for segment in self.segments if segment.start > self.now)
 
     @property
     def guard_time(self) -> float:

@@ -475,6 +475,10 @@ SCHEMAS = {
             "why": {"type": "string", "maxLength": 500},
             "shadowed": {"type": "array", "items": _ID,
                          "description": "Rules active during the segment that lost."},
+            "predicted_start": {**_TIME, "description": "Where the zone's decision plugin is `predictive` "
+                                "and the segment raises the heat (or lowers the cool) setpoint: when it "
+                                "is predicted to start early, from the learned model, the outdoor "
+                                "temperature now and the room's temperature (now, for the next change)."},
         },
     },
     "Conflict": {

@@ -15,6 +15,7 @@ from rpymostat.hub.api.formats import FORMATS
 from rpymostat.hub.api.history import HistoryAPI
 from rpymostat.hub.api.login import LoginAPI
 from rpymostat.hub.api.metrics import MetricsAPI
+from rpymostat.hub.api.model import ModelAPI
 from rpymostat.hub.api.nodes import NodesAPI
 from rpymostat.hub.api.outputs import OutputsAPI
 from rpymostat.hub.api.readings import ReadingsAPI
@@ -23,6 +24,7 @@ from rpymostat.hub.api.schedule import ScheduleAPI
 from rpymostat.hub.api.schemas import SCHEMAS
 from rpymostat.hub.api.sensors import SensorsAPI
 from rpymostat.hub.api.settings import SettingsAPI
+from rpymostat.hub.api.simulate import SimulateAPI
 from rpymostat.hub.api.status import StatusAPI
 from rpymostat.hub.api.tokens import TokensAPI
 from rpymostat.hub.api.zones import ZonesAPI
@@ -57,7 +59,8 @@ def _changes_to(*listeners: Callable[[str], None] | None) -> Callable[[str], Non
 
 
 class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI, SettingsAPI, TokensAPI,
-             ControlAPI, ScheduleAPI, MetricsAPI, HistoryAPI, LoginAPI, EventsAPI):
+             ControlAPI, ScheduleAPI, MetricsAPI, HistoryAPI, LoginAPI, EventsAPI, ModelAPI,
+             SimulateAPI):
     """The hub's API resource. Collaborators are injected so that tests run it in memory
     (StubTreq, a Clock, the store called inline) and the hub runs it for real."""
 

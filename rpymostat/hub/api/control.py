@@ -12,10 +12,10 @@ from datetime import timedelta
 
 from twisted.internet.defer import inlineCallbacks
 
-from rpymostat.core.timeutil import format_time, parse_time
+from rpymostat.core.timeutil import format_time
 from rpymostat.hub.api.routes import op
-from rpymostat.hub.api.schedule import _TIME_QUERY
 from rpymostat.hub.api.schemas import ZONE_ID_MAX, add_schemas, obj, ref
+from rpymostat.hub.api.window import TIME_QUERY, query_window
 from rpymostat.web.routing import Param
 
 DECISIONS_DEFAULT = timedelta(days=1)
@@ -57,8 +57,8 @@ class ControlAPI:
     @op("GET", "/v1/zones/{zone_id}/decisions", summary="The zone's decision log over [from, to]: "
         "what was decided, when and why. Kept when a decision changes, and every 10 minutes "
         "while it does not.", tag="control", response="DecisionList",
-        query=(Param("from", _TIME_QUERY, description="Default: `to` − 1 day."),
-               Param("to", _TIME_QUERY, description="Default: now. A window longer than 31 days "
+        query=(Param("from", TIME_QUERY, description="Default: `to` − 1 day."),
+               Param("to", TIME_QUERY, description="Default: now. A window longer than 31 days "
                      "keeps its last 31; `to` not after `from`: no decisions."),
                Param("limit", {"type": "integer", "minimum": 1, "maximum": DECISIONS_LIMIT_MAX},
                      description=f"Most decisions returned (the newest); default {DECISIONS_LIMIT}.")))
@@ -66,11 +66,9 @@ class ControlAPI:
     def zone_decisions(self, call):
         zone_id = call.params["zone_id"]
         query = call.query
-        end = parse_time(query["to"]) if "to" in query else self._now_dt()
-        start = parse_time(query["from"]) if "from" in query else end - DECISIONS_DEFAULT
-        cut = end - start > DECISIONS_MAX_WINDOW
-        if cut:
-            start = end - DECISIONS_MAX_WINDOW
+        window = query_window(query, self._now_dt(), default=DECISIONS_DEFAULT, longest=DECISIONS_MAX_WINDOW,
+                              anchor="to")
+        start, end = window.start, window.end
         yield self.store.get_zone(zone_id)
         limit = query.get("limit", DECISIONS_LIMIT)
         rows = [] if end <= start else (
@@ -80,5 +78,5 @@ class ControlAPI:
             "decisions": [{"time": format_time(row["time"]), "action": row["action"],
                            "commands": row["commands"], "reason": row["reason"], "data": row["data"]}
                           for row in rows[-limit:]],
-            "truncated": cut or len(rows) > limit,
+            "truncated": window.cut or len(rows) > limit,
         }

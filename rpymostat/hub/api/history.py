@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 
 from twisted.internet.defer import inlineCallbacks
 
-from rpymostat.core.timeutil import format_time, parse_time
+from rpymostat.core.timeutil import format_time
 from rpymostat.hub.api.routes import op
-from rpymostat.hub.api.schedule import _TIME_QUERY
 from rpymostat.hub.api.schemas import ZONE_ID_MAX, add_schemas, nullable, obj, ref
+from rpymostat.hub.api.window import TIME_QUERY, query_window
 from rpymostat.web.http import not_found
 from rpymostat.web.routing import Param, Raw
 
@@ -168,10 +168,9 @@ class HistoryAPI:
     def _history_window(self, query: dict) -> tuple[datetime, datetime, bool]:
         """[from, to) and whether it was cut: as every listing of this API, a range longer
         than the most is cut (to its end), and one backwards is empty, never refused."""
-        end = parse_time(query["to"]) if "to" in query else self._now_dt()
-        start = parse_time(query["from"]) if "from" in query else end - HISTORY_DEFAULT
-        cut = end - start > HISTORY_MAX_WINDOW
-        return (end - HISTORY_MAX_WINDOW if cut else start), end, cut
+        window = query_window(query, self._now_dt(), default=HISTORY_DEFAULT, longest=HISTORY_MAX_WINDOW,
+                              anchor="to")
+        return window.start, window.end, window.cut
 
     @op("GET", "/v1/history", summary="Time series over [from, to), downsampled on the server to at "
         "most max_points buckets per series with min/mean/max (raw points when they are few "
@@ -181,8 +180,8 @@ class HistoryAPI:
         query=(Param("series", {"type": "array", "items": SERIES_NAME, "minItems": 1, "maxItems": SERIES_MAX,
                                 "uniqueItems": True}, required=True,
                      description=f"A series name; repeat for more (at most {SERIES_MAX})."),
-               Param("from", _TIME_QUERY, description="Default: `to` − 1 day."),
-               Param("to", _TIME_QUERY, description=f"Default: now. A range longer than "
+               Param("from", TIME_QUERY, description="Default: `to` − 1 day."),
+               Param("to", TIME_QUERY, description=f"Default: now. A range longer than "
                                                     f"{HISTORY_MAX_WINDOW.days} days (ten years) keeps its last "
                                                     f"{HISTORY_MAX_WINDOW.days} (`truncated`); `to` not after "
                                                     f"`from`: no points."),
@@ -225,8 +224,8 @@ class HistoryAPI:
         "`run_sample_minutes`.", tag="history", response="RunList", example=RUNS_EXAMPLE,
         query=(Param("zone_id", {"type": "integer", "minimum": 1, "maximum": ZONE_ID_MAX},
                      description="Only this zone's runs; default: every zone's."),
-               Param("from", _TIME_QUERY, description="Default: `to` − 7 days."),
-               Param("to", _TIME_QUERY, description=f"Default: now. A window longer than "
+               Param("from", TIME_QUERY, description="Default: `to` − 7 days."),
+               Param("to", TIME_QUERY, description=f"Default: now. A window longer than "
                                                     f"{RUNS_MAX_WINDOW.days} days keeps its last "
                                                     f"{RUNS_MAX_WINDOW.days}; `to` not after `from`: no runs."),
                Param("limit", {"type": "integer", "minimum": 1, "maximum": RUNS_LIMIT_MAX},
@@ -235,16 +234,13 @@ class HistoryAPI:
     def list_runs(self, call):
         query = call.query
         zone_id = query.get("zone_id")
-        end = parse_time(query["to"]) if "to" in query else self._now_dt()
-        start = parse_time(query["from"]) if "from" in query else end - RUNS_DEFAULT
-        cut = end - start > RUNS_MAX_WINDOW
-        if cut:
-            start = end - RUNS_MAX_WINDOW
+        window = query_window(query, self._now_dt(), default=RUNS_DEFAULT, longest=RUNS_MAX_WINDOW, anchor="to")
+        start, end = window.start, window.end
         if zone_id is not None:
             yield self.store.get_zone(zone_id)
         limit = query.get("limit", RUNS_LIMIT)
         rows = [] if end <= start else (
             yield self.store.list_runs(zone_id, start.timestamp(), end.timestamp(), limit + 1))
         return {"zone_id": zone_id, "from": format_time(start), "to": format_time(end),
-                "runs": [_run_json(run) for run in rows[-limit:]], "truncated": cut or len(rows) > limit}
+                "runs": [_run_json(run) for run in rows[-limit:]], "truncated": window.cut or len(rows) > limit}
 

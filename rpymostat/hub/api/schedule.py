@@ -16,6 +16,9 @@ from zoneinfo import ZoneInfo
 import attrs
 from twisted.internet.defer import inlineCallbacks, maybeDeferred
 
+from rpymostat.core.control.lookahead import Upcoming
+from rpymostat.core.control.predictive import NAME as PREDICTIVE
+from rpymostat.core.control.predictive import predicted_start
 from rpymostat.core.schedule.plugins import PluginUse, settings_problems
 from rpymostat.core.schedule.rules import (
     Rule,
@@ -35,11 +38,13 @@ from rpymostat.core.schedule.timeline import (
     resolve_timeline,
     timeline_to_json,
 )
+from rpymostat.core.settings import for_zone
 from rpymostat.core.target import Target
-from rpymostat.core.timeutil import format_time, from_timestamp, parse_time
-from rpymostat.hub.api.formats import INSTANT, UNIQUE_NAMES
+from rpymostat.core.timeutil import format_time, from_timestamp
+from rpymostat.hub.api.formats import UNIQUE_NAMES
 from rpymostat.hub.api.routes import op
 from rpymostat.hub.api.schemas import ID_PATTERN, ZONE_ID_MAX, add_schemas, obj, ref
+from rpymostat.hub.api.window import TIME_QUERY, query_window
 from rpymostat.hub.plugins import load_schedule_plugins
 from rpymostat.runtime.plugins import GROUPS, available, load_class
 from rpymostat.web.http import ApiError, conflict, not_found, unprocessable
@@ -54,8 +59,6 @@ PLUGIN_KINDS = {
     "sensor_driver": "rpymostat_sensor.drivers",
     "relay_driver": "rpymostat_relay.drivers",
 }
-_TIME_QUERY = {"type": "string", "format": INSTANT, "maxLength": 64,
-               "description": "ISO 8601 with an offset (Z or +HH:MM; a + may be sent as it is)."}
 _PLUGIN_NAME = {"type": "string", "pattern": ID_PATTERN, "maxLength": 128}
 _Time = {"type": "string", "format": "date-time", "maxLength": 64}
 _RuleId = {"type": ["integer", "string", "null"]}
@@ -81,7 +84,14 @@ _RUNTIME = {
                                              "commanded": {"type": ["string", "null"]},
                                              "lease_until": {"type": ["string", "null"],
                                                              "format": "date-time"}})},
-    "preheat": {"type": "null", "description": "Optimal start: not yet."},
+    "preheat": {"type": ["object", "null"], "description": "An early start under way (the predictive plugin): "
+                "for which segment, since when, the predicted lead and the model it came from; null: none.",
+                "properties": {"mode": {"type": "string", "enum": ["heat", "cool"]}, "for": _Time,
+                               "started": _Time, "lead_s": {"type": "number"},
+                               "rate_k_per_h": {"type": "number"}, "outdoor": {"type": ["number", "null"]},
+                               "confidence": {"type": "number"}, "capped": {"type": "boolean"}},
+                "required": ["mode", "for", "started", "lead_s", "rate_k_per_h", "outdoor", "confidence",
+                             "capped"], "additionalProperties": False},
 }
 
 
@@ -332,21 +342,17 @@ class ScheduleAPI:
     # -- timeline and state ----------------------------------------------
 
     def _window(self, query: dict) -> tuple[datetime, datetime, tuple[str, ...]]:
-        """[from, to) of a timeline query: to before from is an empty window; one longer
-        than the most a timeline spans is cut there, with a warning."""
-        start = parse_time(query["from"]) if "from" in query else self._now_dt()
-        end = parse_time(query["to"]) if "to" in query else start + TIMELINE_DEFAULT
-        if end - start > MAX_WINDOW:
-            end = start + MAX_WINDOW
-            return start, end, (f"a timeline spans at most {MAX_WINDOW.days} days: this one "
-                                f"ends at {format_time(end)}",)
-        return start, end, ()
+        """[from, to) of a timeline query; one longer than the most a timeline spans is cut
+        there, with a warning."""
+        window = query_window(query, self._now_dt(), default=TIMELINE_DEFAULT, longest=MAX_WINDOW, anchor="from")
+        cut = (f"a timeline spans at most {MAX_WINDOW.days} days: this one ends at {format_time(window.end)}",)
+        return window.start, window.end, cut if window.cut else ()
 
     @op("GET", "/v1/zones/{zone_id}/timeline", summary="The zone's schedule over [from, to): "
         "segments with the winning rule, why, and the rules it shadowed; conflicts.",
         tag="schedule", response="Timeline",
-        query=(Param("from", _TIME_QUERY, description="Default: now."),
-               Param("to", _TIME_QUERY, description="Default: from + 7 days; at most 400 days "
+        query=(Param("from", TIME_QUERY, description="Default: now."),
+               Param("to", TIME_QUERY, description="Default: from + 7 days; at most 400 days "
                                                     "after from (a longer window is cut there, "
                                                     "with a warning); not after from: no "
                                                     "segments.")))
@@ -358,7 +364,32 @@ class ScheduleAPI:
             return timeline_to_json(Timeline(start, end, (), warnings=plan.warnings))
         timeline = resolve_timeline(plan.schedule, start, end, plan.plugins)
         timeline = attrs.evolve(timeline, warnings=plan.warnings + timeline.warnings + cut)
-        return timeline_to_json(timeline)
+        shown = timeline_to_json(timeline)
+        yield self._predicted_starts(call.params["zone_id"], timeline, shown["segments"])
+        return shown
+
+    @inlineCallbacks
+    def _predicted_starts(self, zone_id: int, timeline: Timeline, shown: list[dict]):
+        """``predicted_start`` on each segment the predictive plugin would start early for."""
+        zone = yield self.store.get_zone(zone_id)
+        values = for_zone(self.settings, zone["settings"])
+        pairs = [(i, before, segment) for i, (before, segment) in
+                 enumerate(zip(timeline.segments, timeline.segments[1:]), start=1)
+                 if (before.target.decision or values["decision_plugin"]) == PREDICTIVE]
+        if not pairs:
+            return
+        model = (yield self._learning(zone_id)).model(zone_id, values)
+        now = self.now()
+        outdoor = getattr(self.control, "outdoor", lambda: None)()
+        runtime = None if self.control is None else self.control.zone_runtime(zone_id)
+        temperature = None if runtime is None else runtime["temperature"]
+        first_change = next((s.start.timestamp() for s in timeline.segments if s.start.timestamp() > now), None)
+        for i, before, segment in pairs:
+            at = segment.start.timestamp()
+            found = predicted_start(before.target, Upcoming(at, segment.target), model, outdoor, now, values,
+                                    temperature if at == first_change else None)
+            if found is not None:
+                shown[i]["predicted_start"] = format_time(found)
 
     @op("GET", "/v1/zones/{zone_id}/state", summary="What the schedule asks of the zone now: "
         "target, winning rule, why, next change (plus the control loop's view when it runs).",
