@@ -42,13 +42,11 @@ def start_hub(home: Path, speed: float, epoch: float) -> tuple[subprocess.Popen,
                              "--listen", "127.0.0.1", "--no-zeroconf", "--no-tls", "--speed", f"{speed:g}",
                              "--epoch", f"{epoch:.3f}", "--clock-start", f"{epoch:.3f}"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    admin = None
     for line in proc.stdout:
-        found = re.search(r"Admin token .*: (\S+)", line)
-        admin = found.group(1) if found else admin
         found = re.search(r"listening on (http://\S+?)/?$", line.strip())
         if found:
             threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+            admin = (home / "admin-token").read_text().strip()  # written by the first start
             return proc, found.group(1).rstrip("/"), admin
     raise SystemExit("the hub did not start")
 

@@ -34,16 +34,13 @@ def start_hub(home: Path) -> tuple[subprocess.Popen, str, str]:
     proc = subprocess.Popen([str(BIN / "rpymostat"), "--home", str(home), "hub", "--port", "0", "--listen",
                              "127.0.0.1", "--no-tls", "--no-zeroconf"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
-    token = None
     for line in proc.stdout:
-        found = re.search(r"Admin token \(shown once, keep it safe\): (\S+)", line)
-        token = found.group(1) if found else token
         found = re.search(r"listening on (http://\S+?)/?$", line.strip())
         if found:
             import threading
 
             threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-            return proc, found.group(1).rstrip("/"), token
+            return proc, found.group(1).rstrip("/"), (home / "admin-token").read_text().strip()
     raise SystemExit("the hub did not start")
 
 

@@ -168,10 +168,10 @@ def test_the_hub_generates_a_256_bit_enrollment_key_on_first_start(tmp_path):
     said: list[str] = []
     store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
     try:
-        prepare_store(AsyncStore(store), 1_790_000_000.0, None, said.append)
+        prepare_store(AsyncStore(store), 1_790_000_000.0, None, tmp_path, said.append)
     finally:
         store.close()
-    key = [line for line in said if "Enrollment key" in line][0].rsplit(" ", 1)[1]
+    key = (tmp_path / "enrollment-key").read_text().strip()
     assert len(bytes.fromhex(key)) == 32 and key_weakness(key) is None
 
 

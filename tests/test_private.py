@@ -11,8 +11,10 @@ import pytest
 from twisted.logger import capturedLogs, formatEvent
 
 from rpymostat.hub.config import HubConfig
-from rpymostat.hub.service import private_home
+from rpymostat.hub.service import prepare_store, private_home
+from rpymostat.hub.store.aio import AsyncStore
 from rpymostat.hub.store.store import Store, sqlite_file
+from rpymostat.hub.tokens import hash_token
 from rpymostat.runtime.private import NotPrivate, keep_private, private_dir, private_file, private_sqlite, write_private
 
 
@@ -133,6 +135,59 @@ def test_write_private_replaces_the_file_and_a_leftover_scratch_does_not_widen_i
     write_private(path, "secret")
     assert path.read_text() == "secret" and mode(path) == 0o600
     assert not leftover.exists()
+
+
+def first_start(config: HubConfig, configured_key: str | None = None):
+    """``prepare_store`` as the hub runs it at start: what it announced, what it logged,
+    and what the store holds afterwards."""
+    said: list[str] = []
+    private_home(config)
+    store = Store(config.db_url)
+    try:
+        with capturedLogs() as events:
+            result = prepare_store(AsyncStore(store), 1_790_000_000.0, configured_key, config.home, said.append)
+        return said, [formatEvent(e) for e in events], result.result, store.active_tokens()
+    finally:
+        store.close()
+
+
+def test_the_first_start_writes_its_credentials_to_private_files_and_announces_only_their_paths(tmp_path):
+    config = HubConfig(home=tmp_path / "home")
+    said, logged, (_, key_hash, first), tokens = first_start(config)
+    token_file, key_file = config.home / "admin-token", config.home / "enrollment-key"
+    assert mode(token_file) == mode(key_file) == 0o600
+    token, key = token_file.read_text().strip(), key_file.read_text().strip()
+    assert [t["role"] for t in tokens if t["token_hash"] == hash_token(token)] == ["admin"]
+    assert key_hash == hash_token(key)
+    assert len(said) == 2 and str(token_file) in said[0] and str(key_file) in said[1]
+    assert f"export TOKEN=$(cat {token_file})" in said[0]
+    for line in said + logged:
+        assert token not in line and key not in line
+
+    again, _, (_, key_hash_again, first_again), _ = first_start(config)
+    assert first and not first_again
+    assert again == [] and key_hash_again == key_hash
+    assert token_file.read_text().strip() == token and key_file.read_text().strip() == key
+
+
+def test_a_configured_enrollment_key_is_written_nowhere(tmp_path):
+    config = HubConfig(home=tmp_path / "home")
+    said, _, (_, key_hash, _), _ = first_start(config, "kR3v9XzQ2mWp8LtY4nBc6HdJ0sFa1GeU5")
+    assert key_hash == hash_token("kR3v9XzQ2mWp8LtY4nBc6HdJ0sFa1GeU5")
+    assert not (config.home / "enrollment-key").exists() and len(said) == 1
+
+
+def test_credential_files_opened_up_since_are_tightened_at_start(tmp_path):
+    config = HubConfig(home=tmp_path / "home")
+    first_start(config)
+    for name in ("admin-token", "enrollment-key"):
+        os.chmod(config.home / name, 0o644)
+    with capturedLogs() as events:
+        private_home(config)
+    assert {name: mode(config.home / name) for name in ("admin-token", "enrollment-key")} == {
+        "admin-token": 0o600, "enrollment-key": 0o600}
+    said = warnings(events)
+    assert len(said) == 2 and all("644" in line and "now 600" in line for line in said), said
 
 
 @pytest.mark.parametrize("url, expected", [

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
 from functools import partial
+from pathlib import Path
 from typing import Callable
 
 from twisted.application.service import MultiService, Service
@@ -30,7 +32,7 @@ from rpymostat.hub.store.store import Store, sqlite_file
 from rpymostat.hub.tokens import hash_token, new_enrollment_key
 from rpymostat.runtime.clock import boot_for, clock_for, timer_for
 from rpymostat.runtime.config import connection_limits, ways_to_set
-from rpymostat.runtime.private import private_dir, private_sqlite
+from rpymostat.runtime.private import keep_private_if_present, private_dir, private_sqlite, write_private
 from rpymostat.runtime.tls import Certificate, ensure_certificate, http_client, server_endpoint
 from rpymostat.web.gate import Gate, HostCheck, Settings
 from rpymostat.web.http import ApiError, json_response
@@ -39,30 +41,43 @@ from rpymostat.web.site import LISTEN_BACKLOG, QuietSite, fit_descriptors
 log = Logger()
 
 
+ADMIN_TOKEN_FILE = "admin-token"
+ENROLLMENT_KEY_FILE = "enrollment-key"
+SIGN_IN_FILE = "sign-in-link"
+
+
 def private_home(config: HubConfig) -> None:
-    """The home 0700 and a SQLite database 0600, made so or checked (see
-    :mod:`rpymostat.runtime.private`): the database holds the hub's secret and token hashes."""
-    private_dir(config.home)
+    """The home 0700, a SQLite database and the first start's credential files 0600, made
+    so or checked (see :mod:`rpymostat.runtime.private`): the database holds the hub's
+    secret and token hashes."""
+    home = private_dir(config.home)
+    keep_private_if_present(*(home / name for name in (ADMIN_TOKEN_FILE, ENROLLMENT_KEY_FILE, SIGN_IN_FILE)))
     database = sqlite_file(config.db_url)
     if database is not None:
         private_sqlite(database)
 
 
 @inlineCallbacks
-def prepare_store(store: AsyncStore, now: float, configured_key: str | None,
+def prepare_store(store: AsyncStore, now: float, configured_key: str | None, home: Path,
                   announce: Callable[[str], None]):
-    """Open the database; on first start make the admin token and enrollment key and
-    announce them once. Returns ``(hub_id, enrollment_key_hash, first_start)``."""
+    """Open the database; on first start make the admin token and enrollment key. They go
+    to 0600 files in ``home`` and only their paths are announced: what a service prints
+    ends up in the journal, which more people may read. Returns ``(hub_id,
+    enrollment_key_hash, first_start)``."""
     opened = yield store.open(now)
     if opened["first_start"]:
         _, plain = yield store.create_token("admin", "first admin", now)
-        announce(f"Admin token (shown once, keep it safe): {plain}")
+        path = home / ADMIN_TOKEN_FILE
+        write_private(path, plain + "\n")
+        announce(f"Admin token written to {path} (mode 0600): export TOKEN=$(cat {shlex.quote(str(path))})")
     key_hash = hash_token(configured_key) if configured_key else (yield store.get_meta("enrollment_key_hash"))
     if key_hash is None:
         key = new_enrollment_key()
+        path = home / ENROLLMENT_KEY_FILE
+        write_private(path, key + "\n")
         key_hash = hash_token(key)
         yield store.set_meta("enrollment_key_hash", key_hash)
-        announce(f"Enrollment key for nodes (shown once): {key}")
+        announce(f"Enrollment key for nodes written to {path} (mode 0600)")
     return opened["hub_id"], key_hash, opened["first_start"]
 
 
@@ -159,7 +174,8 @@ class HubService(MultiService):
         listener.setServiceParent(self)
         port = yield listener.listening
         now = self.clock.seconds()
-        hub_id, key_hash, first_start = yield prepare_store(self.store, now, config.enrollment_key, self.announce)
+        hub_id, key_hash, first_start = yield prepare_store(self.store, now, config.enrollment_key, config.home,
+                                                            self.announce)
         settings = yield self.store.get_settings()
         # Real time, even when the demo runs the hub's clock faster.
         tokens = TokenBook(self.store, self.reactor, key_hash)
@@ -205,8 +221,10 @@ class HubService(MultiService):
                  hub_id=hub_id, url=self.url)
         if with_ui and first_start:
             code = yield self.store.run(new_login_code, self.store.store, self.reactor.seconds())
-            self.announce(f"Sign in to the web UI (this link works once, for 10 minutes): "
-                          f"{sign_in_url(self.url, code)}")
+            path = config.home / SIGN_IN_FILE
+            write_private(path, sign_in_url(self.url, code) + "\n")
+            self.announce(f"Sign in to the web UI with the link written to {path} (mode 0600; "
+                          f"it works once, for 10 minutes)")
         fingerprint = certificate.fingerprint if certificate else None
         if fingerprint:
             log.info("TLS certificate sha256 {fingerprint} ({path})", fingerprint=fingerprint,

@@ -3,9 +3,11 @@
 Starts the hub (SQLite in the home dir), a simulated sensor node and a simulated relay
 node as separate processes that find the hub over mDNS on loopback, all sharing one
 simulated house and one clock speed; seeds a zone, its sensors and outputs and a weekly
-schedule; prints the URL and an admin token; and on Ctrl-C stops everything, outputs off.
-Everything stays on loopback, in plain HTTP (``--no-tls``), so that the curl line it
-prints works as it is.
+schedule; prints the URL, where the admin token is and a curl line to paste; and on
+Ctrl-C stops everything, outputs off. Everything stays on loopback, in plain HTTP
+(``--no-tls``), so that the curl line it prints works as it is. A second run in the same
+home reuses the admin token (from the file the hub's first start wrote) and the relay's
+last port, and takes free ports where those it wants are taken.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +29,7 @@ import urllib.request
 from pathlib import Path
 
 from rpymostat.core.settings import system_timezone
+from rpymostat.hub.service import ADMIN_TOKEN_FILE
 from rpymostat.hub.tokens import key_weakness, new_enrollment_key
 from rpymostat.runtime.private import write_private
 
@@ -161,6 +166,45 @@ def sign_in_line(url: str, home: Path) -> str:
             f"                (signs one browser in; `rpymostat --home {home / 'hub'} login-link` makes another)\n")
 
 
+def free_port(port: int) -> int:
+    """``port`` if it can be listened on on loopback, else 0 (any free one)."""
+    if port:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Twisted listens
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                return 0
+    return port
+
+
+def relay_port(home: Path) -> int:
+    """The relay's port of the last run in this home when it is still free: the hub knows
+    the relay at that address and commands it there until the relay registers again."""
+    remembered = home / "relay-port"
+    text = remembered.read_text().strip() if remembered.exists() else ""
+    return free_port(int(text)) if text.isdigit() else 0
+
+
+def admin_token_file(hub_home: Path) -> Path:
+    """The file holding the demo's admin token: written by the hub's first start, or here
+    for a home whose hub has started before without it (an older demo, a removed file)."""
+    path = hub_home / ADMIN_TOKEN_FILE
+    if (hub_home / "rpymostat.db").exists() and not path.exists():
+        token = subprocess.run([str(BIN / "rpymostat"), "--home", str(hub_home), "token", "create", "--role",
+                                "admin", "--name", "demo"], capture_output=True, text=True, check=True).stdout
+        write_private(path, token.strip() + "\n")
+    return path
+
+
+def ready_lines(url: str, zone_id: int, token_file: Path) -> str:
+    return (f"  hub API:      {url}/v1/status\n"
+            f"  zone state:   {url}/v1/zones/{zone_id}/state\n"
+            f"  admin token:  in {token_file}\n"
+            f"  try:          export TOKEN=$(cat {shlex.quote(str(token_file))})\n"
+            f"                curl -H \"Authorization: Bearer $TOKEN\" {url}/v1/zones/{zone_id}/state\n")
+
+
 def run_demo(home: Path | None, port: int, speed: float, weather: str, echo: bool = True,
              stop: threading.Event | None = None) -> int:
     temporary = home is None
@@ -186,33 +230,33 @@ def run_demo(home: Path | None, port: int, speed: float, weather: str, echo: boo
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)} \
         if threading.current_thread() is threading.main_thread() else {}
     try:
-        token = subprocess.run([str(BIN / "rpymostat"), "--home", str(home / "hub"), "token", "create",
-                                "--role", "admin", "--name", "demo"], capture_output=True, text=True,
-                               check=True).stdout.strip()
-        hub = Child("hub", [str(BIN / "rpymostat"), "--home", str(home / "hub"), "hub", "--port", str(port),
+        token_file = admin_token_file(home / "hub")
+        hub_port = free_port(port)
+        if hub_port != port:
+            print(f"rpymostat demo: port {port} is taken; the hub listens on a free one", flush=True)
+        hub = Child("hub", [str(BIN / "rpymostat"), "--home", str(home / "hub"), "hub", "--port", str(hub_port),
                             "--listen", "127.0.0.1", "--no-tls", "--enrollment-key", key, "--system", system,
                             *clock],
                     echo)
         children.append(hub)
         url = hub.wait_for(r"listening on (http://127\.0\.0\.1:\d+)/", 30).group(1)
+        token = token_file.read_text().strip()
         common = ["--enrollment-key", key, "--system", system, "--zeroconf-interface", "127.0.0.1",
                   "--no-tls", "--driver", "sim", *clock]
         house = str(home / "house")
-        children.append(Child("relay", [str(BIN / "rpymostat-relay"), "--data-dir", str(home / "relay"),
-                                        "--listen", "127.0.0.1", "--port", "0", *common,
-                                        "--driver-settings", json.dumps({"house_dir": house})], echo))
+        relay = Child("relay", [str(BIN / "rpymostat-relay"), "--data-dir", str(home / "relay"),
+                                "--listen", "127.0.0.1", "--port", str(relay_port(home)), *common,
+                                "--driver-settings", json.dumps({"house_dir": house})], echo)
+        children.append(relay)
         children.append(Child("sensor", [str(BIN / "rpymostat-sensor"), "--data-dir", str(home / "sensor"),
                                          *common, "--driver-settings",
                                          json.dumps({"house": {"dir": house, "weather": weather}})], echo))
+        (home / "relay-port").write_text(relay.wait_for(r"API on http://127\.0\.0\.1:(\d+)/", 30).group(1))
         wait_for_nodes(url, token, 60)
         zone_id = seed(url, token)
         print(f"\nRPyMostat demo is running (speed ×{speed:g}, data in {home})\n"
-              + sign_in_line(url, home) +
-              f"  hub API:      {url}/v1/status\n"
-              f"  zone state:   {url}/v1/zones/{zone_id}/state\n"
-              f"  admin token:  {token}\n"
-              f"  try:          curl -H 'Authorization: Bearer {token}' {url}/v1/zones/{zone_id}/state\n"
-              f"Press Ctrl-C to stop.\n", flush=True)
+              + sign_in_line(url, home) + ready_lines(url, zone_id, token_file) +
+              "Press Ctrl-C to stop.\n", flush=True)
         while not stop.wait(0.5):
             for child in children:
                 if child.popen.poll() is not None:

@@ -127,12 +127,22 @@ def start_hub(home: Path, *extra: str, env: dict | None = None,
     url = proc.wait_for(r"listening on (https?://127\.0\.0\.1:\d+/)").group(1)
     if url.startswith("https:"):
         trust(url, fingerprint_in_log(proc))
-    token = None
+    return proc, url.rstrip("/"), admin_token(proc)
+
+
+def admin_token(proc: Proc, timeout: float | None = None) -> str | None:
+    """The admin token from the file a first start names (None if it named none); with a
+    ``timeout``, wait that long for the line."""
+    if timeout is not None:
+        proc.wait_for(ADMIN_TOKEN_LINE, timeout)
     for line in proc.lines:
-        match = re.search(r"Admin token \(shown once, keep it safe\): (\S+)", line)
+        match = re.search(ADMIN_TOKEN_LINE, line)
         if match:
-            token = match.group(1)
-    return proc, url.rstrip("/"), token
+            return Path(match.group(1)).read_text().strip()
+    return None
+
+
+ADMIN_TOKEN_LINE = r"Admin token written to (\S+) "
 
 
 def start_advertised_hub(home: Path, *extra: str, port: int = 0) -> tuple[Proc, str, str | None]:

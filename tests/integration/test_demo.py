@@ -3,14 +3,25 @@ processes, sharing one simulated house."""
 
 import re
 import signal
+import socket
+import stat
+import subprocess
+from pathlib import Path
 
 from rpymostat.core.timeutil import parse_time
+from rpymostat.sim.demo import admin_token_file
 from rpymostat_webui.resource import built
 from tests.integration.procs import BIN, Proc, http, wait_until
 
 SPEED = 120
 MIN_RUN_S = 300
 MIN_OFF_S = 300
+
+
+def token_from(demo: Proc) -> str:
+    """The admin token, from the file named in the line the demo prints to paste."""
+    path = demo.wait_for(r"try:\s+export TOKEN=\$\(cat (\S+)\)", 90).group(1)
+    return Path(path).read_text().strip()
 
 
 def switches(decisions: list[dict], function: str) -> list[tuple[float, bool, bool]]:
@@ -31,7 +42,7 @@ def test_demo_heats_below_target_stops_above_it_and_keeps_the_guard(tmp_path):
     demo = Proc([str(BIN / "rpymostat"), "--home", str(tmp_path / "demo"), "demo", "--port", "0",
                  "--speed", str(SPEED)])
     try:
-        token = demo.wait_for(r"admin token:\s+(\S+)", 90).group(1)
+        token = token_from(demo)
         url = demo.wait_for(r"hub API:\s+(http://127\.0\.0\.1:\d+)", 5).group(1)
         zone = 1
         if built():  # the demo's sign-in link opens the UI the hub serves
@@ -88,3 +99,43 @@ def test_demo_heats_below_target_stops_above_it_and_keeps_the_guard(tmp_path):
     relay_heat = [m.group(1) for line in demo.lines if (m := re.search(r"\[relay\].*sim-heat (on|off)", line))]
     assert relay_heat[0] == "on" and relay_heat[-1] == "off", relay_heat
     assert any("[hub]" in line and "hub stopped" in line for line in demo.lines)
+
+
+def test_a_second_demo_in_the_same_home_reuses_its_token_and_takes_free_ports(tmp_path):
+    home = tmp_path / "demo"
+    runs = []
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        for port in (0, busy):
+            demo = Proc([str(BIN / "rpymostat"), "--home", str(home), "demo", "--port", str(port),
+                         "--speed", str(SPEED)])
+            try:
+                token = token_from(demo)
+                url = demo.wait_for(r"hub API:\s+(http://127\.0\.0\.1:\d+)", 5).group(1)
+                relay = demo.wait_for(r"\[relay\].*API on http://127\.0\.0\.1:(\d+)/", 5).group(1)
+                status, body = http("GET", f"{url}/v1/nodes", token=token)
+                assert status == 200 and len(body["nodes"]) == 2, body
+                runs.append((token, url, relay))
+            finally:
+                code = demo.stop(signal.SIGINT, timeout=60)
+            assert code == 0, "\n".join(demo.lines[-30:])
+    (first_token, first_url, first_relay), (token, url, relay) = runs
+    assert token == first_token, "the second run reads the token the first run's hub wrote"
+    assert not url.endswith(f":{busy}") and f"port {busy} is taken" in "\n".join(demo.lines)
+    assert relay == first_relay, "the relay comes back where the hub last knew it"
+    assert sum("Admin token written to" in line for line in demo.lines) == 0
+
+
+def test_a_demo_home_without_the_token_file_gets_a_working_token_in_it(tmp_path):
+    hub_home = tmp_path / "demo" / "hub"
+    subprocess.run([str(BIN / "rpymostat"), "--home", str(hub_home), "token", "list"], check=True,
+                   capture_output=True, timeout=60)  # a database, as a demo before the token file left it
+    path = admin_token_file(hub_home)
+    assert path == hub_home / "admin-token" and stat.S_IMODE(path.stat().st_mode) == 0o600
+    token = path.read_text().strip()
+    listed = subprocess.run([str(BIN / "rpymostat"), "--home", str(hub_home), "token", "list"], check=True,
+                            capture_output=True, text=True, timeout=60).stdout
+    assert "\tadmin\tdemo\t-\tactive" in listed and token not in listed
+    assert admin_token_file(hub_home).read_text().strip() == token, "made once, then reused"

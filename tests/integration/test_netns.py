@@ -18,7 +18,16 @@ import time
 
 import pytest
 
-from tests.integration.procs import BIN, ENROLLMENT_KEY, Proc, command_token, fingerprint_in_log, start_node, wait_until
+from tests.integration.procs import (
+    BIN,
+    ENROLLMENT_KEY,
+    Proc,
+    admin_token,
+    command_token,
+    fingerprint_in_log,
+    start_node,
+    wait_until,
+)
 
 SUBNET = "10.231.0"
 HOSTS = {"hub": 1, "sensor": 2, "relay": 3}
@@ -109,7 +118,7 @@ def test_discovery_across_hosts_and_a_cut_off_relay_switches_off(lan, tmp_path):
                 "--listen", lan.addr("hub"), "--enrollment-key", ENROLLMENT_KEY])
     procs.append(hub)
     hub.wait_for(r"advertised .* on \['10\.231\.0\.1'\]")
-    admin = hub.wait_for(r"Admin token \(shown once, keep it safe\): (\S+)").group(1)
+    admin = admin_token(hub, 10)
     hub_pin = fingerprint_in_log(hub)
     url = f"https://{lan.addr('hub')}:8573"
     assert lan.http("hub", "PATCH", f"{url}/v1/settings", {"report_interval_s": 5}, admin, hub_pin)[0] == 200

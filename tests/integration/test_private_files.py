@@ -34,15 +34,16 @@ def test_hub_home_and_database_are_private_tightened_and_refused_when_not_its_ow
     assert hub.stop() == 0
     files = {p.name: mode(p) for p in home.iterdir()}
     assert mode(home) == 0o700
-    assert "rpymostat.db" in files and set(files.values()) == {0o600}, files
+    assert {"rpymostat.db", "admin-token", "enrollment-key"} <= set(files), files
+    assert set(files.values()) == {0o600}, files
 
-    database = home / "rpymostat.db"
-    os.chmod(home, 0o755)
-    os.chmod(database, 0o644)
+    database, token = home / "rpymostat.db", home / "admin-token"
+    for path, loose in ((home, 0o755), (database, 0o644), (token, 0o644)):
+        os.chmod(path, loose)
     hub, _, _ = start_hub(home, "--no-zeroconf")
     assert hub.stop() == 0
-    assert (mode(home), mode(database)) == (0o700, 0o600)
-    assert warned(hub, home) and warned(hub, database), "\n".join(hub.lines)
+    assert (mode(home), mode(database), mode(token)) == (0o700, 0o600, 0o600)
+    assert all(warned(hub, path) for path in (home, database, token)), "\n".join(hub.lines)
 
     os.chmod(database, 0o644)
     made = subprocess.run([str(BIN / "rpymostat"), "--home", str(home), "token", "create", "--role", "admin"],

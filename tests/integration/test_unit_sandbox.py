@@ -21,6 +21,7 @@ from tests.integration.procs import (
     BIN,
     ENROLLMENT_KEY,
     Proc,
+    admin_token,
     fingerprint_in_log,
     http,
     start_node,
@@ -115,7 +116,7 @@ def test_the_daemons_stay_within_the_units_filters(tmp_path):
         procs.append(hub)
         url = hub.wait_for(r"listening on (https://127\.0\.0\.1:\d+)/", 120).group(1)
         trust(url, fingerprint_in_log(hub))
-        token = hub.wait_for(r"Admin token \(shown once, keep it safe\): (\S+)").group(1)
+        token = admin_token(hub, 10)
         hub.wait_for(r"advertised .* port \d+", 60)
         procs.append(start_node("sensor", tmp_path / "sensor", prefix=traced(traces["sensor"])))
         procs.append(start_node("relay", tmp_path / "relay", "--listen", "127.0.0.1", "--port", "0",

@@ -31,7 +31,8 @@ class RealHub:
     def __init__(self, home):
         self.home = home
         self.proc, self.url, self.admin = start_hub(home, "--no-tls", "--no-zeroconf")
-        self.first_link = self.proc.wait_for(r"Sign in to the web UI .*: (http://\S+)").group(1)
+        self.proc.wait_for(r"Sign in to the web UI with the link written to")
+        self.first_link = (home / "sign-in-link").read_text().strip()
         self.device = self.device_token("hall")
 
     def device_token(self, node_id: str) -> str:
