@@ -5,6 +5,7 @@
     rpymostat [--home DIR] token create --role device --node ID [--name NAME]
     rpymostat [--home DIR] token list
     rpymostat [--home DIR] node re-enroll ID
+    rpymostat [--home DIR] login-link [--url BASE] [--minutes N]
     rpymostat [--home DIR] history export --series NAME [--series NAME ...] --from T --to T [--max-points N]
     rpymostat [--home DIR] history series [--prefix TEXT]
     rpymostat [--home DIR] demo [--port N] [--speed N] [--weather NAME]
@@ -59,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     reenroll.add_argument("node_id", metavar="ID", help="the node's id")
     add_flags(reenroll, HubConfig, ["db"])
 
+    link = commands.add_parser("login-link", help="print a one-time link that signs a browser in to the web UI")
+    link.add_argument("--url", help="the UI's address (default: this machine's hub, from its config)")
+    link.add_argument("--minutes", type=int, default=10, help="how long the link works (default 10)")
+    add_flags(link, HubConfig, ["db", "port", "listen", "tls"])
+
     add_install_units(commands)
     history = commands.add_parser("history", help="read the hub's history (its database, beside the hub)")
     history_commands = history.add_subparsers(dest="history_command", required=True, metavar="ACTION")
@@ -104,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         from rpymostat.hub.cli import token_command
 
         return token_command(args, config)
+    if args.command == "login-link":
+        from rpymostat.hub.login import login_link_command
+
+        return login_link_command(args, config)
     if args.command == "node":
         from rpymostat.hub.cli import node_command
 

@@ -3,6 +3,7 @@
     core  <-  runtime  <-  web  <-  hub
                   ^
                   node  <-  rpymostat_sensor, rpymostat_relay (which also use web)
+                  web, node  <-  rpymostat_webui (the UI's server; the hub mounts it when installed)
 
 ``sim`` is for the demo and the benchmarks: nothing that runs in production imports it
 but the simulated drivers and the demo command.
@@ -26,11 +27,13 @@ ALLOWED = {
     "rpymostat.node": {"rpymostat.core", "rpymostat.runtime"},
     "rpymostat_sensor": {"rpymostat.core", "rpymostat.runtime", "rpymostat.node"},
     "rpymostat_relay": {"rpymostat.core", "rpymostat.runtime", "rpymostat.node", "rpymostat.web"},
+    "rpymostat_webui": {"rpymostat.core", "rpymostat.runtime", "rpymostat.node", "rpymostat.web"},
 }
 # modules allowed one import across the rules, and why
 EXCEPTIONS = {
     ("rpymostat_sensor.drivers.sim", "rpymostat.sim"): "the simulated sensor reads the demo's house",
     ("rpymostat_relay.drivers.sim", "rpymostat.sim"): "the simulated relay drives the demo's house",
+    ("rpymostat.hub.service", "rpymostat_webui"): "the hub serves the web UI at / when the extra is installed",
 }
 TOP_LEVEL = {"rpymostat": {"__version__"}}  # what any module may take from the package itself
 

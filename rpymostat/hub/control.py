@@ -579,6 +579,7 @@ class ControlService(Service):
         kept.view = ZoneView(zone_id, decision, aggregate, schedule.target, alarms, now, next_check,
                              decision.recheck_at)
         self._log(zone, decision, aggregate, schedule, alarms, lost, now, timer_now)
+        self.api.events.decided(zone_id, self.zone_runtime(zone_id))  # the UI's live view (GET /v1/events)
 
     def _aggregate(self, zone: dict, target: Target, settings: Settings,
                    now: float) -> tuple[Aggregate, tuple[Alarm, ...]]:

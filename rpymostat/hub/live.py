@@ -8,6 +8,8 @@ rebuilt from it at start.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import attrs
 
 
@@ -22,6 +24,7 @@ class Live:
         self.nodes: set[str] = set()
         self.owner: dict[str, str] = {}
         self.latest: dict[str, Latest] = {}
+        self.on_moved: Callable[[dict[str, Latest]], None] = lambda moved: None
 
     def load(self, nodes: list[dict], sensors: list[dict]) -> "Live":
         self.nodes = {node["id"] for node in nodes}
@@ -46,8 +49,12 @@ class Live:
         return self.owner.get(sensor_id) == node_id
 
     def record(self, rows: list[dict]) -> None:
-        """Move sensors' newest readings forward; older readings (a replayed backlog) don't."""
+        """Move sensors' newest readings forward; older readings (a replayed backlog) don't.
+        ``on_moved`` hears which moved (the live events)."""
+        moved = {}
         for row in rows:
             current = self.latest.get(row["sensor_id"])
             if current is None or row["time"] > current.time:
-                self.latest[row["sensor_id"]] = Latest(row["value"], row["time"])
+                self.latest[row["sensor_id"]] = moved[row["sensor_id"]] = Latest(row["value"], row["time"])
+        if moved:
+            self.on_moved(moved)

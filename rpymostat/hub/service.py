@@ -19,6 +19,7 @@ from rpymostat.hub.control import ControlService
 from rpymostat.hub.history_jobs import Compaction
 from rpymostat.hub.influx import attach_influx
 from rpymostat.hub.live import Live
+from rpymostat.hub.login import new_login_code, sign_in_url
 from rpymostat.hub.metrics import CountingStore, HubMetrics, MeteredHttp
 from rpymostat.hub.recorder import Recorder, control_temperatures
 from rpymostat.hub.store.aio import AsyncStore, ReadingWriter, thread_runner
@@ -47,7 +48,7 @@ def private_home(config: HubConfig) -> None:
 def prepare_store(store: AsyncStore, now: float, configured_key: str | None,
                   announce: Callable[[str], None]):
     """Open the database; on first start make the admin token and enrollment key and
-    announce them once. Returns ``(hub_id, enrollment_key_hash)``."""
+    announce them once. Returns ``(hub_id, enrollment_key_hash, first_start)``."""
     opened = yield store.open(now)
     if opened["first_start"]:
         _, plain = yield store.create_token("admin", "first admin", now)
@@ -58,7 +59,7 @@ def prepare_store(store: AsyncStore, now: float, configured_key: str | None,
         key_hash = hash_token(key)
         yield store.set_meta("enrollment_key_hash", key_hash)
         announce(f"Enrollment key for nodes (shown once): {key}")
-    return opened["hub_id"], key_hash
+    return opened["hub_id"], key_hash, opened["first_start"]
 
 
 class Listener(Service):
@@ -84,6 +85,18 @@ class Listener(Service):
         if self._port is not None:
             return self._port.stopListening()
         return None
+
+
+def site_resource(api: HubAPI):
+    """(the site's root, whether the UI is on it): the web UI beside the API when the
+    ``webui`` extra is installed and built."""
+    api_root = api.resource()
+    try:
+        from rpymostat_webui.resource import mount
+    except ImportError:
+        return api_root, False
+    root = mount(api_root, api.gate)
+    return root, root is not api_root
 
 
 def hub_gate(config: HubConfig, clock) -> Gate:
@@ -120,7 +133,7 @@ class HubService(MultiService):
         config = self.config
         private_home(config)
         now = self.clock.seconds()
-        hub_id, key_hash = yield prepare_store(self.store, now, config.enrollment_key, self.announce)
+        hub_id, key_hash, first_start = yield prepare_store(self.store, now, config.enrollment_key, self.announce)
         settings = yield self.store.get_settings()
         # Real time, even when the demo runs the hub's clock faster.
         tokens = TokenBook(self.store, self.reactor, key_hash)
@@ -135,7 +148,7 @@ class HubService(MultiService):
         self.api = HubAPI(store=self.store, writer=ReadingWriter(self.store), tokens=tokens, live=live,
                           clock=self.clock, hub_id=hub_id, system=config.system, settings=settings,
                           started_at=now, gate=hub_gate(config, self.reactor), control=control, metrics=metrics,
-                          metrics_open=config.metrics_open)
+                          metrics_open=config.metrics_open, real_clock=self.reactor)
         certificate = self._certificate()
         self.control = self.api.control
         self.control.setServiceParent(self)
@@ -150,7 +163,8 @@ class HubService(MultiService):
         export = attach_influx(config, self.store.store)
         if export is not None:
             export.setServiceParent(self)
-        site = QuietSite(self.api.resource(), fit_descriptors(connection_limits(config)), reactor=self.reactor)
+        root, with_ui = site_resource(self.api)
+        site = QuietSite(root, fit_descriptors(connection_limits(config)), reactor=self.reactor)
         listener = Listener(server_endpoint(self.reactor, config.port, config.listen, LISTEN_BACKLOG, certificate),
                             site)
         listener.setServiceParent(self)
@@ -160,6 +174,10 @@ class HubService(MultiService):
         self.url = f"{'https' if certificate else 'http'}://{host}:{bound.port}/"
         log.info("RPyMostat hub {version} ({hub_id}) listening on {url}", version=__version__,
                  hub_id=hub_id, url=self.url)
+        if with_ui and first_start:
+            code = yield self.store.run(new_login_code, self.store.store, self.reactor.seconds())
+            self.announce(f"Sign in to the web UI (this link works once, for 10 minutes): "
+                          f"{sign_in_url(self.url, code)}")
         fingerprint = certificate.fingerprint if certificate else None
         if fingerprint:
             log.info("TLS certificate sha256 {fingerprint} ({path})", fingerprint=fingerprint,

@@ -13,7 +13,7 @@ import sys
 # top-level module -> the extras that install it (pyproject.toml's optional dependencies)
 EXTRAS_OF_MODULE: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("twisted", "OpenSSL", "cryptography", "klein", "treq", "jsonschema", "fastjsonschema",
-                     "zeroconf", "ifaddr"), ("hub", "sensor", "relay")),
+                     "zeroconf", "ifaddr"), ("hub", "sensor", "relay", "webui")),
     **dict.fromkeys(("sqlalchemy", "alembic", "croniter", "prometheus_client"), ("hub",)),
     "w1thermsensor": ("sensor",),
     "RPi": ("gpio",),
@@ -64,3 +64,7 @@ def rpymostat_sensor() -> int:
 
 def rpymostat_relay() -> int:
     return run("rpymostat-relay", "relay", "rpymostat_relay.cli:main")
+
+
+def rpymostat_webui() -> int:
+    return run("rpymostat-webui", "webui", "rpymostat_webui.cli:main")

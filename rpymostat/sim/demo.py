@@ -146,6 +146,21 @@ def wait_for_nodes(url: str, token: str, timeout: float) -> None:
     raise DemoError(f"the simulated nodes did not register with the hub within {timeout:g} s")
 
 
+def sign_in_line(url: str, home: Path) -> str:
+    """The web UI's one-time sign-in link, when the hub serves the UI (``make webui`` built it)."""
+    try:
+        with urllib.request.urlopen(url + "/", timeout=10) as response:
+            served = response.headers.get_content_type() == "text/html"
+    except urllib.error.URLError:
+        served = False
+    if not served:
+        return "  web UI:       not built (make webui needs npm)\n"
+    link = subprocess.run([str(BIN / "rpymostat"), "--home", str(home / "hub"), "login-link", "--url", url],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    return (f"  web UI:       {link}\n"
+            f"                (signs one browser in; `rpymostat --home {home / 'hub'} login-link` makes another)\n")
+
+
 def run_demo(home: Path | None, port: int, speed: float, weather: str, echo: bool = True,
              stop: threading.Event | None = None) -> int:
     temporary = home is None
@@ -192,6 +207,7 @@ def run_demo(home: Path | None, port: int, speed: float, weather: str, echo: boo
         wait_for_nodes(url, token, 60)
         zone_id = seed(url, token)
         print(f"\nRPyMostat demo is running (speed ×{speed:g}, data in {home})\n"
+              + sign_in_line(url, home) +
               f"  hub API:      {url}/v1/status\n"
               f"  zone state:   {url}/v1/zones/{zone_id}/state\n"
               f"  admin token:  {token}\n"

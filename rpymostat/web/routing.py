@@ -51,6 +51,8 @@ class Operation:
     example: Any = attrs.field(default=None, eq=False)
     media: dict = attrs.field(factory=dict, eq=False)
     json: bool = True
+    # (status, description) pairs a route answers beyond those its role, body and query imply.
+    errors: tuple[tuple[str, str], ...] = ()
 
 
 @attrs.frozen
@@ -105,12 +107,12 @@ class Routes:
     def op(self, method: str, path: str, *, summary: str, tag: str, role: str | None = "admin",
            body: str | None = None, response: str | None = None, status: int = 200,
            query: tuple[Param, ...] = (), max_body: int = MAX_BODY, example: Any = None,
-           media: dict | None = None, json: bool = True) -> Callable:
+           media: dict | None = None, json: bool = True, errors: tuple[tuple[str, str], ...] = ()) -> Callable:
         def decorate(handler: Callable) -> Callable:
             operation = Operation(method=method, path=path, name=handler.__name__, summary=summary,
                                   role=role, body=body, response=response, status=status,
                                   query=tuple(query), max_body=max_body, tag=tag, example=example,
-                                  media=dict(media or {}), json=json)
+                                  media=dict(media or {}), json=json, errors=tuple(errors))
 
             def endpoint(instance, request, **params):
                 return _serve(instance, operation, handler, request, params)
@@ -212,6 +214,7 @@ def _responses(op: Operation) -> dict:
                       "413": "Body too large.", "422": "Invalid values."})
     if op.query:
         codes["422"] = "Invalid values."
+    codes.update(op.errors)
     for code, text in sorted(codes.items()):
         responses[code] = {"description": text, **error}
     return responses

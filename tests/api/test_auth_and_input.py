@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rpymostat.hub.api.app import HubAPI
+from rpymostat.hub.login import new_login_code
 from tests.hubkit import ENROLLMENT_KEY, relay_node, sensor_node
 
 OPERATIONS = HubAPI.routes.operations
@@ -24,8 +25,14 @@ def ids(op):
     return f"{op.method} {op.path}"
 
 
+LOGIN_CODE = "a-sign-in-code-of-22ch"
+
+
 @pytest.fixture
-def seeded(hub):
+def seeded(hub, monkeypatch):
+    with monkeypatch.context() as patched:
+        patched.setattr("rpymostat.hub.login.secrets.token_urlsafe", lambda n: LOGIN_CODE)
+        new_login_code(hub.raw_store, hub.clock.seconds())
     sensor_node(hub)
     relay_node(hub)
     assert hub.call("POST", "/v1/zones", {"name": "Living"}).status == 201
@@ -109,6 +116,7 @@ VALID = {
     "patch_rule": {"priority": 5},
     "put_hold": {"target": HEAT, "until": "PT2H"},
     "put_schedule_plugins": {"plugins": []},
+    "login": {"code": LOGIN_CODE, "name": "Firefox on Android"},
 }
 
 OUT_OF_RANGE = {
@@ -176,6 +184,8 @@ OUT_OF_RANGE = {
                  {"target": {**HEAT, "sensors": [{"sensor_id": "28-404404404404"}]}, "until": None}],
     "put_schedule_plugins": [{"plugins": [{"name": "not-installed"}]}, {"plugins": [{"name": ""}]},
                              {"plugins": [{"name": "x"}] * 17}, {}],
+    "login": [{"code": "short"}, {"code": "x" * 65}, {"code": "spaces are not in codes"},
+              {"code": LOGIN_CODE, "name": ""}, {"name": "phone"}, {}],
 }
 
 MUTATING = [o for o in OPERATIONS if o.body]

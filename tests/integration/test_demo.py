@@ -5,6 +5,7 @@ import re
 import signal
 
 from rpymostat.core.timeutil import parse_time
+from rpymostat_webui.resource import built
 from tests.integration.procs import BIN, Proc, http, wait_until
 
 SPEED = 120
@@ -33,6 +34,10 @@ def test_demo_heats_below_target_stops_above_it_and_keeps_the_guard(tmp_path):
         token = demo.wait_for(r"admin token:\s+(\S+)", 90).group(1)
         url = demo.wait_for(r"hub API:\s+(http://127\.0\.0\.1:\d+)", 5).group(1)
         zone = 1
+        if built():  # the demo's sign-in link opens the UI the hub serves
+            link = demo.wait_for(r"web UI:\s+(http://\S+/#/signin/\S+)", 5).group(1)
+            status, body = http("POST", f"{url}/v1/login", {"code": link.rsplit("/", 1)[1], "name": "demo test"})
+            assert status == 201 and body["role"] == "admin", body
 
         def state():
             status, body = http("GET", f"{url}/v1/zones/{zone}/state", token=token)

@@ -10,8 +10,10 @@ from twisted.internet.defer import Deferred
 from rpymostat import __version__
 from rpymostat.core.settings import effective
 from rpymostat.hub.api.control import ControlAPI
+from rpymostat.hub.api.events import EventsAPI
 from rpymostat.hub.api.formats import FORMATS
 from rpymostat.hub.api.history import HistoryAPI
+from rpymostat.hub.api.login import LoginAPI
 from rpymostat.hub.api.metrics import MetricsAPI
 from rpymostat.hub.api.nodes import NodesAPI
 from rpymostat.hub.api.outputs import OutputsAPI
@@ -25,6 +27,7 @@ from rpymostat.hub.api.status import StatusAPI
 from rpymostat.hub.api.tokens import TokensAPI
 from rpymostat.hub.api.zones import ZonesAPI
 from rpymostat.hub.auth import CALLERS, ENROLLMENT, Principal, TokenBook
+from rpymostat.hub.events import Events
 from rpymostat.hub.live import Live
 from rpymostat.hub.metrics import HubMetrics
 from rpymostat.hub.status import basic_zone_status
@@ -54,7 +57,7 @@ def _changes_to(*listeners: Callable[[str], None] | None) -> Callable[[str], Non
 
 
 class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI, SettingsAPI, TokensAPI,
-             ControlAPI, ScheduleAPI, MetricsAPI, HistoryAPI):
+             ControlAPI, ScheduleAPI, MetricsAPI, HistoryAPI, LoginAPI, EventsAPI):
     """The hub's API resource. Collaborators are injected so that tests run it in memory
     (StubTreq, a Clock, the store called inline) and the hub runs it for real."""
 
@@ -65,7 +68,8 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
                  system: str, settings: dict, started_at: float,
                  control: Callable[[HubAPI], ControlLoop] | None = None,
                  on_change: Callable[[str], None] | None = None, gate: Gate | None = None,
-                 metrics: HubMetrics | None = None, metrics_open: bool = False):
+                 metrics: HubMetrics | None = None, metrics_open: bool = False,
+                 events: Events | None = None, real_clock=None):
         """``control`` makes the hub's control loop from this API (its inputs); the loop
         hears every change the API reports, and its view fills the status and zone state
         routes. ``on_change`` hears the changes as well (tests)."""
@@ -78,13 +82,18 @@ class HubAPI(StatusAPI, NodesAPI, SensorsAPI, ReadingsAPI, OutputsAPI, ZonesAPI,
         self.system = system
         self.settings = effective(settings)
         self.started_at = started_at
+        self.events = events or Events()
+        # Real time even when the hub's clock runs fast (the demo): heartbeats, sign-in codes.
+        self.real_clock = real_clock or clock
+        live.on_moved = self.events.readings
         self.gate = gate or Gate(clock)
         self.metrics = metrics if metrics is not None else HubMetrics()
         self.metrics.watch(self)
         self.metrics_open = metrics_open
         self.control = None if control is None else control(self)
         self.zone_status = basic_zone_status if self.control is None else self.control.zone_status
-        self.on_change = _changes_to(on_change, None if self.control is None else self.control.changed)
+        self.on_change = _changes_to(self.events.changed, on_change,
+                                     None if self.control is None else self.control.changed)
         self.document = self.build_openapi()
         self.validators = Validators(self.document, FORMATS)
 
