@@ -28,7 +28,8 @@ def commands_of(parser: argparse.ArgumentParser, path: tuple[str, ...]):
                 yield from commands_of(sub, (*path, name))
 
 
-COMMANDS = [*commands_of(build_parser(), ("rpymostat",)), ("rpymostat-sensor",), ("rpymostat-relay",)]
+COMMANDS = [*commands_of(build_parser(), ("rpymostat",)), ("rpymostat-sensor",), ("rpymostat-relay",),
+            ("rpymostat-webui",)]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
@@ -76,9 +77,19 @@ def test_the_table_agrees_with_the_extras_of_pyproject():
                     "influxdb_client": "influxdb-client"}
 
     def names(requirements):
-        return {r.split("[")[0].split(">")[0].split("=")[0].lower() for r in requirements}
+        """The distributions ``requirements`` bring, through the extras they name of rpymostat itself."""
+        found = set()
+        for requirement in requirements:
+            name = requirement.split("[")[0].split(">")[0].split("=")[0].lower()
+            if name == "rpymostat":
+                for extra in requirement.split("[")[1].rstrip("]").split(","):
+                    found |= names(extras[extra])
+            else:
+                found.add(name)
+        return found
 
-    direct = ("hub", "sensor", "relay", "gpio", "phidget", "piface", "postgres", "mqtt", "influxdb", "energyplus")
+    direct = ("hub", "sensor", "relay", "gpio", "phidget", "piface", "webui", "postgres", "mqtt", "influxdb",
+              "energyplus")
     for module, listed in EXTRAS_OF_MODULE.items():
         wanted = distribution.get(module, module).lower()
         assert set(listed) == {extra for extra in direct if wanted in names(extras[extra])}, module

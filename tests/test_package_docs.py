@@ -8,7 +8,7 @@ import pytest
 from tests.test_layout import ALLOWED
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = sorted(path.parent for top in ("rpymostat", "rpymostat_sensor", "rpymostat_relay")
+PACKAGES = sorted(path.parent for top in ("rpymostat", "rpymostat_sensor", "rpymostat_relay", "rpymostat_webui")
                   for path in (ROOT / top).rglob("__init__.py"))
 
 

@@ -13,7 +13,7 @@ import sys
 # top-level module -> the extras that install it (pyproject.toml's optional dependencies)
 EXTRAS_OF_MODULE: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("twisted", "OpenSSL", "cryptography", "klein", "treq", "jsonschema", "fastjsonschema",
-                     "zeroconf", "ifaddr"), ("hub", "sensor", "relay")),
+                     "zeroconf", "ifaddr"), ("hub", "sensor", "relay", "webui")),
     **dict.fromkeys(("sqlalchemy", "alembic", "croniter", "prometheus_client"), ("hub",)),
     "w1thermsensor": ("sensor",),
     "RPi": ("gpio",),
@@ -24,8 +24,6 @@ EXTRAS_OF_MODULE: dict[str, tuple[str, ...]] = {
     "influxdb_client": ("influxdb",),
     "pyenergyplus": ("energyplus",),
 }
-# extras that install another one whole (pyproject.toml: webui = ["rpymostat[relay]"])
-BRINGS = {"webui": "relay"}
 MISSING_EXTRA = 1  # the exit status
 
 
@@ -39,8 +37,7 @@ def missing_extra(exc: BaseException, own_extra: str) -> str | None:
     extras = EXTRAS_OF_MODULE.get(module)
     if extras is None:
         return None
-    mine = own_extra in extras or BRINGS.get(own_extra) in extras
-    extra = own_extra if mine else extras[0]
+    extra = own_extra if own_extra in extras else extras[0]
     return f"{module} is not installed: pip install 'rpymostat[{extra}]'"
 
 
