@@ -156,7 +156,11 @@ def test_raising_the_target_holds_it_on_the_hub(hub, browser, signed_in, size):
         raise_.click()
         page.get_by_label("For a number of hours").check()
         page.get_by_label("Number of hours", exact=True).fill("3")
-        page.get_by_role("button", name="Apply").click()
+        # The zone's screen is on the page before the hold is answered: wait for the answer.
+        with page.expect_response(lambda r: r.url.endswith("/v1/zones/1/hold")
+                                  and r.request.method == "PUT") as answer:
+            page.get_by_role("button", name="Apply").click()
+        assert answer.value.status == 200, answer.value.text()
         page.wait_for_selector(".zone .temp")
 
     browser.run(scenario, size, storage=signed_in)

@@ -313,7 +313,9 @@ class ScheduleAPI:
         """Hold a target (a valid ``Hold`` body) in a zone: the API's way, and every
         other way a hold is asked for (a command from Home Assistant)."""
         plan = yield self.zone_plan(zone_id)
-        now = self._now_dt()
+        # From the start of this second: the instant the state and timeline routes answer
+        # for, so that the next read shows the hold.
+        now = self._second()
         try:
             request = parse_hold(body, tz=plan.schedule.tz, now=now)
         except RuleError as exc:  # UntilPassed included
