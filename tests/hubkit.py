@@ -182,3 +182,12 @@ def relay_node(hub: Hub, node_id="relay-1", outputs=("gpio17", "gpio27"), finger
     if fingerprint:
         body.update(url="https://127.0.0.1:8574/", tls_fingerprint=fingerprint)
     return hub.call("POST", "/v1/nodes", body, token=f"node:{node_id}")
+
+
+def backends():
+    """The databases a store test runs on: SQLite always, PostgreSQL when its URL is set."""
+    import pytest
+
+    yield pytest.param("sqlite", id="sqlite")
+    yield pytest.param("postgres", id="postgres", marks=pytest.mark.skipif(
+        not POSTGRES_URL, reason="RPYMOSTAT_TEST_POSTGRES_URL is not set"))

@@ -1,15 +1,9 @@
 import pytest
 
-from tests.hubkit import POSTGRES_URL, Hub, reset_postgres
+from tests.hubkit import POSTGRES_URL, Hub, backends, reset_postgres
 
 
-def _backends():
-    yield pytest.param("sqlite", id="sqlite")
-    yield pytest.param("postgres", id="postgres", marks=pytest.mark.skipif(
-        not POSTGRES_URL, reason="RPYMOSTAT_TEST_POSTGRES_URL is not set"))
-
-
-@pytest.fixture(params=list(_backends()))
+@pytest.fixture(params=list(backends()))
 def any_hub(request, tmp_path):
     if request.param == "postgres":
         reset_postgres(POSTGRES_URL)

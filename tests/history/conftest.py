@@ -4,18 +4,12 @@ import pytest
 from sqlalchemy import func, select
 
 from rpymostat.hub.store.store import Store
-from tests.hubkit import POSTGRES_URL, reset_postgres
+from tests.hubkit import POSTGRES_URL, backends, reset_postgres
 
 T0 = 1_790_035_200.0  # 2026-09-22 00:00 UTC, the start of a day (and of a chunk)
 
 
-def _backends():
-    yield pytest.param("sqlite", id="sqlite")
-    yield pytest.param("postgres", id="postgres", marks=pytest.mark.skipif(
-        not POSTGRES_URL, reason="RPYMOSTAT_TEST_POSTGRES_URL is not set"))
-
-
-@pytest.fixture(params=list(_backends()))
+@pytest.fixture(params=list(backends()))
 def database_url(request, tmp_path):
     """An empty database: a SQLite file, or the test PostgreSQL database emptied."""
     if request.param == "postgres":
